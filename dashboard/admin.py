@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from dashboard.admin_base import AuditedModelAdmin
+from dashboard.models import (
+    ApiToken,
+    App,
+    AppFeature,
+    AuditEvent,
+    Domain,
+    Feature,
+    Membership,
+    Organization,
+)
+from dashboard.services.tokens import api_token_revoke
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(AuditedModelAdmin):
+    list_display = ["name", "display_name", "created_at"]
+    search_fields = ["name", "display_name"]
+    readonly_fields = ["uuid", "created_at", "updated_at"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(AuditedModelAdmin):
+    list_display = ["user", "organization", "role", "created_at"]
+    list_filter = ["role", "organization"]
+    search_fields = ["user__username", "user__email", "organization__name"]
+    autocomplete_fields = ["user", "organization"]
+
+
+class DomainInline(admin.TabularInline):
+    model = Domain
+    extra = 0
+    fields = ["hostname", "kind", "edge", "dns_status"]
+    autocomplete_fields = ["edge"]
+
+
+@admin.register(App)
+class AppAdmin(AuditedModelAdmin):
+    list_display = ["name", "organization", "region", "stack", "created_at"]
+    list_filter = ["region", "stack", "organization"]
+    search_fields = ["name", "domains__hostname", "organization__name"]
+    readonly_fields = ["uuid", "updated_at"]
+    date_hierarchy = "created_at"
+    autocomplete_fields = ["organization"]
+    inlines = [DomainInline]
+
+
+@admin.register(Domain)
+class DomainAdmin(AuditedModelAdmin):
+    list_display = ["hostname", "app", "kind", "edge", "dns_status", "dns_checked_at"]
+    list_filter = ["kind", "dns_status", "edge"]
+    search_fields = ["hostname", "app__name"]
+    readonly_fields = ["uuid", "created_at", "updated_at"]
+    autocomplete_fields = ["app", "edge"]
+
+
+@admin.register(Feature)
+class FeatureAdmin(AuditedModelAdmin):
+    list_display = ["name", "display_name", "state", "scope", "self_serve"]
+    list_filter = ["state", "scope", "self_serve"]
+    search_fields = ["name", "display_name", "description"]
+    readonly_fields = ["uuid", "created_at", "updated_at"]
+
+
+@admin.register(AppFeature)
+class AppFeatureAdmin(AuditedModelAdmin):
+    list_display = ["app", "feature", "enabled", "updated_by", "updated_at"]
+    list_filter = ["enabled", "feature"]
+    search_fields = ["app__name", "feature__name"]
+    autocomplete_fields = ["app"]
+    readonly_fields = ["updated_by", "created_at", "updated_at"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "actor_label", "source", "action", "target_label",
+                    "organization", "app"]
+    list_filter = ["source", "action", "organization"]
+    search_fields = ["actor_label", "action", "target_label", "reason"]
+    date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in AuditEvent._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["prefix", "user", "label", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["prefix", "label", "user__username"]
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in ApiToken._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A token is shown once when created: use the token page or `manage.py api_token`.
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        count = 0
+        for token in queryset.filter(revoked_at__isnull=True):
+            api_token_revoke(token=token, actor=request.user, source=AuditEvent.Source.ADMIN)
+            count += 1
+        self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)

@@ -1,0 +1,45 @@
+"""Reading feature states: an app's explicit setting, else the feature's default for that app."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from dashboard.models import App, AppFeature, Feature
+
+WEBSOCKETS = "websockets"
+
+
+def websockets_ga_start() -> dt.datetime:
+    return dt.datetime.combine(settings.WEBSOCKETS_GA_DATE, dt.time.min, tzinfo=dt.UTC)
+
+
+def feature_default(feature: Feature, app: App) -> bool:
+    """Websockets is on for apps created on or after general availability; the rest start off."""
+    if feature.name == WEBSOCKETS:
+        return app.created_at >= websockets_ga_start()
+    return False
+
+
+@dataclass(frozen=True)
+class FeatureState:
+    feature: Feature
+    enabled: bool
+    explicit: AppFeature | None
+
+    @property
+    def is_default(self) -> bool:
+        return self.explicit is None
+
+
+def app_feature_states(app: App) -> list[FeatureState]:
+    """Every app-scope feature of the catalog with its state for this app, in two queries."""
+    explicit = {af.feature_id: af for af in AppFeature.objects.filter(app=app)}
+    states = []
+    for feature in Feature.objects.filter(scope=Feature.Scope.APP):
+        row = explicit.get(feature.pk)
+        enabled = row.enabled if row else feature_default(feature, app)
+        states.append(FeatureState(feature=feature, enabled=enabled, explicit=row))
+    return states

@@ -1,0 +1,91 @@
+"""Users, organizations and memberships."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from dashboard.models import Membership, Organization
+from dashboard.services.audit import audit_write
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    email: str,
+    password: str,
+    is_staff: bool = False,
+    is_superuser: bool = False,
+    actor: Any,
+    source: str,
+) -> AbstractUser:
+    user_model = get_user_model()
+    user = user_model(
+        username=username, email=email, is_staff=is_staff or is_superuser, is_superuser=is_superuser
+    )
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    audit_write(
+        actor=actor,
+        source=source,
+        action="user.create",
+        target=user,
+        organization=None,
+        after={"username": username, "email": email, "is_staff": user.is_staff,
+               "is_superuser": is_superuser},
+    )
+    return user
+
+
+@transaction.atomic
+def organization_create(
+    *, name: str, display_name: str = "", actor: Any, source: str
+) -> Organization:
+    organization = Organization(name=name, display_name=display_name)
+    organization.full_clean()
+    organization.save()
+    audit_write(
+        actor=actor,
+        source=source,
+        action="organization.create",
+        target=organization,
+        organization=organization,
+        after={"name": name, "display_name": display_name},
+    )
+    return organization
+
+
+@transaction.atomic
+def membership_set(
+    *, organization: Organization, user: Any, role: str, actor: Any, source: str
+) -> Membership:
+    """Add the user to the organization with the role, or change their role."""
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": f"Role must be one of {', '.join(Membership.Role.values)}."})
+    membership = (
+        Membership.objects.select_for_update().filter(organization=organization, user=user).first()
+    )
+    before = {"role": membership.role} if membership else None
+    if membership and membership.role == role:
+        return membership
+    if membership is None:
+        membership = Membership(organization=organization, user=user, role=role)
+    membership.role = role
+    membership.full_clean()
+    membership.save()
+    audit_write(
+        actor=actor,
+        source=source,
+        action="membership.set",
+        target=membership,
+        organization=organization,
+        before=before,
+        after={"user": user.get_username(), "role": role},
+    )
+    return membership

@@ -1,0 +1,53 @@
+"""Personal API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from dashboard.models import ApiToken
+from dashboard.services.audit import audit_write
+from dashboard.tokens import generate_token
+
+
+@transaction.atomic
+def api_token_create(*, user: Any, label: str, actor: Any, source: str) -> tuple[ApiToken, str]:
+    """Create a token; the raw value is returned here once and never stored."""
+    label = label.strip()
+    if not label:
+        raise ValidationError({"label": "Give the token a label, e.g. what will use it."})
+    new = generate_token("pat")
+    token = ApiToken(user=user, label=label, prefix=new.prefix, token_hash=new.digest)
+    token.full_clean()
+    token.save()
+    audit_write(
+        actor=actor,
+        source=source,
+        action="api_token.create",
+        target=token,
+        organization=None,
+        after={"user": user.get_username(), "label": label, "prefix": new.prefix},
+    )
+    return token, new.raw
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, actor: Any, source: str) -> ApiToken:
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.revoked_at is not None:
+        return token
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit_write(
+        actor=actor,
+        source=source,
+        action="api_token.revoke",
+        target=token,
+        organization=None,
+        before={"revoked": False},
+        after={"revoked": True},
+    )
+    return token

@@ -1,0 +1,131 @@
+"""The dashboard's pages: overview, organization and app."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from dashboard.features import WEBSOCKETS, app_feature_states, websockets_ga_start
+from dashboard.models import App, AppFeature, AuditEvent, Domain, Membership, Organization
+from edges.models import Edge
+
+APPS_PER_PAGE = 50
+SIDE_LIST_LIMIT = 50
+ACTIVITY_LIMIT = 20
+
+
+def _search_term(request: HttpRequest) -> str:
+    return request.GET.get("q", "").strip()[:100]
+
+
+def apps_with_summary(apps: QuerySet[App]) -> QuerySet[App]:
+    """Apps with their organization, domain count and explicit websockets setting."""
+    websockets = AppFeature.objects.filter(app=OuterRef("pk"), feature__name=WEBSOCKETS)
+    return apps.select_related("organization").annotate(
+        domain_count=Count("domains"),
+        websockets_explicit=Subquery(websockets.values("enabled")[:1]),
+    )
+
+
+def _mark_websockets(apps: list[App]) -> list[App]:
+    ga = websockets_ga_start()
+    for app in apps:
+        explicit = app.websockets_explicit  # type: ignore[attr-defined]
+        app.websockets_on = explicit if explicit is not None else app.created_at >= ga  # type: ignore[attr-defined]
+    return apps
+
+
+def _app_search(apps: QuerySet[App], term: str) -> QuerySet[App]:
+    if not term:
+        return apps
+    by_domain = Domain.objects.filter(hostname__icontains=term).values("app_id")
+    by_member = Membership.objects.filter(
+        Q(user__email__icontains=term) | Q(user__username__icontains=term)
+    ).values("organization_id")
+    return apps.filter(
+        Q(name__icontains=term)
+        | Q(organization__name__icontains=term)
+        | Q(id__in=by_domain)
+        | Q(organization_id__in=by_member)
+    )
+
+
+@require_GET
+def overview(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    term = _search_term(request)
+    apps = _app_search(apps_with_summary(App.objects.visible_to(user)), term).order_by("name")
+    page = Paginator(apps, APPS_PER_PAGE).get_page(request.GET.get("page"))
+    _mark_websockets(page.object_list)  # type: ignore[arg-type]
+
+    edges = Edge.objects.visible_to(user).select_related("organization")
+    organizations = Organization.objects.visible_to(user)
+    if term:
+        edges = edges.filter(
+            Q(name__icontains=term) | Q(hostname__icontains=term)
+            | Q(organization__name__icontains=term)
+        )
+        organizations = organizations.filter(
+            Q(name__icontains=term) | Q(display_name__icontains=term)
+        )
+    edges = edges.annotate(domain_count=Count("domains"))
+    organizations = organizations.annotate(
+        app_count=Count("apps", distinct=True), member_count=Count("memberships", distinct=True)
+    )
+    context = {
+        "term": term,
+        "page": page,
+        "edges": list(edges[:SIDE_LIST_LIMIT]),
+        "organizations": list(organizations[:SIDE_LIST_LIMIT]),
+        "side_list_limit": SIDE_LIST_LIMIT,
+    }
+    template = "dashboard/overview.html"
+    if request.htmx and request.htmx.target == "results":
+        template += "#results"
+    return render(request, template, context)
+
+
+@require_GET
+def organization_detail(request: HttpRequest, name: str) -> HttpResponse:
+    organization = get_object_or_404(Organization.objects.visible_to(request.user), name=name)
+    apps = _mark_websockets(
+        list(apps_with_summary(organization.apps.all()).order_by("name"))
+    )
+    context = {
+        "organization": organization,
+        "memberships": organization.memberships.select_related("user").order_by(
+            "role", "user__username"
+        ),
+        "apps": apps,
+        "edges": organization.edges.annotate(domain_count=Count("domains")),
+        "activity": AuditEvent.objects.visible_to(request.user)
+        .filter(organization=organization)
+        .select_related("app")[:ACTIVITY_LIMIT],
+    }
+    return render(request, "dashboard/organization_detail.html", context)
+
+
+@require_GET
+def app_detail(request: HttpRequest, name: str) -> HttpResponse:
+    app = get_object_or_404(
+        App.objects.visible_to(request.user).select_related("organization"), name=name
+    )
+    domains = app.domains.select_related("edge", "edge__certificate").order_by("kind", "hostname")
+    context = {
+        "app": app,
+        "domains": domains,
+        "features": app_feature_states(app),
+        "activity": AuditEvent.objects.filter(app=app)[:ACTIVITY_LIMIT],
+        "ga_date": websockets_ga_start().date(),
+    }
+    return render(request, "dashboard/app_detail.html", context)
+
+
+@login_not_required
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})

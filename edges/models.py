@@ -1,0 +1,172 @@
+"""Edges (the load balancers carrying apps' traffic) and the certificates of custom SSL edges."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from dashboard.validators import validate_edge_name, validate_hostname
+from edges.capabilities import Capabilities, capabilities_of
+
+from dashboard.models import member_org_ids
+
+if TYPE_CHECKING:
+    from dashboard.models import AnyUser
+
+_PORT = [MinValueValidator(1), MaxValueValidator(65535)]
+
+
+class EdgeQuerySet(models.QuerySet["Edge"]):
+    def visible_to(self, user: AnyUser) -> EdgeQuerySet:
+        """Staff see every edge; customers see the shared gateways and their own SSL edges."""
+        if not (user.is_authenticated and user.is_active):
+            return self.none()
+        if user.is_staff:
+            return self
+        return self.filter(
+            Q(kind=Edge.Kind.GATEWAY) | Q(organization_id__in=member_org_ids(user))
+        )
+
+
+class Edge(models.Model):
+    class Kind(models.TextChoices):
+        GATEWAY = "gateway", "Shared gateway"
+        CUSTOM_SSL = "custom_ssl", "Custom SSL edge"
+
+    class Proxy(models.TextChoices):
+        NGINX_LEGACY = "nginx_legacy", "Nginx (legacy)"
+        HIPACHE = "hipache", "Hipache"
+        HAPROXY = "haproxy", "HAProxy"
+
+    name = models.CharField(max_length=30, unique=True, validators=[validate_edge_name])
+    hostname = models.CharField(
+        max_length=253,
+        unique=True,
+        validators=[validate_hostname],
+        help_text="The CNAME target customers point their domains at.",
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    organization = models.ForeignKey(
+        "dashboard.Organization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="edges",
+        help_text="The one customer a custom SSL edge is dedicated to; empty for gateways.",
+    )
+    proxy = models.CharField(max_length=16, choices=Proxy.choices)
+    region = models.CharField(max_length=8, choices=[("us", "United States"), ("eu", "Europe")])
+    http_port = models.PositiveIntegerField(default=80, validators=_PORT)
+    https_port = models.PositiveIntegerField(default=443, validators=_PORT)
+    ws_port = models.PositiveIntegerField(default=8080, validators=_PORT)
+    wss_port = models.PositiveIntegerField(default=8443, validators=_PORT)
+    idle_timeout_seconds = models.PositiveIntegerField(
+        default=55,
+        validators=[MinValueValidator(5), MaxValueValidator(3600)],
+        help_text="Idle WebSocket connections are closed after this many seconds.",
+    )
+    ingest_token_prefix = models.CharField(max_length=16, blank=True)
+    ingest_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EdgeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="gateway", organization__isnull=True))
+                | (Q(kind="custom_ssl", organization__isnull=False)),
+                name="edge_owner_matches_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.kind == self.Kind.GATEWAY and self.organization_id:
+            raise ValidationError({"organization": "Shared gateways belong to no organization."})
+        if self.kind == self.Kind.CUSTOM_SSL and not self.organization_id:
+            raise ValidationError(
+                {"organization": "A custom SSL edge is dedicated to one organization."}
+            )
+
+    def get_absolute_url(self) -> str:
+        return reverse("edge-detail", args=[self.name])
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return capabilities_of(self.proxy)
+
+    @property
+    def carries_websockets(self) -> bool:
+        return self.capabilities.websockets
+
+    @property
+    def ping_advice(self) -> str:
+        interval = max(self.idle_timeout_seconds // 2, 1)
+        return (
+            f"Idle WebSocket connections are closed after {self.idle_timeout_seconds} s: send a "
+            f"ping at least every {interval} s to keep them open."
+        )
+
+
+class Certificate(models.Model):
+    """The certificate a custom SSL edge presents."""
+
+    edge = models.OneToOneField(Edge, on_delete=models.CASCADE, related_name="certificate")
+    common_name = models.CharField(max_length=253)
+    sans = models.JSONField(default=list, blank=True, help_text="Subject alternative names.")
+    issuer = models.CharField(max_length=255)
+    not_before = models.DateTimeField()
+    not_after = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    EXPIRY_WARNING = dt.timedelta(days=30)
+
+    class Meta:
+        ordering = ["edge__name"]
+
+    def __str__(self) -> str:
+        return f"{self.common_name} ({self.edge})"
+
+    def clean(self) -> None:
+        if self.not_before and self.not_after and self.not_after <= self.not_before:
+            raise ValidationError({"not_after": "The certificate must expire after it starts."})
+        if not isinstance(self.sans, list) or not all(isinstance(s, str) for s in self.sans):
+            raise ValidationError({"sans": "Subject alternative names are a list of hostnames."})
+
+    @property
+    def names(self) -> list[str]:
+        return [self.common_name, *[s for s in self.sans if s != self.common_name]]
+
+    def covers(self, hostname: str) -> bool:
+        for name in self.names:
+            if name == hostname:
+                return True
+            if name.startswith("*.") and hostname.count(".") == name.count("."):
+                if hostname.split(".", 1)[1] == name[2:]:
+                    return True
+        return False
+
+    def expiry_status(self, now: dt.datetime | None = None) -> str:
+        now = now or timezone.now()
+        if self.not_after <= now:
+            return "expired"
+        if self.not_after - now <= self.EXPIRY_WARNING:
+            return "expiring"
+        return "valid"
+
+    def days_left(self, now: Any = None) -> int:
+        now = now or timezone.now()
+        return (self.not_after - now).days
