@@ -38,7 +38,11 @@ def app_feature_states(app: App) -> list[FeatureState]:
     """Every app-scope feature of the catalog with its state for this app, in two queries."""
     explicit = {af.feature_id: af for af in AppFeature.objects.filter(app=app)}
     states = []
-    for feature in Feature.objects.filter(scope=Feature.Scope.APP):
+    catalog = sorted(
+        Feature.objects.filter(scope=Feature.Scope.APP),
+        key=lambda f: (f.name != WEBSOCKETS, f.name),
+    )
+    for feature in catalog:
         row = explicit.get(feature.pk)
         enabled = row.enabled if row else feature_default(feature, app)
         states.append(FeatureState(feature=feature, enabled=enabled, explicit=row))

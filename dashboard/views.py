@@ -72,7 +72,10 @@ def overview(request: HttpRequest) -> HttpResponse:
         organizations = organizations.filter(
             Q(name__icontains=term) | Q(display_name__icontains=term)
         )
-    edges = edges.annotate(domain_count=Count("domains"))
+    # On shared gateways a customer counts only their own domains.
+    edges = edges.annotate(
+        domain_count=Count("domains", filter=Q(domains__in=Domain.objects.visible_to(user)))
+    )
     organizations = organizations.annotate(
         app_count=Count("apps", distinct=True), member_count=Count("memberships", distinct=True)
     )
@@ -114,10 +117,16 @@ def app_detail(request: HttpRequest, name: str) -> HttpResponse:
     app = get_object_or_404(
         App.objects.visible_to(request.user).select_related("organization"), name=name
     )
-    domains = app.domains.select_related("edge", "edge__certificate").order_by("kind", "hostname")
+    domains = list(app.domains.select_related("edge").order_by("kind", "hostname"))
+    legacy_edges = sorted(
+        {d.edge for d in domains if d.edge.kind == Edge.Kind.CUSTOM_SSL
+         and not d.edge.carries_websockets},
+        key=lambda edge: edge.name,
+    )
     context = {
         "app": app,
         "domains": domains,
+        "legacy_edges": legacy_edges,
         "features": app_feature_states(app),
         "activity": AuditEvent.objects.filter(app=app)[:ACTIVITY_LIMIT],
         "ga_date": websockets_ga_start().date(),
