@@ -88,8 +88,15 @@ class AppFeatureAdmin(AuditedModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "actor_label", "source", "action", "target_label",
-                    "organization", "app"]
+    list_display = [
+        "created_at",
+        "actor_label",
+        "source",
+        "action",
+        "target_label",
+        "organization",
+        "app",
+    ]
     list_filter = ["source", "action", "organization"]
     search_fields = ["actor_label", "action", "target_label", "reason"]
     date_hierarchy = "created_at"

@@ -15,7 +15,9 @@ class AuditedModelAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Model, form: ModelForm, change: bool) -> None:
         admin_model_save(
-            instance=obj, changed_fields=list(form.changed_data), created=not change,
+            instance=obj,
+            changed_fields=list(form.changed_data),
+            created=not change,
             actor=request.user,
         )
 
@@ -26,7 +28,9 @@ class AuditedModelAdmin(admin.ModelAdmin):
         for obj in queryset:
             admin_model_delete(instance=obj, actor=request.user)
 
-    def save_formset(self, request: HttpRequest, form: ModelForm, formset: Any, change: bool) -> None:
+    def save_formset(
+        self, request: HttpRequest, form: ModelForm, formset: Any, change: bool
+    ) -> None:
         instances = formset.save(commit=False)
         for obj in formset.deleted_objects:
             admin_model_delete(instance=obj, actor=request.user)

@@ -66,7 +66,8 @@ def overview(request: HttpRequest) -> HttpResponse:
     organizations = Organization.objects.visible_to(user)
     if term:
         edges = edges.filter(
-            Q(name__icontains=term) | Q(hostname__icontains=term)
+            Q(name__icontains=term)
+            | Q(hostname__icontains=term)
             | Q(organization__name__icontains=term)
         )
         organizations = organizations.filter(
@@ -95,9 +96,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 @require_GET
 def organization_detail(request: HttpRequest, name: str) -> HttpResponse:
     organization = get_object_or_404(Organization.objects.visible_to(request.user), name=name)
-    apps = _mark_websockets(
-        list(apps_with_summary(organization.apps.all()).order_by("name"))
-    )
+    apps = _mark_websockets(list(apps_with_summary(organization.apps.all()).order_by("name")))
     context = {
         "organization": organization,
         "memberships": organization.memberships.select_related("user").order_by(
@@ -119,8 +118,11 @@ def app_detail(request: HttpRequest, name: str) -> HttpResponse:
     )
     domains = list(app.domains.select_related("edge").order_by("kind", "hostname"))
     legacy_edges = sorted(
-        {d.edge for d in domains if d.edge.kind == Edge.Kind.CUSTOM_SSL
-         and not d.edge.carries_websockets},
+        {
+            d.edge
+            for d in domains
+            if d.edge.kind == Edge.Kind.CUSTOM_SSL and not d.edge.carries_websockets
+        },
         key=lambda edge: edge.name,
     )
     context = {

@@ -13,8 +13,15 @@ class CertificateInline(admin.StackedInline):
 
 @admin.register(Edge)
 class EdgeAdmin(AuditedModelAdmin):
-    list_display = ["name", "hostname", "kind", "proxy", "organization", "region",
-                    "idle_timeout_seconds"]
+    list_display = [
+        "name",
+        "hostname",
+        "kind",
+        "proxy",
+        "organization",
+        "region",
+        "idle_timeout_seconds",
+    ]
     list_filter = ["kind", "proxy", "region"]
     search_fields = ["name", "hostname", "organization__name"]
     readonly_fields = ["ingest_token_prefix", "ingest_token_hash", "created_at", "updated_at"]

@@ -12,10 +12,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from dashboard.models import member_org_ids
 from dashboard.validators import validate_edge_name, validate_hostname
 from edges.capabilities import Capabilities, capabilities_of
-
-from dashboard.models import member_org_ids
 
 if TYPE_CHECKING:
     from dashboard.models import AnyUser
@@ -30,9 +29,7 @@ class EdgeQuerySet(models.QuerySet["Edge"]):
             return self.none()
         if user.is_staff:
             return self
-        return self.filter(
-            Q(kind=Edge.Kind.GATEWAY) | Q(organization_id__in=member_org_ids(user))
-        )
+        return self.filter(Q(kind=Edge.Kind.GATEWAY) | Q(organization_id__in=member_org_ids(user)))
 
 
 class Edge(models.Model):
@@ -92,6 +89,9 @@ class Edge(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("edge-detail", args=[self.name])
+
     def clean(self) -> None:
         if self.kind == self.Kind.GATEWAY and self.organization_id:
             raise ValidationError({"organization": "Shared gateways belong to no organization."})
@@ -99,9 +99,6 @@ class Edge(models.Model):
             raise ValidationError(
                 {"organization": "A custom SSL edge is dedicated to one organization."}
             )
-
-    def get_absolute_url(self) -> str:
-        return reverse("edge-detail", args=[self.name])
 
     @property
     def capabilities(self) -> Capabilities:
@@ -154,9 +151,9 @@ class Certificate(models.Model):
         for name in self.names:
             if name == hostname:
                 return True
-            if name.startswith("*.") and hostname.count(".") == name.count("."):
-                if hostname.split(".", 1)[1] == name[2:]:
-                    return True
+            wildcard = name.startswith("*.") and hostname.count(".") == name.count(".")
+            if wildcard and hostname.split(".", 1)[1] == name[2:]:
+                return True
         return False
 
     def expiry_status(self, now: dt.datetime | None = None) -> str:

@@ -125,7 +125,11 @@ def certificate_set(
         target=certificate,
         organization=edge.organization,
         before=before,
-        after={"common_name": certificate.common_name, "sans": certificate.sans,
-               "issuer": issuer, "not_after": not_after.isoformat()},
+        after={
+            "common_name": certificate.common_name,
+            "sans": certificate.sans,
+            "issuer": issuer,
+            "not_after": not_after.isoformat(),
+        },
     )
     return certificate

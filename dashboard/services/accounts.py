@@ -37,8 +37,12 @@ def user_create(
         action="user.create",
         target=user,
         organization=None,
-        after={"username": username, "email": email, "is_staff": user.is_staff,
-               "is_superuser": is_superuser},
+        after={
+            "username": username,
+            "email": email,
+            "is_staff": user.is_staff,
+            "is_superuser": is_superuser,
+        },
     )
     return user
 

@@ -60,8 +60,13 @@ def app_create(
         target=app,
         organization=organization,
         app=app,
-        after={"name": name, "region": region, "stack": stack,
-               "created_at": app.created_at.isoformat(), "default_domain": domain.hostname},
+        after={
+            "name": name,
+            "region": region,
+            "stack": stack,
+            "created_at": app.created_at.isoformat(),
+            "default_domain": domain.hostname,
+        },
     )
     return app
 

@@ -32,16 +32,42 @@ USERS = [
 ]
 
 EDGES = [
-    {"name": "gateway", "hostname": "gateway.example.net", "kind": Edge.Kind.GATEWAY,
-     "proxy": Edge.Proxy.HIPACHE, "region": "us", "org": None},
-    {"name": "acme-ssl", "hostname": "acme-ssl.edges.example.net", "kind": Edge.Kind.CUSTOM_SSL,
-     "proxy": Edge.Proxy.NGINX_LEGACY, "region": "us", "org": "acme",
-     "certificate": {"common_name": "www.acme.example", "sans": ["www.acme.example",
-                     "acme.example"], "issuer": "RapidSSL CA", "days_left": 21}},
-    {"name": "globex-ssl", "hostname": "globex-ssl.edges.example.net",
-     "kind": Edge.Kind.CUSTOM_SSL, "proxy": Edge.Proxy.HIPACHE, "region": "us", "org": "globex",
-     "certificate": {"common_name": "*.globex.example", "sans": ["globex.example"],
-                     "issuer": "DigiCert High Assurance CA-3", "days_left": 290}},
+    {
+        "name": "gateway",
+        "hostname": "gateway.example.net",
+        "kind": Edge.Kind.GATEWAY,
+        "proxy": Edge.Proxy.HIPACHE,
+        "region": "us",
+        "org": None,
+    },
+    {
+        "name": "acme-ssl",
+        "hostname": "acme-ssl.edges.example.net",
+        "kind": Edge.Kind.CUSTOM_SSL,
+        "proxy": Edge.Proxy.NGINX_LEGACY,
+        "region": "us",
+        "org": "acme",
+        "certificate": {
+            "common_name": "www.acme.example",
+            "sans": ["www.acme.example", "acme.example"],
+            "issuer": "RapidSSL CA",
+            "days_left": 21,
+        },
+    },
+    {
+        "name": "globex-ssl",
+        "hostname": "globex-ssl.edges.example.net",
+        "kind": Edge.Kind.CUSTOM_SSL,
+        "proxy": Edge.Proxy.HIPACHE,
+        "region": "us",
+        "org": "globex",
+        "certificate": {
+            "common_name": "*.globex.example",
+            "sans": ["globex.example"],
+            "issuer": "DigiCert High Assurance CA-3",
+            "days_left": 290,
+        },
+    },
 ]
 
 
@@ -59,37 +85,69 @@ APPS = [
 ]
 
 FEATURES = [
-    {"name": "websockets", "display_name": "WebSockets",
-     "description": "Experimental WebSocket support for the app's default domain, custom "
-                    "domains and custom SSL endpoints.",
-     "doc_url": "https://devcenter.heroku.com/articles/websockets",
-     "feedback_email": "websockets-feedback@example.net",
-     "state": Feature.State.BETA, "scope": Feature.Scope.APP, "self_serve": True},
-    {"name": "http-request-id", "display_name": "HTTP Request IDs",
-     "description": "Add a unique X-Request-ID header to every request routed to the app.",
-     "doc_url": "https://devcenter.heroku.com/articles/http-request-id",
-     "feedback_email": "router-feedback@example.net",
-     "state": Feature.State.BETA, "scope": Feature.Scope.APP, "self_serve": True},
-    {"name": "log-runtime-metrics", "display_name": "Log runtime metrics",
-     "description": "Emit memory and CPU load of each process into the app's log stream.",
-     "doc_url": "https://devcenter.heroku.com/articles/log-runtime-metrics",
-     "feedback_email": "metrics-feedback@example.net",
-     "state": Feature.State.ALPHA, "scope": Feature.Scope.APP, "self_serve": True},
-    {"name": "preboot", "display_name": "Preboot",
-     "description": "Start new web processes and wait for them to accept traffic before "
-                    "retiring the old ones on deploy.",
-     "doc_url": "https://devcenter.heroku.com/articles/preboot",
-     "feedback_email": "preboot-feedback@example.net",
-     "state": Feature.State.GENERAL, "scope": Feature.Scope.APP, "self_serve": True},
-    {"name": "router-debug-headers", "display_name": "Router debug headers",
-     "description": "Add the edge's routing decisions as response headers. Support staff turn "
-                    "this on while investigating a ticket.",
-     "doc_url": "", "feedback_email": "support@example.net",
-     "state": Feature.State.ALPHA, "scope": Feature.Scope.APP, "self_serve": False},
-    {"name": "two-factor-beta", "display_name": "Two-factor sign-in",
-     "description": "Ask for a one-time code when signing in to the dashboard.",
-     "doc_url": "", "feedback_email": "security@example.net",
-     "state": Feature.State.BETA, "scope": Feature.Scope.ACCOUNT, "self_serve": True},
+    {
+        "name": "websockets",
+        "display_name": "WebSockets",
+        "description": "Experimental WebSocket support for the app's default domain, custom "
+        "domains and custom SSL endpoints.",
+        "doc_url": "https://devcenter.heroku.com/articles/websockets",
+        "feedback_email": "websockets-feedback@example.net",
+        "state": Feature.State.BETA,
+        "scope": Feature.Scope.APP,
+        "self_serve": True,
+    },
+    {
+        "name": "http-request-id",
+        "display_name": "HTTP Request IDs",
+        "description": "Add a unique X-Request-ID header to every request routed to the app.",
+        "doc_url": "https://devcenter.heroku.com/articles/http-request-id",
+        "feedback_email": "router-feedback@example.net",
+        "state": Feature.State.BETA,
+        "scope": Feature.Scope.APP,
+        "self_serve": True,
+    },
+    {
+        "name": "log-runtime-metrics",
+        "display_name": "Log runtime metrics",
+        "description": "Emit memory and CPU load of each process into the app's log stream.",
+        "doc_url": "https://devcenter.heroku.com/articles/log-runtime-metrics",
+        "feedback_email": "metrics-feedback@example.net",
+        "state": Feature.State.ALPHA,
+        "scope": Feature.Scope.APP,
+        "self_serve": True,
+    },
+    {
+        "name": "preboot",
+        "display_name": "Preboot",
+        "description": "Start new web processes and wait for them to accept traffic before "
+        "retiring the old ones on deploy.",
+        "doc_url": "https://devcenter.heroku.com/articles/preboot",
+        "feedback_email": "preboot-feedback@example.net",
+        "state": Feature.State.GENERAL,
+        "scope": Feature.Scope.APP,
+        "self_serve": True,
+    },
+    {
+        "name": "router-debug-headers",
+        "display_name": "Router debug headers",
+        "description": "Add the edge's routing decisions as response headers. Support staff turn "
+        "this on while investigating a ticket.",
+        "doc_url": "",
+        "feedback_email": "support@example.net",
+        "state": Feature.State.ALPHA,
+        "scope": Feature.Scope.APP,
+        "self_serve": False,
+    },
+    {
+        "name": "two-factor-beta",
+        "display_name": "Two-factor sign-in",
+        "description": "Ask for a one-time code when signing in to the dashboard.",
+        "doc_url": "",
+        "feedback_email": "security@example.net",
+        "state": Feature.State.BETA,
+        "scope": Feature.Scope.ACCOUNT,
+        "self_serve": True,
+    },
 ]
 
 
@@ -115,16 +173,29 @@ def demo_seed(*, password: str | None = None) -> dict[str, Any]:
         if user is None:
             secret = password or secrets.token_urlsafe(12)
             user = user_create(
-                username=username, email=email, password=secret,
-                is_staff=role in ("staff", "superuser"), is_superuser=role == "superuser",
-                actor=None, source=SOURCE,
+                username=username,
+                email=email,
+                password=secret,
+                is_staff=role in ("staff", "superuser"),
+                is_superuser=role == "superuser",
+                actor=None,
+                source=SOURCE,
             )
             if org_name:
-                membership_set(organization=orgs[org_name], user=user, role=role, actor=None,
-                               source=SOURCE)
+                membership_set(
+                    organization=orgs[org_name], user=user, role=role, actor=None, source=SOURCE
+                )
             _, token = api_token_create(user=user, label="demo", actor=None, source=SOURCE)
-        users_out.append({"username": username, "email": email, "password": secret,
-                          "role": role, "org": org_name, "api_token": token})
+        users_out.append(
+            {
+                "username": username,
+                "email": email,
+                "password": secret,
+                "role": role,
+                "org": org_name,
+                "api_token": token,
+            }
+        )
 
     for spec in FEATURES:
         if not Feature.objects.filter(name=spec["name"]).exists():
@@ -137,41 +208,70 @@ def demo_seed(*, password: str | None = None) -> dict[str, Any]:
         ingest = None
         if edge is None:
             edge, ingest = edge_create(
-                name=spec["name"], hostname=spec["hostname"], kind=spec["kind"],
-                proxy=spec["proxy"], region=spec["region"],
+                name=spec["name"],
+                hostname=spec["hostname"],
+                kind=spec["kind"],
+                proxy=spec["proxy"],
+                region=spec["region"],
                 organization=orgs[spec["org"]] if spec["org"] else None,
-                actor=None, source=SOURCE,
+                actor=None,
+                source=SOURCE,
             )
             cert = spec.get("certificate")
             if cert:
                 certificate_set(
-                    edge=edge, common_name=cert["common_name"], sans=cert["sans"],
-                    issuer=cert["issuer"], not_before=now - dt.timedelta(days=340),
+                    edge=edge,
+                    common_name=cert["common_name"],
+                    sans=cert["sans"],
+                    issuer=cert["issuer"],
+                    not_before=now - dt.timedelta(days=340),
                     not_after=now + dt.timedelta(days=cert["days_left"]),
-                    actor=None, source=SOURCE,
+                    actor=None,
+                    source=SOURCE,
                 )
         edges[spec["name"]] = edge
-        edges_out.append({"name": edge.name, "kind": edge.kind, "proxy": edge.proxy,
-                          "hostname": edge.hostname, "org": spec["org"], "ingest_token": ingest})
+        edges_out.append(
+            {
+                "name": edge.name,
+                "kind": edge.kind,
+                "proxy": edge.proxy,
+                "hostname": edge.hostname,
+                "org": spec["org"],
+                "ingest_token": ingest,
+            }
+        )
 
     apps_out = []
     for name, org_name, created_at, custom in APPS:
         app = App.objects.filter(name=name).first()
         if app is None:
-            app = app_create(name=name, organization=orgs[org_name], created_at=created_at,
-                             actor=None, source=SOURCE)
+            app = app_create(
+                name=name,
+                organization=orgs[org_name],
+                created_at=created_at,
+                actor=None,
+                source=SOURCE,
+            )
             for hostname, edge_name in custom:
-                domain_add(app=app, hostname=hostname, edge=edges[edge_name], actor=None,
-                           source=SOURCE)
+                domain_add(
+                    app=app, hostname=hostname, edge=edges[edge_name], actor=None, source=SOURCE
+                )
         domains = list(Domain.objects.filter(app=app).select_related("edge").order_by("kind"))
-        routed = next((d.edge for d in domains if d.edge.kind == Edge.Kind.CUSTOM_SSL),
-                      domains[0].edge if domains else None)
-        apps_out.append({
-            "name": app.name, "org": org_name, "created_at": app.created_at.isoformat(),
-            "domains": [{"hostname": d.hostname, "kind": d.kind, "edge": d.edge.name}
-                        for d in domains],
-            "edge": routed.name if routed else None,
-        })
+        routed = next(
+            (d.edge for d in domains if d.edge.kind == Edge.Kind.CUSTOM_SSL),
+            domains[0].edge if domains else None,
+        )
+        apps_out.append(
+            {
+                "name": app.name,
+                "org": org_name,
+                "created_at": app.created_at.isoformat(),
+                "domains": [
+                    {"hostname": d.hostname, "kind": d.kind, "edge": d.edge.name} for d in domains
+                ],
+                "edge": routed.name if routed else None,
+            }
+        )
 
     return {
         "users": users_out,

@@ -9,8 +9,15 @@ from django.db import transaction
 from dashboard.models import Feature
 from dashboard.services.audit import audit_write
 
-_FIELDS = ("display_name", "description", "doc_url", "feedback_email", "state", "scope",
-           "self_serve")
+_FIELDS = (
+    "display_name",
+    "description",
+    "doc_url",
+    "feedback_email",
+    "state",
+    "scope",
+    "self_serve",
+)
 
 
 @transaction.atomic

@@ -1,0 +1,68 @@
+# The two commands that do everything on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PORT ?= 8000
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := .tools/bin/uv
+UV_DEP := .tools/bin/uv
+endif
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: help run test lint format bench install install-dev browser services-check
+
+help:
+	@echo "make run    install, migrate, seed the demo and serve it on http://127.0.0.1:$(PORT)"
+	@echo "make test   install what tests need and run the whole suite"
+	@echo "make lint   ruff check and format check"
+	@echo "make bench  run the benchmarks (not part of make test)"
+
+.tools/bin/uv:
+	@echo "==> installing uv $(UV_VERSION) into .tools/"
+	@$(PYTHON) -m venv .tools
+	@.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+install: $(UV_DEP)
+	@echo "==> installing locked runtime dependencies into $(VENV)"
+	@$(UV) sync --frozen --no-dev --inexact --quiet
+
+install-dev: $(UV_DEP)
+	@echo "==> installing locked dependencies, with test tools, into $(VENV)"
+	@$(UV) sync --frozen --quiet
+
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "==> installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "!! $(CHROMIUM) is missing and this user cannot apt-get install it; browser tests will fail under CI=true" >&2; \
+	  fi; \
+	fi
+
+run: install
+	@$(PY) manage.py migrate --no-input -v0
+	@$(PY) manage.py demo_ready --credentials .demo-credentials.json
+	@echo "==> serving on http://127.0.0.1:$(PORT)  (Ctrl-C to stop)"
+	@PORT=$(PORT) exec $(PY) -m dashboard.server --port $(PORT)
+
+test: install-dev browser
+	@echo "==> lint"
+	@$(VENV)/bin/ruff check --quiet .
+	@echo "==> migrations are up to date"
+	@$(PY) manage.py makemigrations --check --dry-run >/dev/null
+	@echo "==> test suite (database: $${DATABASE_URL:-embedded SQLite}, channel layer: $${REDIS_URL:-in-memory})"
+	@$(VENV)/bin/pytest
+
+lint: install-dev
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+
+format: install-dev
+	@$(VENV)/bin/ruff check --fix --quiet .
+	@$(VENV)/bin/ruff format --quiet .

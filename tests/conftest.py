@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from dashboard.models import App, Membership, Organization
+from edges.models import Edge
+from tests.factories import (
+    POST_GA,
+    PRE_GA,
+    make_app,
+    make_catalog,
+    make_edge,
+    make_org,
+    make_ssl_edge,
+    make_user,
+)
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def unavailable(reason: str) -> None:
+    """Skip a test whose real dependency is missing here; under CI that is a failure."""
+    if IN_CI:
+        pytest.fail(f"CI must provide this: {reason}")
+    pytest.skip(reason)
+
+
+@dataclass
+class World:
+    acme: Organization
+    globex: Organization
+    gateway: Edge
+    acme_ssl: Edge
+    globex_ssl: Edge
+    acme_web: App
+    acme_api: App
+    globex_store: App
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    """Two customers: acme behind a legacy SSL edge, globex behind an upgraded one."""
+    make_catalog()
+    acme, globex = make_org("acme"), make_org("globex")
+    gateway = make_edge("gateway", hostname="gateway.example.net")
+    acme_ssl = make_ssl_edge("acme-ssl", org=acme, common_name="www.acme.example")
+    globex_ssl = make_ssl_edge(
+        "globex-ssl", org=globex, proxy=Edge.Proxy.HIPACHE, common_name="shop.globex.example"
+    )
+    return World(
+        acme=acme,
+        globex=globex,
+        gateway=gateway,
+        acme_ssl=acme_ssl,
+        globex_ssl=globex_ssl,
+        acme_web=make_app(
+            "acme-web", org=acme, created_at=PRE_GA, custom=[("www.acme.example", acme_ssl)]
+        ),
+        acme_api=make_app("acme-api", org=acme, created_at=POST_GA),
+        globex_store=make_app(
+            "globex-store",
+            org=globex,
+            created_at=PRE_GA,
+            custom=[("shop.globex.example", globex_ssl)],
+        ),
+    )
+
+
+@pytest.fixture
+def support(world: World) -> User:
+    return make_user("support", staff=True)
+
+
+@pytest.fixture
+def admin_user(world: World) -> User:
+    return make_user("admin", superuser=True)
+
+
+@pytest.fixture
+def alice(world: World) -> User:
+    return make_user("alice", org=world.acme, role=Membership.Role.OWNER)
+
+
+@pytest.fixture
+def bob(world: World) -> User:
+    return make_user("bob", org=world.acme, role=Membership.Role.MEMBER)
+
+
+@pytest.fixture
+def carol(world: World) -> User:
+    return make_user("carol", org=world.globex, role=Membership.Role.OWNER)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run browser tests last: Playwright's sync API keeps an event loop running in the main
+    thread for the rest of the session, which async tests cannot share."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
+def client_for(user: User | None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
