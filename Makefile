@@ -14,13 +14,12 @@ UV_DEP := .tools/bin/uv
 endif
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: help run test lint format bench install install-dev browser services-check
+.PHONY: help run test lint format install install-dev browser
 
 help:
 	@echo "make run    install, migrate, seed the demo and serve it on http://127.0.0.1:$(PORT)"
 	@echo "make test   install what tests need and run the whole suite"
 	@echo "make lint   ruff check and format check"
-	@echo "make bench  run the benchmarks (not part of make test)"
 
 .tools/bin/uv:
 	@echo "==> installing uv $(UV_VERSION) into .tools/"

@@ -95,6 +95,7 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         ({"REDIS_SOCKET_TIMEOUT": "2"}, "REDIS_SOCKET_TIMEOUT must be at least 6"),
         ({"WEBSOCKETS_GA_DATE": "July 2014"}, "WEBSOCKETS_GA_DATE must be a date"),
         ({"DASHBOARD_ORIGINS": "https://*.example.com/x"}, "DASHBOARD_ORIGINS"),
+        ({"LOG_LEVEL": "loud"}, "LOG_LEVEL must be"),
     ],
 )
 def test_bad_settings_stop_the_process_with_a_clear_message(env: dict, message: str) -> None:
