@@ -6,8 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import models
 
-from dashboard.models import App, AppFeature, Feature
+from dashboard.models import AccountFeature, App, AppFeature, Feature
 
 WEBSOCKETS = "websockets"
 
@@ -27,7 +28,7 @@ def feature_default(feature: Feature, app: App) -> bool:
 class FeatureState:
     feature: Feature
     enabled: bool
-    explicit: AppFeature | None
+    explicit: models.Model | None
 
     @property
     def is_default(self) -> bool:
@@ -46,4 +47,16 @@ def app_feature_states(app: App) -> list[FeatureState]:
         row = explicit.get(feature.pk)
         enabled = row.enabled if row else feature_default(feature, app)
         states.append(FeatureState(feature=feature, enabled=enabled, explicit=row))
+    return states
+
+
+def account_feature_states(user: object) -> list[FeatureState]:
+    """Every account-scope feature with its state for this user."""
+    explicit = {af.feature_id: af for af in AccountFeature.objects.filter(user=user)}
+    states = []
+    for feature in Feature.objects.filter(scope=Feature.Scope.ACCOUNT):
+        row = explicit.get(feature.pk)
+        states.append(
+            FeatureState(feature=feature, enabled=row.enabled if row else False, explicit=row)
+        )
     return states

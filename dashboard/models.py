@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -256,6 +256,27 @@ class AppFeature(models.Model):
         return f"{self.feature} {'on' if self.enabled else 'off'} for {self.app}"
 
 
+class AccountFeature(models.Model):
+    """A user's explicit setting of an account-scope feature."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_features"
+    )
+    feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="account_features")
+    enabled = models.BooleanField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["user__username", "feature__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "feature"], name="accountfeature_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.feature} {'on' if self.enabled else 'off'} for {self.user}"
+
+
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def visible_to(self, user: AnyUser) -> AuditEventQuerySet:
         if _sees_everything(user):
@@ -301,8 +322,36 @@ class AuditEvent(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["target_type", "target_id", "-created_at"])]
 
+    VERBS: ClassVar[dict[str, str]] = {
+        "feature.enable": "enabled {feature} on",
+        "feature.disable": "disabled {feature} on",
+        "account_feature.enable": "enabled {feature} for",
+        "account_feature.disable": "disabled {feature} for",
+        "feature.define": "defined the feature",
+        "app.create": "created the app",
+        "domain.add": "added the domain",
+        "domain.remove": "removed the domain",
+        "organization.create": "created the organization",
+        "membership.set": "set the membership",
+        "user.create": "created the user",
+        "edge.create": "created the edge",
+        "edge.ingest_token_rotate": "rotated the ingest token of",
+        "certificate.set": "installed the certificate",
+        "api_token.create": "created the API token",
+        "api_token.revoke": "revoked the API token",
+    }
+
     def __str__(self) -> str:
         return f"{self.actor_label} {self.action} {self.target_label}"
+
+    @property
+    def summary(self) -> str:
+        """What happened, in words: `enabled websockets on`, to be followed by the target."""
+        template = self.VERBS.get(self.action)
+        if template is None:
+            return self.action.replace("_", " ").replace(".", " ")
+        details = self.after if isinstance(self.after, dict) else {}
+        return template.format(feature=details.get("feature", "a feature"))
 
 
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):

@@ -4,19 +4,20 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from dashboard import views
+from dashboard.views import features, pages
 
 urlpatterns = [
-    path("", views.overview, name="overview"),
-    path("healthz", views.healthz, name="healthz"),
+    path("", pages.overview, name="overview"),
+    path("healthz", pages.healthz, name="healthz"),
     path(
         "login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("orgs/<slug:name>/", views.organization_detail, name="organization-detail"),
-    path("apps/<slug:name>/", views.app_detail, name="app-detail"),
+    path("orgs/<slug:name>/", pages.organization_detail, name="organization-detail"),
+    path("apps/<slug:name>/", pages.app_detail, name="app-detail"),
+    path("apps/<slug:name>/features/", features.app_feature_toggle, name="app-features"),
     path("", include("edges.urls")),
     path("admin/", admin.site.urls),
 ]

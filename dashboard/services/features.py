@@ -1,13 +1,18 @@
-"""The feature catalog."""
+"""The feature catalog and switching features on apps."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from dashboard.models import Feature
+from dashboard import realtime
+from dashboard.features import WEBSOCKETS, feature_default
+from dashboard.models import AccountFeature, App, AppFeature, Feature, Membership
 from dashboard.services.audit import audit_write
+from edges.models import Edge
 
 _FIELDS = (
     "display_name",
@@ -18,6 +23,8 @@ _FIELDS = (
     "scope",
     "self_serve",
 )
+
+SSL_ENDPOINT_REFUSAL = "Can not add websockets feature when ssl-endpoint is in use."
 
 
 @transaction.atomic
@@ -30,8 +37,8 @@ def feature_define(*, name: str, actor: Any, source: str, **fields: Any) -> Feat
     before = {f: getattr(feature, f) for f in _FIELDS} if feature else None
     if feature is None:
         feature = Feature(name=name)
-    for field, value in fields.items():
-        setattr(feature, field, value)
+    for name_, value in fields.items():
+        setattr(feature, name_, value)
     after = {f: getattr(feature, f) for f in _FIELDS}
     if before == after:
         return feature
@@ -47,3 +54,152 @@ def feature_define(*, name: str, actor: Any, source: str, **fields: Any) -> Feat
         after=after,
     )
     return feature
+
+
+class FeatureRefused(ValidationError):
+    """A rule forbids the change; `blocking_edges` are what must be upgraded first."""
+
+    def __init__(self, message: str, *, blocking_edges: list[Edge] | None = None) -> None:
+        super().__init__(message, code="refused")
+        self.blocking_edges = blocking_edges or []
+
+
+def legacy_ssl_edges(app: App) -> list[Edge]:
+    """Custom SSL edges carrying the app's custom domains that cannot carry WebSockets."""
+    edges = Edge.objects.filter(
+        domains__app=app, domains__kind="custom", kind=Edge.Kind.CUSTOM_SSL
+    ).distinct()
+    return [edge for edge in edges.order_by("name") if not edge.carries_websockets]
+
+
+def feature_refusal(app: App, feature: Feature, enabled: bool) -> FeatureRefused | None:
+    """Why the platform cannot make this change, whoever asks; None when it can."""
+    if enabled and feature.name == WEBSOCKETS:
+        blocking = legacy_ssl_edges(app)
+        if blocking:
+            return FeatureRefused(SSL_ENDPOINT_REFUSAL, blocking_edges=blocking)
+    return None
+
+
+def _is_member(user: Any, app: App) -> bool:
+    return Membership.objects.filter(user=user, organization_id=app.organization_id).exists()
+
+
+def feature_permission_error(
+    actor: Any, app: App, feature: Feature, reason: str
+) -> PermissionDenied | ValidationError | None:
+    """Members switch their own self-serve features; staff switch anything, with a reason."""
+    if actor is None:
+        return None
+    if feature.self_serve and _is_member(actor, app):
+        return None
+    if actor.is_active and actor.is_staff:
+        if not reason.strip():
+            return ValidationError(
+                {"reason": "Support staff must give a reason; it is kept in the audit trail."},
+                code="reason_required",
+            )
+        return None
+    return PermissionDenied("Only support staff can change this feature.")
+
+
+@dataclass
+class FeatureChange:
+    app: App
+    feature: Feature
+    enabled: bool
+    changed: bool
+    row: AppFeature | None = field(default=None, repr=False)
+
+
+@transaction.atomic
+def feature_set(
+    *,
+    app: App,
+    feature: Feature,
+    enabled: bool,
+    actor: Any,
+    source: str,
+    reason: str = "",
+) -> FeatureChange:
+    """Switch an app-scope feature on or off.
+
+    Locks the app so concurrent switches of one app serialise; setting the state it already
+    has is a successful no-op that writes no audit row.
+    """
+    if feature.scope != Feature.Scope.APP:
+        raise ValidationError(f"{feature.name} is an account feature, not an app feature.")
+    reason = reason.strip()
+    denied = feature_permission_error(actor, app, feature, reason)
+    if denied is not None:
+        raise denied
+    app = App.objects.select_for_update().select_related("organization").get(pk=app.pk)
+    row = AppFeature.objects.filter(app=app, feature=feature).first()
+    current = row.enabled if row else feature_default(feature, app)
+    if current == enabled:
+        return FeatureChange(app=app, feature=feature, enabled=enabled, changed=False, row=row)
+    refusal = feature_refusal(app, feature, enabled)
+    if refusal is not None:
+        raise refusal
+    if row is None:
+        row = AppFeature(app=app, feature=feature)
+    row.enabled = enabled
+    row.updated_by = actor
+    row.save()
+    audit_write(
+        actor=actor,
+        source=source,
+        action="feature.enable" if enabled else "feature.disable",
+        target=app,
+        organization=app.organization,
+        app=app,
+        before={"feature": feature.name, "enabled": current},
+        after={"feature": feature.name, "enabled": enabled},
+        reason=reason,
+    )
+    realtime.publish_on_commit(
+        realtime.app_topic(app.name),
+        realtime.FEATURE_CHANGED,
+        {"app": app.name, "feature": feature.name, "enabled": enabled},
+    )
+    return FeatureChange(app=app, feature=feature, enabled=enabled, changed=True, row=row)
+
+
+@transaction.atomic
+def account_feature_set(
+    *, user: Any, feature: Feature, enabled: bool, actor: Any, source: str, reason: str = ""
+) -> bool:
+    """Switch an account-scope feature for a user: their own self-serve ones, or staff with a
+    reason. Answers whether anything changed."""
+    if feature.scope != Feature.Scope.ACCOUNT:
+        raise ValidationError(f"{feature.name} is an app feature, not an account feature.")
+    reason = reason.strip()
+    if actor is not None and not (actor.pk == user.pk and feature.self_serve):
+        if not (actor.is_active and actor.is_staff):
+            raise PermissionDenied("Only support staff can change this feature.")
+        if not reason:
+            raise ValidationError(
+                {"reason": "Support staff must give a reason; it is kept in the audit trail."},
+                code="reason_required",
+            )
+    user_model = type(user)
+    user = user_model.objects.select_for_update().get(pk=user.pk)
+    row = AccountFeature.objects.filter(user=user, feature=feature).first()
+    current = row.enabled if row else False
+    if current == enabled:
+        return False
+    if row is None:
+        row = AccountFeature(user=user, feature=feature)
+    row.enabled = enabled
+    row.save()
+    audit_write(
+        actor=actor,
+        source=source,
+        action="account_feature.enable" if enabled else "account_feature.disable",
+        target=user,
+        organization=None,
+        before={"feature": feature.name, "enabled": current},
+        after={"feature": feature.name, "enabled": enabled},
+        reason=reason,
+    )
+    return True

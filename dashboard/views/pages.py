@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
@@ -111,11 +113,25 @@ def organization_detail(request: HttpRequest, name: str) -> HttpResponse:
     return render(request, "dashboard/organization_detail.html", context)
 
 
-@require_GET
-def app_detail(request: HttpRequest, name: str) -> HttpResponse:
-    app = get_object_or_404(
-        App.objects.visible_to(request.user).select_related("organization"), name=name
-    )
+def app_feature_rows(app: App, user: Any) -> list[dict[str, Any]]:
+    """The catalog for this app, and whether this user gets a switch for each feature."""
+    is_member = Membership.objects.filter(user=user, organization_id=app.organization_id).exists()
+    rows = []
+    for state in app_feature_states(app):
+        switchable = bool(user.is_staff or (is_member and state.feature.self_serve))
+        rows.append({"state": state, "switchable": switchable})
+    return rows
+
+
+def render_app_page(
+    request: HttpRequest,
+    app: App,
+    *,
+    status: int = 200,
+    error: Any = None,
+    notice: str = "",
+) -> HttpResponse:
+    """The app page, or only its features panel for htmx requests."""
     domains = list(app.domains.select_related("edge").order_by("kind", "hostname"))
     legacy_edges = sorted(
         {
@@ -129,11 +145,25 @@ def app_detail(request: HttpRequest, name: str) -> HttpResponse:
         "app": app,
         "domains": domains,
         "legacy_edges": legacy_edges,
-        "features": app_feature_states(app),
-        "activity": AuditEvent.objects.filter(app=app)[:ACTIVITY_LIMIT],
+        "feature_rows": app_feature_rows(app, request.user),
+        "feature_error": error,
+        "feature_notice": notice,
+        "activity": AuditEvent.objects.filter(app=app).select_related("app")[:ACTIVITY_LIMIT],
         "ga_date": websockets_ga_start().date(),
+        "reason_required": request.user.is_staff,
     }
-    return render(request, "dashboard/app_detail.html", context)
+    template = "dashboard/app_detail.html"
+    if request.htmx:
+        template += "#features-panel"
+    return render(request, template, context, status=status)
+
+
+@require_GET
+def app_detail(request: HttpRequest, name: str) -> HttpResponse:
+    app = get_object_or_404(
+        App.objects.visible_to(request.user).select_related("organization"), name=name
+    )
+    return render_app_page(request, app)
 
 
 @login_not_required

@@ -1,0 +1,57 @@
+"""The real-time contract: topic names, event types and payload shape, in one place.
+
+Payloads carry ids and primitives only, so they survive the trip through Redis unchanged.
+Pushes are scheduled after commit: a rolled-back change is never announced.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+# Event types.
+FEATURE_CHANGED = "feature.changed"
+
+# The message type consumers handle (`live_event`).
+MESSAGE_TYPE = "live.event"
+
+
+def app_topic(app_name: str) -> str:
+    return f"app.{app_name}"
+
+
+def organization_topic(org_name: str) -> str:
+    return f"org.{org_name}"
+
+
+def edge_topic(edge_name: str) -> str:
+    return f"edge.{edge_name}"
+
+
+def message(event: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The channel-layer message for an event; refuses anything JSON cannot carry."""
+    encoded = json.dumps(payload, allow_nan=False)
+    return {"type": MESSAGE_TYPE, "event": event, "payload": json.loads(encoded)}
+
+
+def publish(topic: str, event: str, payload: dict[str, Any]) -> None:
+    """Send now. A channel layer outage is logged, never raised: the change is already saved."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(topic, message(event, payload))
+    except Exception:
+        logger.warning("could not publish %s to %s", event, topic, exc_info=True)
+
+
+def publish_on_commit(topic: str, event: str, payload: dict[str, Any]) -> None:
+    message(event, payload)  # fail inside the transaction if the payload is not JSON
+    transaction.on_commit(lambda: publish(topic, event, payload))
