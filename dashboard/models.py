@@ -158,7 +158,12 @@ class Domain(models.Model):
         UNRESOLVABLE = "unresolvable", "Unresolvable"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    hostname = models.CharField(max_length=253, unique=True, validators=[validate_hostname])
+    hostname = models.CharField(
+        max_length=253,
+        unique=True,
+        validators=[validate_hostname],
+        error_messages={"unique": "This domain is already in use by an app."},
+    )
     app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="domains")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CUSTOM)
     edge = models.ForeignKey("edges.Edge", on_delete=models.PROTECT, related_name="domains")

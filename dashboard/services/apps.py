@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from dashboard.models import App, Domain, Organization
+from dashboard.models import App, Domain, Membership, Organization
 from dashboard.services.audit import audit_write
 from dashboard.validators import normalize_hostname
 from edges.models import Edge
@@ -71,17 +71,39 @@ def app_create(
     return app
 
 
+def _check_member(actor: Any, app: App) -> None:
+    if actor is None or (actor.is_active and actor.is_staff):
+        return
+    if not Membership.objects.filter(user=actor, organization_id=app.organization_id).exists():
+        raise PermissionDenied("Only members of the app's organization can change its domains.")
+
+
+def edge_for_hostname(app: App, hostname: str) -> Edge:
+    """The organization's custom SSL edge whose certificate covers the hostname, else the
+    shared gateway of the app's region."""
+    ssl_edges = Edge.objects.filter(
+        kind=Edge.Kind.CUSTOM_SSL, organization_id=app.organization_id
+    ).select_related("certificate")
+    for edge in ssl_edges.order_by("name"):
+        certificate = getattr(edge, "certificate", None)
+        if certificate is not None and certificate.covers(hostname):
+            return edge
+    return default_gateway(app.region)
+
+
 @transaction.atomic
 def domain_add(
     *, app: App, hostname: str, edge: Edge | None = None, actor: Any, source: str
 ) -> Domain:
-    """Attach a custom domain, routed through the given edge or the app's shared gateway."""
+    """Attach a custom domain, routed through the given edge or the one that fits it."""
+    _check_member(actor, app)
     app = App.objects.select_for_update().get(pk=app.pk)
+    hostname = normalize_hostname(hostname)
     domain = Domain(
         app=app,
-        hostname=normalize_hostname(hostname),
+        hostname=hostname,
         kind=Domain.Kind.CUSTOM,
-        edge=edge or default_gateway(app.region),
+        edge=edge or edge_for_hostname(app, hostname),
     )
     domain.full_clean()
     domain.save()
@@ -95,3 +117,22 @@ def domain_add(
         after={"hostname": domain.hostname, "app": app.name, "edge": domain.edge.name},
     )
     return domain
+
+
+@transaction.atomic
+def domain_remove(*, domain: Domain, actor: Any, source: str) -> None:
+    """Detach a custom domain; an app's default domain stays."""
+    domain = Domain.objects.select_for_update().select_related("app", "edge").get(pk=domain.pk)
+    _check_member(actor, domain.app)
+    if domain.kind == Domain.Kind.DEFAULT:
+        raise ValidationError("The default domain of an app cannot be removed.")
+    audit_write(
+        actor=actor,
+        source=source,
+        action="domain.remove",
+        target=domain,
+        organization=domain.app.organization,
+        app=domain.app,
+        before={"hostname": domain.hostname, "app": domain.app.name, "edge": domain.edge.name},
+    )
+    domain.delete()

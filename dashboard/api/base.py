@@ -1,0 +1,77 @@
+"""The shell every Platform API view runs in: token auth, rate limit, JSON in and out."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_not_required
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from dashboard.api.auth import authenticate
+from dashboard.api.errors import ApiError, not_found
+from dashboard.api.ratelimit import api_rate_limit
+
+ApiView = Callable[..., HttpResponse]
+
+
+def api_view(*methods: str) -> Callable[[ApiView], ApiView]:
+    """Authenticate by token (never by session cookie, so CSRF cannot apply), count the request
+    against the account's budget and turn every ApiError into its JSON answer."""
+
+    def decorator(view: ApiView) -> ApiView:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            remaining = None
+            try:
+                if request.method not in methods:
+                    raise ApiError(
+                        405,
+                        "method_not_allowed",
+                        f"{request.method} is not allowed here; use {', '.join(methods)}.",
+                        headers={"Allow": ", ".join(methods)},
+                    )
+                user = authenticate(request)
+                remaining = api_rate_limit(user.pk)
+                response = view(request, user, *args, **kwargs)
+            except ApiError as error:
+                response = error.response()
+            if remaining is not None and "RateLimit-Remaining" not in response:
+                response["RateLimit-Remaining"] = str(remaining)
+            response["Cache-Control"] = "no-store"
+            return response
+
+        return csrf_exempt(login_not_required(wrapper))
+
+    return decorator
+
+
+def json_body(request: HttpRequest) -> dict[str, Any]:
+    if not request.body:
+        return {}
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "bad_request", "The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "bad_request", "The request body must be a JSON object.")
+    return body
+
+
+def by_id_or_name(
+    queryset: QuerySet[Any], value: str, *, name_field: str = "name", message: str
+) -> Model:
+    """Heroku addresses resources by UUID or by name; both answer 404 alike when unseen."""
+    try:
+        lookup = {"uuid": uuid.UUID(value)}
+    except ValueError:
+        lookup = {name_field: value}
+    found = queryset.filter(**lookup).first()
+    if found is None:
+        raise not_found(message)
+    return found

@@ -1,0 +1,28 @@
+"""The Platform API's URLs, used for requests that PlatformApiMiddleware recognises."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from dashboard.api import views
+
+handler400 = "dashboard.api.errors.handler400"
+handler403 = "dashboard.api.errors.handler403"
+handler404 = "dashboard.api.errors.handler404"
+handler500 = "dashboard.api.errors.handler500"
+
+urlpatterns = [
+    path("account", views.account),
+    path("account/features", views.account_feature_list),
+    path("account/features/<str:id_or_name>", views.account_feature_detail),
+    path("apps", views.app_list),
+    path("users/~/apps", views.app_list),
+    path("apps/<str:id_or_name>", views.app_detail),
+    path("apps/<str:app>/features", views.app_feature_list),
+    path("apps/<str:app>/features/<str:id_or_name>", views.app_feature_detail),
+    path("apps/<str:app>/domains", views.domain_list),
+    path("apps/<str:app>/domains/<str:id_or_hostname>", views.domain_detail),
+    path("teams", views.team_list),
+    path("teams/<str:id_or_name>", views.team_detail),
+    path("teams/<str:id_or_name>/apps", views.team_app_list),
+]

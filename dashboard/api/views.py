@@ -1,0 +1,248 @@
+"""Heroku Platform API v3 endpoints: account, apps, teams, features and domains."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+
+from dashboard.api.base import api_view, by_id_or_name, json_body
+from dashboard.api.errors import (
+    APP_NOT_FOUND,
+    DOMAIN_NOT_FOUND,
+    FEATURE_NOT_FOUND,
+    TEAM_NOT_FOUND,
+    ApiError,
+    invalid_params,
+)
+from dashboard.api.pagination import paginate
+from dashboard.api.serializers import (
+    account_json,
+    app_json,
+    domain_json,
+    feature_json,
+    membership_role,
+    team_json,
+)
+from dashboard.features import FeatureState, account_feature_states, app_feature_states
+from dashboard.models import App, AuditEvent, Domain, Feature, Organization
+from dashboard.services.apps import domain_add, domain_remove
+from dashboard.services.features import FeatureRefused, account_feature_set, feature_set
+
+EXPERIMENTAL_WARNING = "This feature is experimental and may change or be removed without notice."
+SOURCE = AuditEvent.Source.API
+
+
+def _apps(user: Any) -> QuerySet[App]:
+    return App.objects.visible_to(user).select_related("organization")
+
+
+def _app(user: Any, id_or_name: str) -> App:
+    return by_id_or_name(_apps(user), id_or_name, message=APP_NOT_FOUND)  # type: ignore[return-value]
+
+
+def _app_list(request: HttpRequest, apps: QuerySet[App]) -> JsonResponse:
+    return paginate(
+        request,
+        apps,
+        fields={"id": "uuid", "name": "name"},
+        serialize=app_json,
+        value_of=lambda app, field: str(app.uuid) if field == "id" else app.name,
+    )
+
+
+def page_url(name: str, *args: str) -> str:
+    """A dashboard page's path; the API's own URL conf does not hold the pages."""
+    return reverse(name, args=args, urlconf=settings.ROOT_URLCONF)
+
+
+def _with_warning(response: HttpResponse, feature: Feature) -> HttpResponse:
+    if feature.state != Feature.State.GENERAL:
+        response["Warning-Message"] = EXPERIMENTAL_WARNING
+    return response
+
+
+def _enabled_param(body: dict[str, Any]) -> bool:
+    enabled = body.get("enabled")
+    if not isinstance(enabled, bool):
+        raise invalid_params("enabled must be true or false.")
+    return enabled
+
+
+def _state(states: list[FeatureState], id_or_name: str) -> FeatureState:
+    for state in states:
+        if id_or_name in (state.feature.name, str(state.feature.uuid)):
+            return state
+    raise ApiError(404, "not_found", FEATURE_NOT_FOUND)
+
+
+# Account
+
+
+@api_view("GET")
+def account(request: HttpRequest, user: Any) -> JsonResponse:
+    return JsonResponse(account_json(user))
+
+
+@api_view("GET")
+def account_feature_list(request: HttpRequest, user: Any) -> JsonResponse:
+    return JsonResponse([feature_json(s) for s in account_feature_states(user)], safe=False)
+
+
+@api_view("GET", "PATCH")
+def account_feature_detail(request: HttpRequest, user: Any, id_or_name: str) -> HttpResponse:
+    state = _state(account_feature_states(user), id_or_name)
+    if request.method == "PATCH":
+        body = json_body(request)
+        enabled = _enabled_param(body)
+        try:
+            account_feature_set(
+                user=user,
+                feature=state.feature,
+                enabled=enabled,
+                actor=user,
+                source=SOURCE,
+                reason=str(body.get("reason", ""))[:500],
+            )
+        except PermissionDenied as denied:
+            raise ApiError(403, "forbidden", str(denied)) from None
+        except ValidationError as invalid:
+            raise invalid_params(invalid.messages[0]) from None
+        state = _state(account_feature_states(user), id_or_name)
+        return _with_warning(JsonResponse(feature_json(state)), state.feature)
+    return JsonResponse(feature_json(state))
+
+
+# Apps and teams
+
+
+@api_view("GET")
+def app_list(request: HttpRequest, user: Any) -> JsonResponse:
+    return _app_list(request, _apps(user))
+
+
+@api_view("GET")
+def app_detail(request: HttpRequest, user: Any, id_or_name: str) -> JsonResponse:
+    return JsonResponse(app_json(_app(user, id_or_name)))
+
+
+def _team(user: Any, id_or_name: str) -> Organization:
+    return by_id_or_name(  # type: ignore[return-value]
+        Organization.objects.visible_to(user), id_or_name, message=TEAM_NOT_FOUND
+    )
+
+
+@api_view("GET")
+def team_list(request: HttpRequest, user: Any) -> JsonResponse:
+    organizations = Organization.objects.visible_to(user)
+    roles = dict(user.memberships.values_list("organization_id", "role"))
+    return paginate(
+        request,
+        organizations,
+        fields={"id": "uuid", "name": "name"},
+        serialize=lambda org: team_json(org, roles.get(org.pk)),
+        value_of=lambda org, field: str(org.uuid) if field == "id" else org.name,
+    )
+
+
+@api_view("GET")
+def team_detail(request: HttpRequest, user: Any, id_or_name: str) -> JsonResponse:
+    organization = _team(user, id_or_name)
+    return JsonResponse(team_json(organization, membership_role(user, organization)))
+
+
+@api_view("GET")
+def team_app_list(request: HttpRequest, user: Any, id_or_name: str) -> JsonResponse:
+    organization = _team(user, id_or_name)
+    return _app_list(request, _apps(user).filter(organization=organization))
+
+
+# App features
+
+
+@api_view("GET")
+def app_feature_list(request: HttpRequest, user: Any, app: str) -> JsonResponse:
+    states = app_feature_states(_app(user, app))
+    return JsonResponse([feature_json(s) for s in states], safe=False)
+
+
+@api_view("GET", "PATCH")
+def app_feature_detail(request: HttpRequest, user: Any, app: str, id_or_name: str) -> HttpResponse:
+    target = _app(user, app)
+    state = _state(app_feature_states(target), id_or_name)
+    if request.method == "GET":
+        return JsonResponse(feature_json(state))
+    body = json_body(request)
+    enabled = _enabled_param(body)
+    try:
+        feature_set(
+            app=target,
+            feature=state.feature,
+            enabled=enabled,
+            actor=user,
+            source=SOURCE,
+            reason=str(body.get("reason", ""))[:500],
+        )
+    except FeatureRefused as refusal:
+        edges = refusal.blocking_edges
+        url = request.build_absolute_uri(page_url("edge-detail", edges[0].name)) if edges else None
+        raise invalid_params(refusal.messages[0], url=url) from None
+    except PermissionDenied as denied:
+        raise ApiError(403, "forbidden", str(denied)) from None
+    except ValidationError as invalid:
+        raise invalid_params(invalid.messages[0]) from None
+    state = _state(app_feature_states(target), id_or_name)
+    return _with_warning(JsonResponse(feature_json(state)), state.feature)
+
+
+# Domains
+
+
+def _domains(user: Any, app: App) -> QuerySet[Domain]:
+    return Domain.objects.visible_to(user).filter(app=app).select_related("app", "edge")
+
+
+@api_view("GET", "POST")
+def domain_list(request: HttpRequest, user: Any, app: str) -> JsonResponse:
+    target = _app(user, app)
+    if request.method == "POST":
+        body = json_body(request)
+        hostname = body.get("hostname")
+        if not isinstance(hostname, str) or not hostname.strip():
+            raise invalid_params("hostname is required.")
+        try:
+            domain = domain_add(app=target, hostname=hostname, actor=user, source=SOURCE)
+        except PermissionDenied as denied:
+            raise ApiError(403, "forbidden", str(denied)) from None
+        except ValidationError as invalid:
+            raise invalid_params(" ".join(invalid.messages)) from None
+        return JsonResponse(domain_json(domain), status=201)
+    return paginate(
+        request,
+        _domains(user, target),
+        fields={"hostname": "hostname", "id": "uuid"},
+        serialize=domain_json,
+        value_of=lambda d, field: str(d.uuid) if field == "id" else d.hostname,
+    )
+
+
+@api_view("GET", "DELETE")
+def domain_detail(request: HttpRequest, user: Any, app: str, id_or_hostname: str) -> JsonResponse:
+    target = _app(user, app)
+    domain = by_id_or_name(
+        _domains(user, target), id_or_hostname, name_field="hostname", message=DOMAIN_NOT_FOUND
+    )
+    if request.method == "DELETE":
+        body = domain_json(domain)  # type: ignore[arg-type]
+        try:
+            domain_remove(domain=domain, actor=user, source=SOURCE)  # type: ignore[arg-type]
+        except PermissionDenied as denied:
+            raise ApiError(403, "forbidden", str(denied)) from None
+        except ValidationError as invalid:
+            raise invalid_params(" ".join(invalid.messages)) from None
+        return JsonResponse(body)
+    return JsonResponse(domain_json(domain))  # type: ignore[arg-type]
