@@ -96,13 +96,13 @@ def test_new_app_gets_its_default_domain_on_the_gateway(world: World) -> None:
 
 
 def test_a_hostname_can_belong_to_one_app_only(world: World) -> None:
-    with pytest.raises(ValidationError, match="already exists"):
+    with pytest.raises(ValidationError, match="already in use"):
         domain_add(app=world.acme_api, hostname="www.acme.example", actor=None, source="cli")
     assert Domain.objects.filter(hostname="www.acme.example").count() == 1
 
 
 def test_hostnames_are_normalised_before_the_duplicate_check(world: World) -> None:
-    with pytest.raises(ValidationError, match="already exists"):
+    with pytest.raises(ValidationError, match="already in use"):
         domain_add(app=world.acme_api, hostname=" WWW.Acme.Example. ", actor=None, source="cli")
 
 
