@@ -43,7 +43,8 @@ def parse_range(header: str, fields: Sequence[str]) -> Range:
     if not match or match["field"] not in fields:
         raise _bad_range(f"Invalid Range header: accepted ranges are {', '.join(fields)}.")
     size, descending = DEFAULT_MAX, False
-    for option in (match["options"] or "").split(","):
+    # The CLI's own paginator ends its header with a stray `;`: `id ..; max=1000;`.
+    for option in re.split(r"[,;]", match["options"] or ""):
         option = option.strip()
         if not option:
             continue

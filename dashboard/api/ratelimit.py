@@ -31,8 +31,8 @@ def rate_limit(scope: str, key: str, limit: int) -> int:
         raise ApiError(
             429,
             "rate_limit",
-            "Your account reached the API rate limit. Please wait a few minutes before making "
-            "new requests.",
+            "Your account reached the API rate limit\n"
+            "Please wait a few minutes before making new requests",
             headers={"Retry-After": str(retry_after), "RateLimit-Remaining": "0"},
         )
     return limit - used

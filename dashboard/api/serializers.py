@@ -129,9 +129,11 @@ def feature_json(state: FeatureState) -> dict[str, Any]:
     }
 
 
+# Heroku's `status` tells whether the domain is in service. A custom domain is attached at
+# once; until its DNS has been checked it is `none`, which the CLI treats as nothing pending.
 DNS_TO_HEROKU_STATUS = {
     Domain.DnsStatus.OK: "succeeded",
-    Domain.DnsStatus.PENDING: "pending",
+    Domain.DnsStatus.PENDING: "none",
     Domain.DnsStatus.UPDATE_REQUIRED: "failed",
     Domain.DnsStatus.UNRESOLVABLE: "failed",
 }
@@ -160,3 +162,16 @@ def domain_json(domain: Domain) -> dict[str, Any]:
 def membership_role(user: Any, organization: Organization) -> str | None:
     membership = Membership.objects.filter(user=user, organization=organization).first()
     return membership.role if membership else None
+
+
+def collaborator_json(app: App, membership: Membership) -> dict[str, Any]:
+    user = membership.user
+    return {
+        "app": {"id": str(app.uuid), "name": app.name},
+        "created_at": timestamp(membership.created_at),
+        "id": stable_id("membership", membership.pk),
+        "permissions": [],
+        "role": membership.role,
+        "updated_at": timestamp(membership.created_at),
+        "user": {"email": user.email, "federated": False, "id": stable_id("user", user.pk)},
+    }

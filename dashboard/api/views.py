@@ -23,6 +23,7 @@ from dashboard.api.pagination import paginate
 from dashboard.api.serializers import (
     account_json,
     app_json,
+    collaborator_json,
     domain_json,
     feature_json,
     membership_role,
@@ -159,6 +160,26 @@ def team_detail(request: HttpRequest, user: Any, id_or_name: str) -> JsonRespons
 def team_app_list(request: HttpRequest, user: Any, id_or_name: str) -> JsonResponse:
     organization = _team(user, id_or_name)
     return _app_list(request, _apps(user).filter(organization=organization))
+
+
+@api_view("GET")
+def app_collaborator_list(request: HttpRequest, user: Any, app: str) -> JsonResponse:
+    target = _app(user, app)
+    memberships = target.organization.memberships.select_related("user").order_by("pk")
+    return JsonResponse([collaborator_json(target, m) for m in memberships], safe=False)
+
+
+@api_view("GET")
+def app_empty_list(request: HttpRequest, user: Any, app: str) -> JsonResponse:
+    """Add-ons, dynos and SNI endpoints: the platform has none of these to report."""
+    _app(user, app)
+    return JsonResponse([], safe=False)
+
+
+@api_view("GET")
+def app_pipeline_coupling(request: HttpRequest, user: Any, app: str) -> JsonResponse:
+    _app(user, app)
+    raise ApiError(404, "not_found", "Couldn't find that pipeline coupling.")
 
 
 # App features
