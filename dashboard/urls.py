@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from dashboard.views import features, pages
+from dashboard.views import features, pages, support, tokens
 
 urlpatterns = [
     path("", pages.overview, name="overview"),
@@ -18,6 +18,10 @@ urlpatterns = [
     path("orgs/<slug:name>/", pages.organization_detail, name="organization-detail"),
     path("apps/<slug:name>/", pages.app_detail, name="app-detail"),
     path("apps/<slug:name>/features/", features.app_feature_toggle, name="app-features"),
+    path("support/", support.support, name="support"),
+    path("audit/", support.audit, name="audit"),
+    path("account/tokens/", tokens.token_list, name="tokens"),
+    path("account/tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
     path("", include("edges.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -54,8 +54,12 @@ class Command(BaseCommand):
             for decision in to_enable:
                 try:
                     change = feature_set(
-                        app=decision.app, feature=feature, enabled=True, actor=None,
-                        source=AuditEvent.Source.ROLLOUT, reason=f"websockets rollout {percent:g}%",
+                        app=decision.app,
+                        feature=feature,
+                        enabled=True,
+                        actor=None,
+                        source=AuditEvent.Source.ROLLOUT,
+                        reason=f"websockets rollout {percent:g}%",
                     )
                     enabled += int(change.changed)
                 except (FeatureRefused, ValidationError) as error:
