@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
 from dashboard.admin_base import AuditedModelAdmin
 from dashboard.models import (
@@ -17,6 +20,7 @@ from dashboard.models import (
     Membership,
     Organization,
 )
+from dashboard.services.features import FeatureRefused, feature_set
 from dashboard.services.tokens import api_token_revoke
 
 
@@ -49,6 +53,13 @@ class DomainInline(admin.TabularInline):
     autocomplete_fields = ["edge"]
 
 
+class FeatureActionForm(forms.Form):
+    feature = forms.ModelChoiceField(
+        queryset=Feature.objects.filter(scope=Feature.Scope.APP), to_field_name="name"
+    )
+    reason = forms.CharField(max_length=500, help_text="Kept in the audit trail.")
+
+
 @admin.register(App)
 class AppAdmin(AuditedModelAdmin):
     list_display = ["name", "organization", "region", "stack", "created_at"]
@@ -58,6 +69,58 @@ class AppAdmin(AuditedModelAdmin):
     date_hierarchy = "created_at"
     autocomplete_fields = ["organization"]
     inlines = [DomainInline]
+    actions = ["enable_feature", "disable_feature"]
+
+    @admin.action(description="Enable a feature on the selected apps…")
+    def enable_feature(self, request: HttpRequest, queryset: QuerySet[App]) -> Any:
+        return self._feature_action(request, queryset, enabled=True)
+
+    @admin.action(description="Disable a feature on the selected apps…")
+    def disable_feature(self, request: HttpRequest, queryset: QuerySet[App]) -> Any:
+        return self._feature_action(request, queryset, enabled=False)
+
+    def _feature_action(
+        self, request: HttpRequest, queryset: QuerySet[App], *, enabled: bool
+    ) -> Any:
+        """Ask for the feature and a reason, then switch it app by app through feature_set."""
+        form = FeatureActionForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "title": f"{'Enable' if enabled else 'Disable'} a feature",
+                "apps": queryset.order_by("name"),
+                "form": form,
+                "action": request.POST.get("action"),
+                "enabled": enabled,
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/dashboard/app/feature_action.html", context)
+        feature, reason = form.cleaned_data["feature"], form.cleaned_data["reason"]
+        changed = unchanged = 0
+        for app in queryset.order_by("name"):
+            try:
+                result = feature_set(
+                    app=app,
+                    feature=feature,
+                    enabled=enabled,
+                    actor=request.user,
+                    source=AuditEvent.Source.ADMIN,
+                    reason=reason,
+                )
+            except (FeatureRefused, ValidationError, PermissionDenied) as error:
+                message = error.messages[0] if isinstance(error, ValidationError) else str(error)
+                self.message_user(request, f"Not changed on {app.name}: {message}", messages.ERROR)
+                continue
+            changed += int(result.changed)
+            unchanged += int(not result.changed)
+        verb = "Enabled" if enabled else "Disabled"
+        self.message_user(
+            request,
+            f"{verb} {feature.name} on {changed} app(s); {unchanged} already were.",
+            messages.SUCCESS,
+        )
+        return None
 
 
 @admin.register(Domain)

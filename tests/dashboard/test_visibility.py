@@ -121,3 +121,54 @@ def test_superusers_get_the_admin_site_with_every_model(admin_user: User) -> Non
         url = f"/admin/{app_label}/{model}/"
         assert url in index, f"{model} is missing from the admin index"
         assert client.get(url).status_code == 200, url
+
+
+def test_admin_action_switches_features_through_the_rules(admin_user: User, world: World) -> None:
+    from dashboard.models import AppFeature
+
+    client = client_for(admin_user)
+    pks = [world.acme_web.pk, world.globex_store.pk]
+    ask = client.post(
+        "/admin/dashboard/app/", {"action": "enable_feature", "_selected_action": pks}
+    )
+    assert ask.status_code == 200
+    assert "Enable a feature" in ask.content.decode()
+    done = client.post(
+        "/admin/dashboard/app/",
+        {
+            "action": "enable_feature",
+            "_selected_action": pks,
+            "apply": "1",
+            "feature": "websockets",
+            "reason": "batch",
+        },
+        follow=True,
+    )
+    page = done.content.decode()
+    assert (
+        "Not changed on acme-web: Can not add websockets feature when ssl-endpoint is in use."
+        in page
+    )
+    assert "Enabled websockets on 1 app(s)" in page
+    assert AppFeature.objects.get(app=world.globex_store).enabled
+    assert not AppFeature.objects.filter(app=world.acme_web).exists()
+    event = AuditEvent.objects.get(action="feature.enable")
+    assert (event.source, event.reason, event.app) == ("admin", "batch", world.globex_store)
+
+
+def test_admin_feature_action_requires_a_reason(admin_user: User, world: World) -> None:
+    from dashboard.models import AppFeature
+
+    response = client_for(admin_user).post(
+        "/admin/dashboard/app/",
+        {
+            "action": "enable_feature",
+            "_selected_action": [world.globex_store.pk],
+            "apply": "1",
+            "feature": "websockets",
+            "reason": "",
+        },
+    )
+    assert response.status_code == 200
+    assert "This field is required" in response.content.decode()
+    assert not AppFeature.objects.exists()
