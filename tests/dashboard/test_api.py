@@ -441,3 +441,14 @@ def test_tokens_are_stored_hashed(alice: User) -> None:
     _, raw = api_token_create(user=alice, label="x", actor=alice, source="web")
     assert not ApiToken.objects.filter(token_hash=raw).exists()
     assert not ApiToken.objects.filter(prefix=raw).exists()
+
+
+def test_server_errors_answer_json_not_an_html_page(alice: User, monkeypatch: Any) -> None:
+    def explode(user: Any) -> dict:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("dashboard.api.views.account_json", explode)
+    _, raw = api_token_create(user=alice, label="x", actor=alice, source="web")
+    client = Client(raise_request_exception=False)
+    response = client.get("/account", headers={"Accept": ACCEPT, "Authorization": f"Bearer {raw}"})
+    assert_error(response, 500, "internal_server_error")
