@@ -344,6 +344,14 @@ class AuditEvent(models.Model):
         "certificate.set": "installed the certificate",
         "api_token.create": "created the API token",
         "api_token.revoke": "revoked the API token",
+        "upgrade.request": "requested",
+        "upgrade.schedule": "scheduled",
+        "upgrade.start": "started",
+        "upgrade.complete": "completed",
+        "upgrade.fail": "marked as failed",
+        "upgrade.cancel": "cancelled",
+        "upgrade.retry": "rescheduled",
+        "domain.dns_check": "checked the DNS of",
     }
 
     def __str__(self) -> str:

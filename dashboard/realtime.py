@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 
 # Event types.
 FEATURE_CHANGED = "feature.changed"
+EDGE_UPGRADE_CHANGED = "edge.upgrade_changed"
 
 # The message type consumers handle (`live_event`).
 MESSAGE_TYPE = "live.event"

@@ -167,3 +167,66 @@ class Certificate(models.Model):
     def days_left(self, now: Any = None) -> int:
         now = now or timezone.now()
         return (self.not_after - now).days
+
+
+class EdgeUpgradeQuerySet(models.QuerySet["EdgeUpgrade"]):
+    def visible_to(self, user: AnyUser) -> EdgeUpgradeQuerySet:
+        return self.filter(edge__in=Edge.objects.visible_to(user))
+
+    def open(self) -> EdgeUpgradeQuerySet:
+        return self.filter(state__in=EdgeUpgrade.OPEN_STATES)
+
+
+class EdgeUpgrade(models.Model):
+    """Moving a custom SSL edge from the legacy Nginx build to Hipache, so it carries
+    WebSockets."""
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        SCHEDULED = "scheduled", "Scheduled"
+        IN_PROGRESS = "in_progress", "In progress"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    OPEN_STATES = ("requested", "scheduled", "in_progress", "failed")
+    TARGET_PROXY = "hipache"
+
+    edge = models.ForeignKey(Edge, on_delete=models.CASCADE, related_name="upgrades")
+    state = models.CharField(max_length=12, choices=State.choices, default=State.REQUESTED)
+    requested_by = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    from_proxy = models.CharField(max_length=16, choices=Edge.Proxy.choices)
+    old_hostname = models.CharField(max_length=253, blank=True)
+    new_hostname = models.CharField(
+        max_length=253,
+        blank=True,
+        validators=[validate_hostname],
+        help_text="The new CNAME target, when the upgrade provisions one.",
+    )
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EdgeUpgradeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["edge"],
+                condition=Q(state__in=["requested", "scheduled", "in_progress", "failed"]),
+                name="edgeupgrade_one_open_per_edge",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"upgrade #{self.pk} of {self.edge}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from dashboard.api import views
+from edges import api as edges_api
 
 handler400 = "dashboard.api.errors.handler400"
 handler403 = "dashboard.api.errors.handler403"
@@ -27,6 +28,10 @@ urlpatterns = [
     path("apps/<str:app>/features/<str:id_or_name>", views.app_feature_detail),
     path("apps/<str:app>/domains", views.domain_list),
     path("apps/<str:app>/domains/<str:id_or_hostname>", views.domain_detail),
+    path("edges", edges_api.edge_list),
+    path("edges/<str:name>", edges_api.edge_detail),
+    path("edges/<str:name>/upgrades", edges_api.upgrade_list),
+    path("edges/<str:name>/upgrades/<int:pk>", edges_api.upgrade_detail),
     path("teams", views.team_list),
     path("teams/<str:id_or_name>", views.team_detail),
     path("teams/<str:id_or_name>/apps", views.team_app_list),

@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+
+from dashboard.models import AuditEvent, Domain
+from edges.models import Edge, EdgeUpgrade
+from edges.upgrades import TRANSITIONS, UpgradeConflict, upgrade_request, upgrade_transition
+from tests.conftest import World, client_for
+
+WINDOW = dt.datetime(2026, 12, 6, 2, 0, tzinfo=dt.UTC)
+State = EdgeUpgrade.State
+
+
+def advance(upgrade: EdgeUpgrade, actor: User, *actions: str, **extra: object) -> EdgeUpgrade:
+    for action in actions:
+        upgrade = upgrade_transition(
+            upgrade=upgrade,
+            action=action,
+            actor=actor,
+            source="web",
+            scheduled_for=WINDOW,
+            note="disk full" if action == "fail" else "",
+            **extra,
+        )
+    return upgrade
+
+
+@pytest.fixture
+def requested(world: World, alice: User) -> EdgeUpgrade:
+    return upgrade_request(edge=world.acme_ssl, actor=alice, source="web", note="Sunday please")
+
+
+def test_members_request_an_upgrade_of_their_edge(requested: EdgeUpgrade, alice: User) -> None:
+    assert requested.state == State.REQUESTED
+    assert requested.requested_by == alice
+    event = AuditEvent.objects.get(action="upgrade.request")
+    assert (event.actor, event.reason, event.organization) == (
+        alice,
+        "Sunday please",
+        requested.edge.organization,
+    )
+
+
+def test_other_organizations_cannot_request(world: World, carol: User) -> None:
+    with pytest.raises(PermissionDenied):
+        upgrade_request(edge=world.acme_ssl, actor=carol, source="web")
+    assert not EdgeUpgrade.objects.exists()
+
+
+def test_only_legacy_custom_ssl_edges_upgrade(world: World, support: User) -> None:
+    with pytest.raises(ValidationError, match="already carries WebSockets"):
+        upgrade_request(edge=world.globex_ssl, actor=support, source="web")
+    with pytest.raises(ValidationError, match="Shared gateways"):
+        upgrade_request(edge=world.gateway, actor=support, source="web")
+
+
+def test_one_open_upgrade_per_edge(requested: EdgeUpgrade, bob: User) -> None:
+    with pytest.raises(UpgradeConflict, match="already has an open upgrade"):
+        upgrade_request(edge=requested.edge, actor=bob, source="web")
+
+
+def test_the_happy_path_makes_the_edge_carry_websockets(
+    requested: EdgeUpgrade, support: User
+) -> None:
+    done = advance(requested, support, "schedule", "start", "complete")
+    assert done.state == State.COMPLETED
+    assert done.scheduled_for == WINDOW
+    assert done.started_at and done.finished_at
+    edge = Edge.objects.get(pk=requested.edge_id)
+    assert edge.proxy == "hipache" and edge.carries_websockets
+    actions = list(
+        AuditEvent.objects.filter(action__startswith="upgrade.")
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+    assert actions == ["upgrade.request", "upgrade.schedule", "upgrade.start", "upgrade.complete"]
+
+
+def test_a_new_cname_target_sends_custom_domains_to_dns(
+    requested: EdgeUpgrade, support: User
+) -> None:
+    advance(requested, support, "schedule", "start")
+    advance(requested, support, "complete", new_hostname="acme-ssl-2.edges.example.net")
+    edge = Edge.objects.get(pk=requested.edge_id)
+    assert edge.hostname == "acme-ssl-2.edges.example.net"
+    domain = Domain.objects.get(hostname="www.acme.example")
+    assert domain.dns_status == Domain.DnsStatus.UPDATE_REQUIRED
+    assert domain.dns_seen_target == "acme-ssl.edges.example.net"
+
+
+def test_failed_upgrades_can_be_retried(requested: EdgeUpgrade, support: User) -> None:
+    failed = advance(requested, support, "schedule", "start", "fail")
+    assert failed.state == State.FAILED and failed.note == "disk full"
+    assert Edge.objects.get(pk=requested.edge_id).proxy == "nginx_legacy"
+    assert advance(failed, support, "retry").state == State.SCHEDULED
+
+
+def test_failing_needs_a_note(requested: EdgeUpgrade, support: User) -> None:
+    advance(requested, support, "schedule", "start")
+    with pytest.raises(ValidationError, match="what went wrong"):
+        upgrade_transition(upgrade=requested, action="fail", actor=support, source="web")
+
+
+def test_scheduling_needs_a_window(requested: EdgeUpgrade, support: User) -> None:
+    with pytest.raises(ValidationError, match="maintenance window"):
+        upgrade_transition(upgrade=requested, action="schedule", actor=support, source="web")
+
+
+@pytest.mark.parametrize("path", [[], ["schedule"]])
+def test_requested_and_scheduled_upgrades_can_be_cancelled(
+    requested: EdgeUpgrade, support: User, bob: User, path: list[str]
+) -> None:
+    advance(requested, support, *path)
+    assert advance(requested, support, "cancel").state == State.CANCELLED
+    # A cancelled upgrade is closed: a new one may be requested.
+    assert upgrade_request(edge=requested.edge, actor=bob, source="web").state == State.REQUESTED
+
+
+# Every (state, action) pair that the table does not allow is refused.
+REACH = {
+    State.REQUESTED: [],
+    State.SCHEDULED: ["schedule"],
+    State.IN_PROGRESS: ["schedule", "start"],
+    State.COMPLETED: ["schedule", "start", "complete"],
+    State.FAILED: ["schedule", "start", "fail"],
+    State.CANCELLED: ["cancel"],
+}
+ILLEGAL = [
+    (state, action)
+    for state, action in itertools.product(REACH, TRANSITIONS)
+    if state not in TRANSITIONS[action][0]
+]
+
+
+@pytest.mark.parametrize(("state", "action"), ILLEGAL)
+def test_illegal_transitions_are_refused_and_change_nothing(
+    requested: EdgeUpgrade, support: User, state: str, action: str
+) -> None:
+    upgrade = advance(requested, support, *REACH[state])
+    assert upgrade.state == state
+    events = AuditEvent.objects.count()
+    with pytest.raises(UpgradeConflict, match="cannot be"):
+        advance(upgrade, support, action)
+    upgrade.refresh_from_db()
+    assert upgrade.state == state
+    assert AuditEvent.objects.count() == events
+
+
+def test_customers_cannot_move_upgrades(requested: EdgeUpgrade, alice: User) -> None:
+    with pytest.raises(PermissionDenied):
+        advance(requested, alice, "schedule")
+
+
+# Pages
+
+
+def test_alice_requests_from_the_edge_page(alice: User, world: World) -> None:
+    client = client_for(alice)
+    page = client.get(reverse("edge-detail", args=["acme-ssl"])).content.decode()
+    assert 'id="request-upgrade"' in page
+    assert "retries the request on the next live back-end, even a POST" in page
+    response = client.post(reverse("upgrade-create", args=["acme-ssl"]), {"note": "soon"})
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert 'data-state="requested"' in page
+    assert 'id="request-upgrade"' not in page
+    assert 'id="upgrade-start"' not in page  # customers get no staff buttons
+
+
+def test_other_organizations_get_404_for_requests(carol: User, world: World) -> None:
+    response = client_for(carol).post(reverse("upgrade-create", args=["acme-ssl"]))
+    assert response.status_code == 404
+    assert not EdgeUpgrade.objects.exists()
+
+
+def test_staff_move_the_upgrade_from_the_edge_page(requested: EdgeUpgrade, support: User) -> None:
+    client = client_for(support)
+    page = client.get(reverse("edge-detail", args=["acme-ssl"])).content.decode()
+    assert 'id="upgrade-schedule"' in page and 'id="upgrade-cancel"' in page
+    url = reverse("upgrade-step", args=["acme-ssl", requested.pk, "schedule"])
+    client.post(url, {"scheduled_for": "2026-12-06T02:00"})
+    requested.refresh_from_db()
+    assert requested.state == State.SCHEDULED and requested.scheduled_for == WINDOW
+    start = reverse("upgrade-step", args=["acme-ssl", requested.pk, "start"])
+    client.post(start)
+    second = client.post(start, follow=True).content.decode()
+    assert "is in progress; it cannot be started." in second
+
+
+def test_customers_get_404_for_staff_steps(requested: EdgeUpgrade, alice: User) -> None:
+    url = reverse("upgrade-step", args=["acme-ssl", requested.pk, "schedule"])
+    assert client_for(alice).post(url, {"scheduled_for": "2026-12-06T02:00"}).status_code == 404
+
+
+def test_staff_see_the_queue(requested: EdgeUpgrade, support: User, alice: User) -> None:
+    page = client_for(support).get(reverse("upgrade-queue")).content.decode()
+    assert f'id="upgrade-{requested.pk}"' in page
+    assert client_for(alice).get(reverse("upgrade-queue")).status_code == 404
