@@ -202,3 +202,62 @@ def test_staff_see_the_queue(requested: EdgeUpgrade, support: User, alice: User)
     page = client_for(support).get(reverse("upgrade-queue")).content.decode()
     assert f'id="upgrade-{requested.pk}"' in page
     assert client_for(alice).get(reverse("upgrade-queue")).status_code == 404
+
+
+# Command and admin
+
+
+def run(*args: str) -> str:
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_edges_command_walks_an_upgrade_through(world: World, support: User) -> None:
+    from django.core.management.base import CommandError
+
+    assert "acme-ssl" in run("edges", "list")
+    assert "requested" in run("edges", "upgrade", "request", "acme-ssl", "--note", "ops")
+    with pytest.raises(CommandError, match="cannot be started"):
+        run("edges", "upgrade", "start", "acme-ssl")
+    run(
+        "edges",
+        "upgrade",
+        "schedule",
+        "acme-ssl",
+        "--at",
+        "2026-12-06T02:00:00Z",
+        "--as",
+        "support",
+    )
+    run("edges", "upgrade", "start", "acme-ssl")
+    assert "completed" in run("edges", "upgrade", "complete", "acme-ssl")
+    assert Edge.objects.get(name="acme-ssl").proxy == "hipache"
+    sources = set(
+        AuditEvent.objects.filter(action__startswith="upgrade.").values_list("source", flat=True)
+    )
+    assert sources == {"cli"}
+    with pytest.raises(CommandError, match="no open upgrade"):
+        run("edges", "upgrade", "cancel", "acme-ssl")
+    with pytest.raises(CommandError, match="ISO 8601"):
+        run("edges", "upgrade", "schedule", "globex-ssl", "--at", "tomorrow")
+
+
+def test_admin_actions_go_through_the_workflow(requested: EdgeUpgrade, admin_user: User) -> None:
+    client = client_for(admin_user)
+    response = client.post(
+        "/admin/edges/edgeupgrade/",
+        {"action": "start", "_selected_action": [requested.pk]},
+        follow=True,
+    )
+    assert "is requested; it cannot be started." in response.content.decode()
+    client.post(
+        "/admin/edges/edgeupgrade/", {"action": "cancel", "_selected_action": [requested.pk]}
+    )
+    requested.refresh_from_db()
+    assert requested.state == State.CANCELLED
+    assert AuditEvent.objects.get(action="upgrade.cancel").source == "admin"
