@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 from collections.abc import Mapping
 from urllib.parse import urlsplit
@@ -137,3 +138,21 @@ def env_url(
         allowed = ", ".join(f"{scheme}://" for scheme in schemes)
         raise ImproperlyConfigured(f"{name} must be a URL starting with one of {allowed}")
     return value
+
+
+def env_host_port(
+    name: str, *, default_port: int, environ: Mapping[str, str] | None = None
+) -> tuple[str, int] | None:
+    """`host` or `host:port` (an IP address, so no look-up is needed to reach it)."""
+    value = _raw(name, environ)
+    if value is None:
+        return None
+    host, _, port = value.rpartition(":") if value.count(":") == 1 else (value, "", "")
+    host = host or value
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an IP address, optionally with :port") from None
+    if port and not (port.isdigit() and 0 < int(port) < 65536):
+        raise ImproperlyConfigured(f"{name} has an invalid port: {port!r}")
+    return host.strip("[]"), int(port) if port else default_port

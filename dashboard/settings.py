@@ -16,6 +16,8 @@ from django.core.exceptions import ImproperlyConfigured
 from dashboard.env import (
     env_bool,
     env_date,
+    env_float,
+    env_host_port,
     env_int,
     env_list,
     env_origins,
@@ -117,6 +119,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
+
+# DNS checks of custom domains: the resolver to ask (host[:port], default the system's), how
+# long one look-up may take, and how long a whole check may block a page.
+DNS_RESOLVER = env_host_port("DNS_RESOLVER", default_port=53)
+DNS_TIMEOUT = env_float("DNS_TIMEOUT", 2.0, minimum=0.1)
+DNS_CHECK_BUDGET = env_float("DNS_CHECK_BUDGET", 4.0, minimum=0.5)
 
 REDIS_URL = env_url("REDIS_URL", ("redis", "rediss", "unix"))
 # Longer than channels-redis' 5 s blocking pop, so an idle receive is never cut off, yet short

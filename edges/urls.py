@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from edges import views
+from edges import views, web_checks
 
 urlpatterns = [
     path("edges/<slug:name>/", views.edge_detail, name="edge-detail"),
@@ -13,4 +13,10 @@ urlpatterns = [
         name="upgrade-step",
     ),
     path("upgrades/", views.upgrade_queue, name="upgrade-queue"),
+    path("apps/<slug:name>/dns-check/", web_checks.app_dns_check, name="app-dns-check"),
+    path(
+        "apps/<slug:name>/websocket-test/",
+        web_checks.app_websocket_test,
+        name="app-websocket-test",
+    ),
 ]

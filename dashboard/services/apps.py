@@ -136,3 +136,28 @@ def domain_remove(*, domain: Domain, actor: Any, source: str) -> None:
         before={"hostname": domain.hostname, "app": domain.app.name, "edge": domain.edge.name},
     )
     domain.delete()
+
+
+@transaction.atomic
+def domain_dns_record(*, domain: Domain, status: str, seen: str, actor: Any, source: str) -> Domain:
+    """Store what a DNS check found; a changed status is audited."""
+    if status not in Domain.DnsStatus.values:
+        raise ValidationError(f"Unknown DNS status {status!r}.")
+    domain = Domain.objects.select_for_update().select_related("app", "edge").get(pk=domain.pk)
+    before = {"dns_status": domain.dns_status, "seen": domain.dns_seen_target}
+    domain.dns_status = status
+    domain.dns_seen_target = "" if status == Domain.DnsStatus.OK else seen[:253]
+    domain.dns_checked_at = timezone.now()
+    domain.save(update_fields=["dns_status", "dns_seen_target", "dns_checked_at", "updated_at"])
+    if before["dns_status"] != status:
+        audit_write(
+            actor=actor,
+            source=source,
+            action="domain.dns_check",
+            target=domain,
+            organization=domain.app.organization,
+            app=domain.app,
+            before=before,
+            after={"dns_status": status, "seen": domain.dns_seen_target},
+        )
+    return domain

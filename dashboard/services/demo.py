@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from dashboard.models import App, AuditEvent, Domain, Feature, Membership, Organization
 from dashboard.services.accounts import membership_set, organization_create, user_create
-from dashboard.services.apps import app_create, domain_add
+from dashboard.services.apps import app_create, domain_add, domain_dns_record
 from dashboard.services.features import feature_define
 from dashboard.services.tokens import api_token_create
 from edges.models import Edge
@@ -76,12 +76,28 @@ def _utc(year: int, month: int, day: int) -> dt.datetime:
 
 
 APPS = [
-    # name, organization, created_at, [(custom hostname, edge name)]
-    ("acme-web", "acme", _utc(2013, 3, 14), [("www.acme.example", "acme-ssl")]),
-    ("acme-chat", "acme", _utc(2014, 2, 3), [("chat.acme.example", "gateway")]),
+    # name, organization, created_at, [(custom hostname, edge name, DNS status, seen target)]
+    ("acme-web", "acme", _utc(2013, 3, 14), [("www.acme.example", "acme-ssl", "ok", "")]),
+    (
+        "acme-chat",
+        "acme",
+        _utc(2014, 2, 3),
+        [("chat.acme.example", "gateway", "dns_update_required", "lb1.acme-hosting.example")],
+    ),
     ("acme-api", "acme", _utc(2015, 1, 20), []),
-    ("globex-store", "globex", _utc(2012, 11, 5), [("shop.globex.example", "globex-ssl")]),
+    (
+        "globex-store",
+        "globex",
+        _utc(2012, 11, 5),
+        [("shop.globex.example", "globex-ssl", "ok", "")],
+    ),
     ("globex-live", "globex", _utc(2016, 4, 18), []),
+    (
+        "globex-api",
+        "globex",
+        _utc(2015, 6, 1),
+        [("api.globex-corp.example", "globex-ssl", "pending", "")],
+    ),
 ]
 
 FEATURES = [
@@ -252,10 +268,14 @@ def demo_seed(*, password: str | None = None) -> dict[str, Any]:
                 actor=None,
                 source=SOURCE,
             )
-            for hostname, edge_name in custom:
-                domain_add(
+            for hostname, edge_name, dns_status, seen in custom:
+                domain = domain_add(
                     app=app, hostname=hostname, edge=edges[edge_name], actor=None, source=SOURCE
                 )
+                if dns_status != Domain.DnsStatus.PENDING:
+                    domain_dns_record(
+                        domain=domain, status=dns_status, seen=seen, actor=None, source=SOURCE
+                    )
         domains = list(Domain.objects.filter(app=app).select_related("edge").order_by("kind"))
         routed = next(
             (d.edge for d in domains if d.edge.kind == Edge.Kind.CUSTOM_SSL),

@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET
 
 from dashboard.features import WEBSOCKETS, app_feature_states, websockets_ga_start
 from dashboard.models import App, AppFeature, AuditEvent, Domain, Membership, Organization
-from edges.models import Edge
+from edges.models import Edge, EdgeUpgrade
+from edges.readiness import app_readiness
 
 APPS_PER_PAGE = 50
 SIDE_LIST_LIMIT = 50
@@ -141,9 +142,17 @@ def render_app_page(
         },
         key=lambda edge: edge.name,
     )
+    _enabled, readiness = app_readiness(app)
+    open_upgrades = set(
+        EdgeUpgrade.objects.open()
+        .filter(edge__in=legacy_edges)
+        .values_list("edge__name", flat=True)
+    )
     context = {
         "app": app,
         "domains": domains,
+        "readiness": readiness,
+        "open_upgrades": open_upgrades,
         "legacy_edges": legacy_edges,
         "feature_rows": app_feature_rows(app, request.user),
         "feature_error": error,

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def dom_id(value: str) -> str:
+    """A hostname as part of an element id: dots become dashes (hostnames hold nothing else)."""
+    return str(value).replace(".", "-")
