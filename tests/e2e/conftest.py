@@ -90,8 +90,10 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
     raise RuntimeError(f"daphne did not answer within 30 s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def dashboard_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A fresh database and daphne per test module, so one module's changes to the demo
+    cannot leak into another's."""
     tmp = tmp_path_factory.mktemp("e2e")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
