@@ -19,6 +19,12 @@ logger = logging.getLogger(__name__)
 # Event types.
 FEATURE_CHANGED = "feature.changed"
 EDGE_UPGRADE_CHANGED = "edge.upgrade_changed"
+COUNTS_CHANGED = "counts.changed"
+EDGE_STALENESS_CHANGED = "edge.staleness_changed"
+ACCESS_CHANGED = "access.changed"
+
+# The staff overview's topic: platform totals, busiest apps, every edge.
+OVERVIEW_TOPIC = "overview"
 
 # The message type consumers handle (`live_event`).
 MESSAGE_TYPE = "live.event"
@@ -34,6 +40,10 @@ def organization_topic(org_name: str) -> str:
 
 def edge_topic(edge_name: str) -> str:
     return f"edge.{edge_name}"
+
+
+def user_topic(user_id: int) -> str:
+    return f"user.{user_id}"
 
 
 def message(event: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -126,6 +126,11 @@ DNS_RESOLVER = env_host_port("DNS_RESOLVER", default_port=53)
 DNS_TIMEOUT = env_float("DNS_TIMEOUT", 2.0, minimum=0.1)
 DNS_CHECK_BUDGET = env_float("DNS_CHECK_BUDGET", 4.0, minimum=0.5)
 
+# Live numbers: an edge silent for this many seconds is stale (greyed, left out of totals);
+# a topic is pushed at most once per LIVE_MIN_INTERVAL seconds.
+EDGE_STALE_AFTER = env_int("EDGE_STALE_AFTER", 10, minimum=1)
+LIVE_MIN_INTERVAL = env_float("LIVE_MIN_INTERVAL", 0.5, minimum=0.0)
+
 REDIS_URL = env_url("REDIS_URL", ("redis", "rediss", "unix"))
 # Longer than channels-redis' 5 s blocking pop, so an idle receive is never cut off, yet short
 # enough that a frozen Redis cannot hang a request for long.

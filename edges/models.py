@@ -71,6 +71,9 @@ class Edge(models.Model):
     )
     ingest_token_prefix = models.CharField(max_length=16, blank=True)
     ingest_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    # The last report applied: its sequence number and when it arrived.
+    last_seq = models.BigIntegerField(null=True, blank=True, editable=False)
+    last_report_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -230,3 +233,54 @@ class EdgeUpgrade(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in self.OPEN_STATES
+
+
+class FrontendStat(models.Model):
+    """The latest numbers an edge reported for one hostname it serves."""
+
+    edge = models.ForeignKey(Edge, on_delete=models.CASCADE, related_name="frontends")
+    hostname = models.CharField(max_length=253)
+    # Denormalised from the hostname's domain at ingest, so per-app reads need no join.
+    app = models.ForeignKey(
+        "dashboard.App", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    connections = models.PositiveIntegerField(default=0)
+    websockets = models.PositiveIntegerField(default=0)
+    # [{"address": "10.0.3.7:8080", "connections": 61, "state": "up" | "dead"}, ...]
+    backends = models.JSONField(default=list, blank=True)
+    reported_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["edge__name", "hostname"]
+        constraints = [
+            models.UniqueConstraint(fields=["edge", "hostname"], name="frontendstat_unique")
+        ]
+        indexes = [models.Index(fields=["app"])]
+
+    def __str__(self) -> str:
+        return f"{self.hostname} on {self.edge}: {self.connections}"
+
+
+class ConnectionRollup(models.Model):
+    """Per-minute history of an app's connections on one edge, for charts; kept 7 days."""
+
+    edge = models.ForeignKey(Edge, on_delete=models.CASCADE, related_name="+")
+    app = models.ForeignKey("dashboard.App", on_delete=models.CASCADE, related_name="+")
+    minute = models.DateTimeField()
+    max_connections = models.PositiveIntegerField(default=0)
+    sum_connections = models.BigIntegerField(default=0)
+    samples = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["minute"]
+        constraints = [
+            models.UniqueConstraint(fields=["edge", "app", "minute"], name="rollup_unique")
+        ]
+        indexes = [models.Index(fields=["app", "minute"]), models.Index(fields=["minute"])]
+
+    def __str__(self) -> str:
+        return f"{self.app_id}@{self.edge_id} {self.minute:%Y-%m-%d %H:%M}"
+
+    @property
+    def average(self) -> float:
+        return self.sum_connections / self.samples if self.samples else 0.0

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from edges import views, web_checks
+from edges.ingest_views import ingest_report
 
 urlpatterns = [
     path("edges/<slug:name>/", views.edge_detail, name="edge-detail"),
@@ -13,6 +14,7 @@ urlpatterns = [
         name="upgrade-step",
     ),
     path("upgrades/", views.upgrade_queue, name="upgrade-queue"),
+    path("ingest/v1/reports", ingest_report, name="ingest-report"),
     path("apps/<slug:name>/dns-check/", web_checks.app_dns_check, name="app-dns-check"),
     path(
         "apps/<slug:name>/websocket-test/",

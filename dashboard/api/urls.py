@@ -7,6 +7,7 @@ from django.urls import path
 from dashboard.api import views
 from edges import api as edges_api
 from edges.api_readiness import app_websocket_readiness
+from edges.ingest_views import ingest_report
 
 handler400 = "dashboard.api.errors.handler400"
 handler403 = "dashboard.api.errors.handler403"
@@ -30,6 +31,7 @@ urlpatterns = [
     path("apps/<str:app>/features/<str:id_or_name>", views.app_feature_detail),
     path("apps/<str:app>/domains", views.domain_list),
     path("apps/<str:app>/domains/<str:id_or_hostname>", views.domain_detail),
+    path("ingest/v1/reports", ingest_report),
     path("edges", edges_api.edge_list),
     path("edges/<str:name>", edges_api.edge_detail),
     path("edges/<str:name>/upgrades", edges_api.upgrade_list),

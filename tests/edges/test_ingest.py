@@ -1,0 +1,223 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from dashboard.models import App
+from edges.models import ConnectionRollup, Edge, FrontendStat
+from edges.services import edge_ingest_token_rotate
+from tests.conftest import World
+
+URL = "/ingest/v1/reports"
+
+
+@pytest.fixture
+def token(world: World) -> str:
+    return edge_ingest_token_rotate(edge=world.gateway, actor=None, source="cli")
+
+
+def report(seq: int = 1, *, edge: str = "gateway", **frontends: Any) -> dict[str, Any]:
+    return {
+        "edge": edge,
+        "seq": seq,
+        "sent_at": "2026-11-21T10:00:00Z",
+        "frontends": [{"hostname": h.replace("_", "."), **v} for h, v in frontends.items()],
+    }
+
+
+def post(
+    token: str | None,
+    body: Any,
+    *,
+    content_type: str = "application/json",
+    raw: bytes | None = None,
+) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    data = raw if raw is not None else json.dumps(body)
+    return Client().post(URL, data=data, content_type=content_type, headers=headers)
+
+
+def state() -> list[tuple[str, int]]:
+    return sorted(FrontendStat.objects.values_list("hostname", "connections"))
+
+
+WEB = "acme-web_example_net"
+
+
+def test_a_report_is_stored_and_answered_with_202(token: str, world: World) -> None:
+    response = post(
+        token,
+        report(
+            1,
+            **{
+                WEB: {
+                    "connections": 120,
+                    "websockets": 97,
+                    "backends": [
+                        {"address": "10.0.3.7:8080", "connections": 61, "state": "up"},
+                        {"address": "10.0.3.8:8080", "connections": 59, "state": "dead"},
+                    ],
+                },
+                "unknown_example_org": {"connections": 3},
+            },
+        ),
+    )
+    assert response.status_code == 202
+    assert response.json() == {"accepted": 2, "unknown_hostnames": ["unknown.example.org"]}
+    row = FrontendStat.objects.get(hostname="acme-web.example.net")
+    assert (row.app, row.connections, row.websockets) == (world.acme_web, 120, 97)
+    assert row.backends[1] == {"address": "10.0.3.8:8080", "connections": 59, "state": "dead"}
+    edge = Edge.objects.get(name="gateway")
+    assert edge.last_seq == 1 and edge.last_report_at is not None
+
+
+def test_frontends_missing_from_a_report_drop_to_zero(token: str, world: World) -> None:
+    post(token, report(1, **{WEB: {"connections": 5}, "acme-api_example_net": {"connections": 7}}))
+    post(token, report(2, **{WEB: {"connections": 6}}))
+    assert state() == [("acme-web.example.net", 6)]
+
+
+def test_replayed_and_older_reports_are_acknowledged_and_ignored(token: str, world: World) -> None:
+    post(token, report(5, **{WEB: {"connections": 50}}))
+    for seq in (5, 4):
+        response = post(token, report(seq, **{WEB: {"connections": 1}}))
+        assert response.status_code == 200
+        assert response.json() == {"ignored": True, "last_seq": 5}
+    assert state() == [("acme-web.example.net", 50)]
+
+
+def test_reports_are_rolled_up_per_minute(token: str, world: World) -> None:
+    post(token, report(1, **{WEB: {"connections": 10}}))
+    post(token, report(2, **{WEB: {"connections": 30}}))
+    rollup = ConnectionRollup.objects.get(app=world.acme_web)
+    assert (rollup.max_connections, rollup.samples, rollup.average) == (30, 2, 20.0)
+
+
+def test_old_rollups_are_pruned(token: str, world: World, monkeypatch: Any) -> None:
+    old = timezone.now() - dt.timedelta(days=8)
+    ConnectionRollup.objects.create(
+        edge=world.gateway,
+        app=world.acme_web,
+        minute=old,
+        max_connections=1,
+        sum_connections=1,
+        samples=1,
+    )
+    monkeypatch.setattr("edges.reports._last_prune", 0.0)
+    post(token, report(1, **{WEB: {"connections": 10}}))
+    assert not ConnectionRollup.objects.filter(minute=old).exists()
+
+
+def test_a_body_naming_another_edge_is_refused(token: str, world: World) -> None:
+    response = post(token, report(1, edge="acme-ssl", **{WEB: {"connections": 1}}))
+    assert response.status_code == 403
+    assert response.json()["id"] == "forbidden"
+    assert state() == []
+
+
+@pytest.mark.parametrize("bad_token", [None, "edg_wrong", "x" * 300])
+def test_bad_tokens_are_401(world: World, bad_token: str | None) -> None:
+    response = post(bad_token, report(1, **{WEB: {"connections": 1}}))
+    assert response.status_code == 401
+    assert response.json()["id"] == "unauthorized"
+
+
+def test_a_rotated_token_stops_working(token: str, world: World) -> None:
+    edge_ingest_token_rotate(edge=world.gateway, actor=None, source="cli")
+    assert post(token, report(1, **{WEB: {"connections": 1}})).status_code == 401
+
+
+def test_other_content_types_are_415(token: str, world: World) -> None:
+    response = post(token, None, content_type="text/plain", raw=b"{}")
+    assert response.status_code == 415
+
+
+def test_bodies_over_one_mebibyte_are_413(token: str, world: World) -> None:
+    response = post(token, None, raw=b" " * (1024 * 1024 + 1))
+    assert response.status_code == 413
+    assert response.json()["id"] == "payload_too_large"
+
+
+def frontend(**fields: Any) -> dict[str, Any]:
+    return {
+        "edge": "gateway",
+        "seq": 1,
+        "sent_at": "2026-11-21T10:00:00Z",
+        "frontends": [{"hostname": "acme-web.example.net", "connections": 1, **fields}],
+    }
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        "report",
+        {"seq": 1},
+        {"edge": "gateway", "seq": "1", "sent_at": "x", "frontends": []},
+        {"edge": "gateway", "seq": -1, "sent_at": "2026-11-21T10:00:00Z", "frontends": []},
+        {"edge": "gateway", "seq": 1.5, "sent_at": "2026-11-21T10:00:00Z", "frontends": []},
+        {"edge": "gateway", "seq": True, "sent_at": "2026-11-21T10:00:00Z", "frontends": []},
+        {"edge": "gateway", "seq": 1, "sent_at": "yesterday", "frontends": []},
+        {"edge": "gateway", "seq": 1, "sent_at": "2026-11-21T10:00:00Z", "frontends": {}},
+        frontend(connections=-1),
+        frontend(connections=1.5),
+        frontend(connections="3"),
+        frontend(websockets=2),
+        frontend(hostname=7),
+        frontend(hostname="bad host"),
+        frontend(backends=[{"address": "10.0.0.1:80", "state": "zombie"}]),
+        frontend(backends=[{"connections": 1}]),
+        frontend(backends="all"),
+        {
+            "edge": "gateway",
+            "seq": 1,
+            "sent_at": "2026-11-21T10:00:00Z",
+            "frontends": [
+                {"hostname": "a.example", "connections": 1},
+                {"hostname": "A.example.", "connections": 2},
+            ],
+        },
+        {
+            "edge": "gateway",
+            "seq": 1,
+            "sent_at": "2026-11-21T10:00:00Z",
+            "frontends": [{"hostname": f"h{i}.example", "connections": 0} for i in range(10_001)],
+        },
+    ],
+)
+def test_malformed_reports_are_400_and_change_nothing(token: str, world: World, body: Any) -> None:
+    response = post(token, body)
+    assert response.status_code == 400, response.content
+    assert response.json()["id"] == "bad_request"
+    assert state() == []
+    assert Edge.objects.get(name="gateway").last_seq is None
+
+
+def test_malformed_json_is_400(token: str, world: World) -> None:
+    assert post(token, None, raw=b'{"edge": ').status_code == 400
+
+
+def test_gets_are_405(token: str) -> None:
+    response = Client().get(URL, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 405
+
+
+def test_a_report_maps_hostnames_through_domains_to_apps(token: str, world: World) -> None:
+    post(
+        token,
+        report(
+            1,
+            **{
+                "acme-web_example_net": {"connections": 4},
+                "acme-api_example_net": {"connections": 6},
+            },
+        ),
+    )
+    by_app = dict(FrontendStat.objects.values_list("app__name", "connections"))
+    assert by_app == {"acme-web": 4, "acme-api": 6}
+    assert App.objects.count() == 3
