@@ -46,10 +46,10 @@ def user_topic(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def message(event: str, payload: dict[str, Any]) -> dict[str, Any]:
+def message(topic: str, event: str, payload: dict[str, Any]) -> dict[str, Any]:
     """The channel-layer message for an event; refuses anything JSON cannot carry."""
     encoded = json.dumps(payload, allow_nan=False)
-    return {"type": MESSAGE_TYPE, "event": event, "payload": json.loads(encoded)}
+    return {"type": MESSAGE_TYPE, "topic": topic, "event": event, "payload": json.loads(encoded)}
 
 
 def publish(topic: str, event: str, payload: dict[str, Any]) -> None:
@@ -58,11 +58,11 @@ def publish(topic: str, event: str, payload: dict[str, Any]) -> None:
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(topic, message(event, payload))
+        async_to_sync(layer.group_send)(topic, message(topic, event, payload))
     except Exception:
         logger.warning("could not publish %s to %s", event, topic, exc_info=True)
 
 
 def publish_on_commit(topic: str, event: str, payload: dict[str, Any]) -> None:
-    message(event, payload)  # fail inside the transaction if the payload is not JSON
+    message(topic, event, payload)  # fail inside the transaction if the payload is not JSON
     transaction.on_commit(lambda: publish(topic, event, payload))

@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from dashboard.views import features, pages, support, tokens
+from dashboard.views.auth import LogoutClosingSockets
 
 urlpatterns = [
     path("", pages.overview, name="overview"),
@@ -14,7 +15,7 @@ urlpatterns = [
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
         name="login",
     ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", LogoutClosingSockets.as_view(), name="logout"),
     path("orgs/<slug:name>/", pages.organization_detail, name="organization-detail"),
     path("apps/<slug:name>/", pages.app_detail, name="app-detail"),
     path("apps/<slug:name>/features/", features.app_feature_toggle, name="app-features"),

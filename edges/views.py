@@ -10,8 +10,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from dashboard.models import AuditEvent, Domain, Membership
+from dashboard.models import App, AuditEvent, Domain, Membership
 from edges.capabilities import CAPABILITIES, capabilities_of
+from edges.live import edge_live
 from edges.models import Certificate, Edge, EdgeUpgrade
 from edges.upgrades import TRANSITIONS, UpgradeConflict, upgrade_request, upgrade_transition
 
@@ -74,6 +75,7 @@ def edge_detail(request: HttpRequest, name: str) -> HttpResponse:
         "certificate": Certificate.objects.filter(edge=edge).first(),
         "capabilities": edge.capabilities,
         "all_capabilities": CAPABILITIES.values(),
+        "live": edge_live(edge, App.objects.visible_to(user)),
         "upgrades": upgrades,
         "open_upgrade": open_upgrade,
         "may_request": may_request,

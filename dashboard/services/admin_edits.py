@@ -6,7 +6,8 @@ from typing import Any
 
 from django.db import models, transaction
 
-from dashboard.models import App, AuditEvent, Organization
+from dashboard import realtime
+from dashboard.models import App, AuditEvent, Membership, Organization
 from dashboard.services.audit import audit_write
 
 
@@ -55,6 +56,11 @@ def admin_model_delete(*, instance: models.Model, actor: Any) -> None:
     if isinstance(instance, AuditEvent):
         raise PermissionError("The audit trail is read-only.")
     organization, app = _owner_of(instance)
+    if isinstance(instance, Membership):
+        # The user may have lost sight of apps: their live sockets re-check access.
+        realtime.publish_on_commit(
+            realtime.user_topic(instance.user_id), realtime.ACCESS_CHANGED, {"membership": True}
+        )
     audit_write(
         actor=actor,
         source=AuditEvent.Source.ADMIN,

@@ -7,5 +7,5 @@ register = template.Library()
 
 @register.filter
 def dom_id(value: str) -> str:
-    """A hostname as part of an element id: dots become dashes (hostnames hold nothing else)."""
-    return str(value).replace(".", "-")
+    """A hostname as part of an element id: dots and colons become dashes."""
+    return str(value).replace(".", "-").replace(":", "-")

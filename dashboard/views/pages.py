@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 
 from dashboard.features import WEBSOCKETS, app_feature_states, websockets_ga_start
 from dashboard.models import App, AppFeature, AuditEvent, Domain, Membership, Organization
+from edges.live import app_live, organization_live, platform_live
 from edges.models import Edge, EdgeUpgrade
 from edges.readiness import app_readiness
 
@@ -84,6 +85,10 @@ def overview(request: HttpRequest) -> HttpResponse:
         app_count=Count("apps", distinct=True), member_count=Count("memberships", distinct=True)
     )
     context = {
+        "platform": platform_live() if user.is_staff else None,
+        "org_lives": []
+        if user.is_staff
+        else [(org, organization_live(org)) for org in Organization.objects.visible_to(user)],
         "term": term,
         "page": page,
         "edges": list(edges[:SIDE_LIST_LIMIT]),
@@ -152,6 +157,7 @@ def render_app_page(
         "app": app,
         "domains": domains,
         "readiness": readiness,
+        "live": app_live(app),
         "open_upgrades": open_upgrades,
         "legacy_edges": legacy_edges,
         "feature_rows": app_feature_rows(app, request.user),

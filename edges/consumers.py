@@ -1,0 +1,81 @@
+"""The live sockets: authenticate, authorize, subscribe, send a snapshot, then forward updates."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from dashboard import realtime
+from edges.hub import get_hub
+from edges.live_topics import authorize
+
+# Close codes the browser's htmx extension reconnects after.
+CLOSE_TRY_AGAIN = 1013
+CLOSE_POLICY = 1008
+# A socket whose frame has not gone out for this long is closed, so it reconnects.
+SLOW_SOCKET_SECONDS = 10.0
+
+
+class LiveConsumer(AsyncWebsocketConsumer):
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        kwargs = self.scope["url_route"]["kwargs"]
+        self.kind = kwargs.get("kind", "overview")
+        self.target = kwargs.get("name", "")
+        self.pending: str | None = None
+        self.sending_since: float | None = None
+        self.drain: asyncio.Task[None] | None = None
+        topic = (
+            await database_sync_to_async(authorize)(user, self.kind, self.target)
+            if user is not None
+            else None
+        )
+        if topic is None:
+            await self.close()  # before accept: the handshake is refused
+            return
+        await self.accept()
+        hub = get_hub()
+        await hub.listen(self, realtime.user_topic(user.pk))
+        await hub.join(self, topic.name, topic.audience, topic.render)
+
+    async def disconnect(self, code: int) -> None:
+        await get_hub().leave(self)
+        if self.drain is not None:
+            self.drain.cancel()
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """The socket only pushes; what the browser sends is ignored."""
+
+    # Called by the hub
+
+    def push(self, frame: str) -> None:
+        self.pending = frame
+        if self.drain is None or self.drain.done():
+            self.drain = asyncio.get_running_loop().create_task(self._drain())
+        elif self.sending_since and time.monotonic() - self.sending_since > SLOW_SOCKET_SECONDS:
+            asyncio.get_running_loop().create_task(self.close(code=CLOSE_TRY_AGAIN))
+
+    async def _drain(self) -> None:
+        while self.pending is not None:
+            frame, self.pending = self.pending, None
+            self.sending_since = time.monotonic()
+            await self.send(text_data=frame)
+            self.sending_since = None
+
+    def on_event(self, topic: str, event: str, payload: dict[str, Any]) -> None:
+        if event == realtime.ACCESS_CHANGED:
+            asyncio.get_running_loop().create_task(self._recheck(payload))
+
+    async def _recheck(self, payload: dict[str, Any]) -> None:
+        session = self.scope.get("session")
+        key = getattr(session, "session_key", None)
+        if payload.get("session") and payload["session"] == key:
+            await self.close(code=CLOSE_POLICY)
+            return
+        user = self.scope.get("user")
+        if await database_sync_to_async(authorize)(user, self.kind, self.target) is None:
+            await self.close(code=CLOSE_POLICY)

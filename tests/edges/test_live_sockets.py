@@ -1,0 +1,251 @@
+"""Live sockets through dashboard.asgi.application: who may watch, snapshot, then updates."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.test import Client
+
+from dashboard import realtime
+from dashboard.asgi import application
+from edges.ingest import parse_report
+from edges.models import Edge
+from edges.reports import report_apply
+from tests.conftest import World
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ORIGIN = settings.DASHBOARD_ORIGINS[0]
+
+
+def cookie_for(user: User) -> bytes:
+    client = Client()
+    client.force_login(user)
+    name = settings.SESSION_COOKIE_NAME
+    return f"{name}={client.cookies[name].value}".encode()
+
+
+async def connect(
+    path: str, cookie: bytes | None, origin: str = ORIGIN
+) -> tuple[bool, WebsocketCommunicator]:
+    headers = [(b"origin", origin.encode())]
+    if cookie:
+        headers.append((b"cookie", cookie))
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    connected, _ = await communicator.connect(timeout=5)
+    return connected, communicator
+
+
+def count_of(frame: str, element_id: str) -> int:
+    match = re.search(rf'id="{element_id}" data-count="(\d+)"', frame)
+    assert match, f"{element_id} is not in the frame"
+    return int(match.group(1))
+
+
+_seq = {"n": 0}
+
+
+@database_sync_to_async
+def report(edge_name: str, **hosts: int) -> None:
+    _seq["n"] += 1
+    body = {
+        "edge": edge_name,
+        "seq": _seq["n"],
+        "sent_at": "2026-11-21T10:00:00Z",
+        "frontends": [{"hostname": h, "connections": c} for h, c in hosts.items()],
+    }
+    report_apply(
+        edge=Edge.objects.get(name=edge_name),
+        report=parse_report(json.dumps(body).encode(), "application/json"),
+    )
+
+
+@pytest.fixture
+async def alice_cookie(alice: User) -> bytes:
+    return await database_sync_to_async(cookie_for)(alice)
+
+
+@pytest.fixture
+async def support_cookie(support: User) -> bytes:
+    return await database_sync_to_async(cookie_for)(support)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/ws/live/apps/globex-store/",
+        "/ws/live/overview/",
+        "/ws/live/edges/globex-ssl/",
+        "/ws/live/orgs/globex/",
+        "/ws/live/apps/no-such-app/",
+    ],
+)
+async def test_customers_are_refused_other_organizations_and_the_staff_overview(
+    alice_cookie: bytes, path: str
+) -> None:
+    connected, communicator = await connect(path, alice_cookie)
+    assert not connected
+    await communicator.disconnect()
+
+
+async def test_anonymous_and_foreign_origins_are_refused(alice_cookie: bytes) -> None:
+    for cookie, origin in [
+        (None, ORIGIN),
+        (alice_cookie, "https://evil.test"),
+        (alice_cookie, "http://acme-web.example.net"),
+    ]:
+        connected, communicator = await connect("/ws/live/apps/acme-web/", cookie, origin)
+        assert not connected
+        await communicator.disconnect()
+
+
+async def test_snapshot_on_connect_then_updates_after_a_report(
+    alice_cookie: bytes, world: World
+) -> None:
+    connected, communicator = await connect("/ws/live/apps/acme-web/", alice_cookie)
+    try:
+        assert connected
+        snapshot = await communicator.receive_from(timeout=5)
+        assert snapshot.startswith('<section class="panel live" id="app-live"')
+        assert count_of(snapshot, "app-acme-web-connections") == 0
+        await report("gateway", **{"acme-web.example.net": 42})
+        update = await communicator.receive_from(timeout=5)
+        assert count_of(update, "app-acme-web-connections") == 42
+        assert count_of(update, "app-acme-web-host-acme-web-example-net-connections") == 42
+    finally:
+        await communicator.disconnect()
+
+
+async def test_staff_overview_gets_platform_totals(support_cookie: bytes, world: World) -> None:
+    connected, communicator = await connect("/ws/live/overview/", support_cookie)
+    try:
+        assert connected
+        assert count_of(await communicator.receive_from(timeout=5), "platform-connections") == 0
+        await report("gateway", **{"acme-web.example.net": 5, "acme-api.example.net": 7})
+        frame = await communicator.receive_from(timeout=5)
+        assert count_of(frame, "platform-connections") == 12
+        assert count_of(frame, "edge-gateway-connections") == 12
+    finally:
+        await communicator.disconnect()
+
+
+async def test_customers_see_only_their_share_of_the_gateway(
+    alice_cookie: bytes, carol: User, world: World
+) -> None:
+    await report("gateway", **{"acme-web.example.net": 5, "globex-store.example.net": 9})
+    _, communicator = await connect("/ws/live/edges/gateway/", alice_cookie)
+    try:
+        frame = await communicator.receive_from(timeout=5)
+        assert count_of(frame, "edge-gateway-connections") == 5
+        assert "globex" not in frame
+    finally:
+        await communicator.disconnect()
+
+
+async def test_updates_are_coalesced(alice_cookie: bytes, world: World, settings: Any) -> None:
+    settings.LIVE_MIN_INTERVAL = 0.6
+    _, communicator = await connect("/ws/live/apps/acme-web/", alice_cookie)
+    try:
+        await communicator.receive_from(timeout=5)  # snapshot
+        for count in (1, 2, 3, 4):
+            await report("gateway", **{"acme-web.example.net": count})
+        frames = []
+        while not await communicator.receive_nothing(timeout=1.5):
+            frames.append(await communicator.receive_from())
+        # At most one push per interval, and the last one carries the latest state.
+        assert 1 <= len(frames) <= 2
+        assert count_of(frames[-1], "app-acme-web-connections") == 4
+    finally:
+        await communicator.disconnect()
+
+
+async def test_signing_out_closes_that_sessions_sockets(alice: User, world: World) -> None:
+    client = await database_sync_to_async(Client)()
+    await database_sync_to_async(client.force_login)(alice)
+    name = settings.SESSION_COOKIE_NAME
+    cookie = f"{name}={client.cookies[name].value}".encode()
+    _, communicator = await connect("/ws/live/apps/acme-web/", cookie)
+    try:
+        await communicator.receive_from(timeout=5)
+        await database_sync_to_async(client.post)("/logout/")
+        assert await communicator.receive_output(timeout=5) == {
+            "type": "websocket.close",
+            "code": 1008,
+        }
+    finally:
+        await communicator.disconnect()
+
+
+async def test_losing_membership_closes_the_socket(
+    alice: User, alice_cookie: bytes, admin_user: User, world: World
+) -> None:
+    from dashboard.models import Membership
+    from dashboard.services.admin_edits import admin_model_delete
+
+    _, communicator = await connect("/ws/live/apps/acme-web/", alice_cookie)
+    try:
+        await communicator.receive_from(timeout=5)
+        membership = await database_sync_to_async(Membership.objects.get)(user=alice)
+        await database_sync_to_async(admin_model_delete)(instance=membership, actor=admin_user)
+        assert await communicator.receive_output(timeout=5) == {
+            "type": "websocket.close",
+            "code": 1008,
+        }
+    finally:
+        await communicator.disconnect()
+
+
+def test_event_messages_survive_a_json_round_trip() -> None:
+    message = realtime.message("app.acme-web", realtime.COUNTS_CHANGED, {"app": "acme-web"})
+    assert json.loads(json.dumps(message)) == message
+    with pytest.raises(TypeError):
+        realtime.message("app.x", realtime.COUNTS_CHANGED, {"app": object()})
+
+
+class RecordingConsumer:
+    """A LiveConsumer whose sends are recorded, or held forever to play a stalled client."""
+
+    @staticmethod
+    def make(*, stalled: bool) -> Any:
+        from edges.consumers import LiveConsumer
+
+        consumer = LiveConsumer()
+        consumer.pending, consumer.drain, consumer.sending_since = None, None, None
+        consumer.sent, consumer.closed = [], []
+        never = asyncio.Event()
+
+        async def send(text_data: str | None = None, **kwargs: Any) -> None:
+            if stalled:
+                await never.wait()
+            consumer.sent.append(text_data)
+
+        async def close(code: int | None = None) -> None:
+            consumer.closed.append(code)
+
+        consumer.send, consumer.close = send, close
+        return consumer
+
+
+async def test_a_stalled_socket_neither_delays_others_nor_queues_frames(monkeypatch: Any) -> None:
+    monkeypatch.setattr("edges.consumers.SLOW_SOCKET_SECONDS", 0.05)
+    stalled = RecordingConsumer.make(stalled=True)
+    healthy = RecordingConsumer.make(stalled=False)
+    for frame in ("one", "two", "three"):
+        for consumer in (stalled, healthy):
+            consumer.push(frame)
+        await asyncio.sleep(0.01)
+    assert healthy.sent == ["one", "two", "three"]
+    # The stalled socket holds one frame in flight and only the latest pending: memory bounded.
+    assert stalled.sent == [] and stalled.pending == "three"
+    await asyncio.sleep(0.1)
+    stalled.push("four")
+    await asyncio.sleep(0.01)
+    assert stalled.closed == [1013]  # a code the browser reconnects after
+    stalled.drain.cancel()
