@@ -48,7 +48,7 @@ run: install
 	@$(PY) manage.py migrate --no-input -v0
 	@$(PY) manage.py demo_ready --credentials .demo-credentials.json
 	@echo "==> serving on http://127.0.0.1:$(PORT)  (Ctrl-C to stop)"
-	@PORT=$(PORT) exec $(PY) -m dashboard.server --port $(PORT)
+	@PORT=$(PORT) exec $(PY) -m dashboard.server --port $(PORT) --demo-traffic .demo-credentials.json
 
 test: install-dev browser
 	@echo "==> lint"

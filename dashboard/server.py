@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 # Keep sockets open as long as clients want them (no 24-hour cut-off), ping idle ones so dead
 # peers are noticed, and cap message sizes: the dashboard's sockets only push.
@@ -46,12 +47,47 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="Trust X-Forwarded-For from a load balancer in front.",
     )
+    parser.add_argument(
+        "--demo-traffic",
+        metavar="CREDENTIALS",
+        help="Also run simulate_edges with the demo's edge tokens from this file.",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
     from daphne.cli import CommandLineInterface
 
     extra = ["--proxy-headers"] if args.proxy_headers else []
+    if args.demo_traffic:
+        _start_demo_traffic(args.port, args.demo_traffic)
     CommandLineInterface().run(daphne_argv(host=args.host, port=args.port, extra=extra)[1:])
+
+
+def _start_demo_traffic(port: int, credentials: str) -> None:
+    """simulate_edges in a child process, stopped when the server stops."""
+    import atexit
+    import signal
+    import subprocess
+
+    manage = Path(__file__).resolve().parent.parent / "manage.py"
+    child = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
+        [
+            sys.executable,
+            str(manage),
+            "simulate_edges",
+            "--url",
+            f"http://127.0.0.1:{port}",
+            "--credentials",
+            credentials,
+            "--quiet",
+        ],
+    )
+
+    def stop(*_: object) -> None:
+        if child.poll() is None:
+            child.terminate()
+
+    atexit.register(stop)
+    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_FRONTENDS = 10_000
 MAX_BACKENDS = 1_000
 MAX_COUNT = 10_000_000
+MAX_SEQ = 2**63 - 1
 BACKEND_STATES = ("up", "dead")
 
 
@@ -42,13 +43,13 @@ def _bad(message: str) -> IngestError:
     return IngestError(400, "bad_request", message)
 
 
-def _count(value: Any, where: str) -> int:
+def _count(value: Any, where: str, *, maximum: int = MAX_COUNT) -> int:
     # bool is an int subclass in Python; JSON true is not a count.
     if type(value) is not int:
         raise _bad(f"{where} must be a whole number.")
     if value < 0:
         raise _bad(f"{where} must not be negative.")
-    if value > MAX_COUNT:
+    if value > maximum:
         raise _bad(f"{where} is implausibly large.")
     return value
 
@@ -102,7 +103,7 @@ def parse_report(body: bytes, content_type: str) -> Report:
     edge = data.get("edge")
     if not isinstance(edge, str) or not edge:
         raise _bad("edge must be the edge's name.")
-    seq = _count(data.get("seq"), "seq")
+    seq = _count(data.get("seq"), "seq", maximum=MAX_SEQ)
     sent_at_raw = data.get("sent_at")
     if not isinstance(sent_at_raw, str):
         raise _bad("sent_at must be an ISO 8601 time.")

@@ -6,7 +6,7 @@ from django.urls import path
 
 from dashboard.api import views
 from edges import api as edges_api
-from edges.api_readiness import app_websocket_readiness
+from edges.api_apps import app_connections, app_websocket_readiness
 from edges.ingest_views import ingest_report
 
 handler400 = "dashboard.api.errors.handler400"
@@ -27,6 +27,7 @@ urlpatterns = [
     path("apps/<str:app>/collaborators", views.app_collaborator_list),
     path("apps/<str:app>/pipeline-couplings", views.app_pipeline_coupling),
     path("apps/<str:app>/websocket-readiness", app_websocket_readiness),
+    path("apps/<str:app>/connections", app_connections),
     path("apps/<str:app>/features", views.app_feature_list),
     path("apps/<str:app>/features/<str:id_or_name>", views.app_feature_detail),
     path("apps/<str:app>/domains", views.domain_list),

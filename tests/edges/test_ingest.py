@@ -221,3 +221,61 @@ def test_a_report_maps_hostnames_through_domains_to_apps(token: str, world: Worl
     by_app = dict(FrontendStat.objects.values_list("app__name", "connections"))
     assert by_app == {"acme-web": 4, "acme-api": 6}
     assert App.objects.count() == 3
+
+
+def test_connections_api_answers_the_apps_latest_numbers(
+    token: str, world: World, alice: Any
+) -> None:
+    from tests.dashboard.test_api import api_for, assert_error
+
+    post(
+        token,
+        report(
+            1,
+            **{
+                WEB: {
+                    "connections": 120,
+                    "websockets": 97,
+                    "backends": [
+                        {"address": "10.0.3.7:8080", "connections": 61, "state": "up"},
+                        {"address": "10.0.3.8:8080", "connections": 59, "state": "dead"},
+                    ],
+                }
+            },
+        ),
+    )
+    api = api_for(alice)
+    body = api.get("/apps/acme-web/connections").json()
+    assert (body["connections"], body["websockets"], body["stale"]) == (120, 97, False)
+    assert body["hostnames"] == [
+        {
+            "hostname": "acme-web.example.net",
+            "edge": "gateway",
+            "connections": 120,
+            "websockets": 97,
+            "stale": False,
+        }
+    ]
+    assert body["edges"][0]["edge"] == "gateway"
+    assert [b["state"] for b in body["backends"]] == ["up", "dead"]
+    assert body["as_of"] is not None
+    assert_error(api.get("/apps/globex-store/connections"), 404, "not_found")
+
+
+def test_a_silent_edge_is_stale_and_left_out_of_totals(
+    token: str, world: World, alice: Any, settings: Any
+) -> None:
+    from tests.dashboard.test_api import api_for
+
+    post(token, report(1, **{WEB: {"connections": 10}}))
+    Edge.objects.filter(name="gateway").update(
+        last_report_at=timezone.now() - dt.timedelta(seconds=settings.EDGE_STALE_AFTER + 1)
+    )
+    body = api_for(alice).get("/apps/acme-web/connections").json()
+    assert (body["connections"], body["stale"]) == (0, True)
+    assert body["hostnames"][0]["connections"] == 10 and body["hostnames"][0]["stale"]
+
+
+def test_time_based_sequence_numbers_are_accepted(token: str, world: World) -> None:
+    assert post(token, report(1_763_700_000_000, **{WEB: {"connections": 1}})).status_code == 202
+    assert post(token, report(2**63, **{WEB: {"connections": 1}})).status_code == 400

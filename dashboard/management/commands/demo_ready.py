@@ -32,7 +32,10 @@ class Command(BaseCommand):
                 {k: u[k] for k in ("username", "password", "role", "org", "api_token")}
                 for u in result["users"]
             ]
-            path.write_text(json.dumps({"users": users}, indent=2))
+            edges = [
+                {"name": e["name"], "ingest_token": e["ingest_token"]} for e in result["edges"]
+            ]
+            path.write_text(json.dumps({"users": users, "edges": edges}, indent=2))
             os.chmod(path, 0o600)
         url = f"http://127.0.0.1:{settings.PORT}/"
         self.stdout.write(self.style.SUCCESS(f"==> dashboard: {url}"))
