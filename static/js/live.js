@@ -26,5 +26,15 @@
   };
   tick();
   setInterval(tick, 1000);
-  document.addEventListener("htmx:wsAfterMessage", tick);
+
+  // Mark each live block with its socket's state, so a reader can tell fresh from frozen.
+  const mark = (state) => (event) => {
+    event.target.dataset.live = state;
+  };
+  document.addEventListener("htmx:wsOpen", mark("open"));
+  document.addEventListener("htmx:wsClose", mark("reconnecting"));
+  document.addEventListener("htmx:wsAfterMessage", (event) => {
+    event.target.dataset.live = "live";
+    tick();
+  });
 })();

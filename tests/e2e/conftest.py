@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -90,6 +91,48 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
     raise RuntimeError(f"daphne did not answer within 30 s:\n{log.read_text()[-3000:]}")
 
 
+def start_daphne(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    argv = daphne_argv(host="127.0.0.1", port=port)
+    argv[0] = str(Path(sys.executable).with_name("daphne"))
+    with log.open("wb") as out:
+        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    _wait_until_up(f"http://127.0.0.1:{port}", process, log)
+    return process
+
+
+def stop(process: subprocess.Popen[bytes] | None) -> None:
+    if process is None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@contextlib.contextmanager
+def seeded_environment(tmp: Path, origins: list[str], **extra: str) -> Iterator[Server]:
+    """A fresh, seeded database and the environment a server process needs to use it."""
+    database_url, drop = _database_url(tmp)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DASHBOARD_ORIGINS": ",".join(origins),
+        "CHANNEL_LAYER_PREFIX": f"e2e-{uuid.uuid4().hex[:8]}",
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    server = Server(url=origins[0], env=env, demo={})
+    try:
+        server.manage("migrate", "--no-input", "-v", "0")
+        server.demo = json.loads(server.manage("seed_demo", "--json", "--password", DEMO_PASSWORD))
+        yield server
+    finally:
+        if drop is not None:
+            drop()
+
+
 @pytest.fixture(scope="module")
 def dashboard_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A fresh database and daphne per test module, so one module's changes to the demo
@@ -97,38 +140,12 @@ def dashboard_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve
     tmp = tmp_path_factory.mktemp("e2e")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    database_url, drop = _database_url(tmp)
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DASHBOARD_ORIGINS": url,
-        "PORT": str(port),
-        "CHANNEL_LAYER_PREFIX": f"e2e-{uuid.uuid4().hex[:8]}",
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    server = Server(url=url, env=env, demo={})
-    log = tmp / "daphne.log"
-    try:
-        server.manage("migrate", "--no-input", "-v", "0")
-        server.demo = json.loads(server.manage("seed_demo", "--json", "--password", DEMO_PASSWORD))
-        argv = daphne_argv(host="127.0.0.1", port=port)
-        argv[0] = str(Path(sys.executable).with_name("daphne"))
-        with log.open("wb") as out:
-            server.process = subprocess.Popen(
-                argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-            )
-        _wait_until_up(url, server.process, log)
-        yield server
-    finally:
-        if server.process is not None:
-            server.process.terminate()
-            try:
-                server.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.process.kill()
-        if drop is not None:
-            drop()
+    with seeded_environment(tmp, [url], PORT=str(port)) as server:
+        try:
+            server.process = start_daphne(port, server.env, tmp / "daphne.log")
+            yield server
+        finally:
+            stop(server.process)
 
 
 @pytest.fixture(scope="session")
