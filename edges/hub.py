@@ -181,6 +181,8 @@ class LiveHub:
 
     async def _watch(self) -> None:
         elapsed = 0.0
+        with contextlib.suppress(Exception):
+            self.stale_edges = await database_sync_to_async(_stale_edges)()
         while True:
             await asyncio.sleep(STALENESS_POLL_SECONDS)
             elapsed += STALENESS_POLL_SECONDS

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 
 from dashboard.features import WEBSOCKETS, app_feature_states, websockets_ga_start
 from dashboard.models import App, AppFeature, AuditEvent, Domain, Membership, Organization
+from edges.charts import LAST_DAY, LAST_HOUR, connections_chart
 from edges.live import app_live, organization_live, platform_live
 from edges.models import Edge, EdgeUpgrade
 from edges.readiness import app_readiness
@@ -158,6 +159,8 @@ def render_app_page(
         "domains": domains,
         "readiness": readiness,
         "live": app_live(app),
+        "chart_hour": connections_chart(app, LAST_HOUR),
+        "chart_day": connections_chart(app, LAST_DAY),
         "open_upgrades": open_upgrades,
         "legacy_edges": legacy_edges,
         "feature_rows": app_feature_rows(app, request.user),
@@ -168,7 +171,9 @@ def render_app_page(
         "reason_required": request.user.is_staff,
     }
     template = "dashboard/app_detail.html"
-    if request.htmx:
+    if request.htmx and request.htmx.target == "app-charts":
+        template += "#app-charts"
+    elif request.htmx:
         template += "#features-panel"
     return render(request, template, context, status=status)
 

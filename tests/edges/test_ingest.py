@@ -279,3 +279,21 @@ def test_a_silent_edge_is_stale_and_left_out_of_totals(
 def test_time_based_sequence_numbers_are_accepted(token: str, world: World) -> None:
     assert post(token, report(1_763_700_000_000, **{WEB: {"connections": 1}})).status_code == 202
     assert post(token, report(2**63, **{WEB: {"connections": 1}})).status_code == 400
+
+
+def test_the_app_page_draws_history_as_svg(token: str, world: World, alice: Any) -> None:
+    from tests.conftest import client_for
+
+    post(token, report(1, **{WEB: {"connections": 40}}))
+    post(token, report(2, **{WEB: {"connections": 60}}))
+    page = client_for(alice).get("/apps/acme-web/").content.decode()
+    charts = page.split('id="app-charts"')[1].split("</section>")[0]
+    assert charts.count("<svg") == 2
+    assert 'aria-label="Last hour: connections of acme-web, peak 60"' in charts
+    assert '<polyline class="avg"' in charts
+    refreshed = (
+        client_for(alice)
+        .get("/apps/acme-web/", headers={"HX-Request": "true", "HX-Target": "app-charts"})
+        .content.decode()
+    )
+    assert refreshed.lstrip().startswith('<section class="panel" id="app-charts"')

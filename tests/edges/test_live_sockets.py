@@ -249,3 +249,26 @@ async def test_a_stalled_socket_neither_delays_others_nor_queues_frames(monkeypa
     await asyncio.sleep(0.01)
     assert stalled.closed == [1013]  # a code the browser reconnects after
     stalled.drain.cancel()
+
+
+async def test_an_edge_going_silent_is_pushed_as_stale_without_a_report(
+    alice_cookie: bytes, world: World, settings: Any
+) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    await report("gateway", **{"acme-web.example.net": 12})
+    _, communicator = await connect("/ws/live/apps/acme-web/", alice_cookie)
+    try:
+        first = await communicator.receive_from(timeout=5)
+        assert count_of(first, "app-acme-web-connections") == 12
+        silent_since = timezone.now() - dt.timedelta(seconds=settings.EDGE_STALE_AFTER + 5)
+        await database_sync_to_async(Edge.objects.filter(name="gateway").update)(
+            last_report_at=silent_since
+        )
+        frame = await communicator.receive_from(timeout=5)
+        assert count_of(frame, "app-acme-web-connections") == 0
+        assert 'data-stale="true"' in frame
+    finally:
+        await communicator.disconnect()
