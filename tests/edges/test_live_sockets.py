@@ -272,3 +272,38 @@ async def test_an_edge_going_silent_is_pushed_as_stale_without_a_report(
         assert 'data-stale="true"' in frame
     finally:
         await communicator.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("persona", "kind", "name", "url"),
+    [
+        ("alice", "apps", "acme-web", "/apps/acme-web/"),
+        ("alice", "edges", "gateway", "/edges/gateway/"),
+        ("support", "overview", "", "/"),
+        ("alice", "orgs", "acme", "/"),
+    ],
+)
+def test_every_id_a_push_targets_exists_on_the_full_page(
+    request: pytest.FixtureRequest, world: World, persona: str, kind: str, name: str, url: str
+) -> None:
+    from edges.live_topics import authorize
+    from tests.conftest import client_for
+
+    user = request.getfixturevalue(persona)
+    body = {
+        "edge": "gateway",
+        "seq": 1,
+        "sent_at": "2026-11-21T10:00:00Z",
+        "frontends": [{"hostname": "acme-web.example.net", "connections": 8}],
+    }
+    report_apply(
+        edge=world.gateway, report=parse_report(json.dumps(body).encode(), "application/json")
+    )
+    topic = authorize(user, kind, name)
+    assert topic is not None
+    fragment = topic.render()
+    page = client_for(user).get(url).content.decode()
+    pushed = set(re.findall(r'id="([^"]+)"', fragment))
+    assert pushed, "the fragment has no ids"
+    assert pushed <= set(re.findall(r'id="([^"]+)"', page))
+    assert fragment.startswith("<section")
