@@ -14,12 +14,13 @@ UV_DEP := .tools/bin/uv
 endif
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: help run test lint format install install-dev browser
+.PHONY: help run test lint format install install-dev browser bench bench-quick
 
 help:
 	@echo "make run    install, migrate, seed the demo and serve it on http://127.0.0.1:$(PORT)"
 	@echo "make test   install what tests need and run the whole suite"
 	@echo "make lint   ruff check and format check"
+	@echo "make bench  benchmarks of the live pipeline (make bench-quick: under 2 minutes)"
 
 .tools/bin/uv:
 	@echo "==> installing uv $(UV_VERSION) into .tools/"
@@ -65,3 +66,9 @@ lint: install-dev
 format: install-dev
 	@$(VENV)/bin/ruff check --fix --quiet .
 	@$(VENV)/bin/ruff format --quiet .
+
+bench: install-dev
+	@$(PY) -m tests.benchmarks.run $(ARGS)
+
+bench-quick: install-dev
+	@$(PY) -m tests.benchmarks.run --quick $(ARGS)
