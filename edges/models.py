@@ -242,7 +242,11 @@ class FrontendStat(models.Model):
     hostname = models.CharField(max_length=253)
     # Denormalised from the hostname's domain at ingest, so per-app reads need no join.
     app = models.ForeignKey(
-        "dashboard.App", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "dashboard.App",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="frontend_stats",
     )
     connections = models.PositiveIntegerField(default=0)
     websockets = models.PositiveIntegerField(default=0)
