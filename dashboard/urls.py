@@ -1,20 +1,15 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from dashboard.views import features, pages, support, tokens
-from dashboard.views.auth import LogoutClosingSockets
+from dashboard.views.auth import LogoutClosingSockets, ThrottledLoginView
 
 urlpatterns = [
     path("", pages.overview, name="overview"),
     path("healthz", pages.healthz, name="healthz"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", LogoutClosingSockets.as_view(), name="logout"),
     path("orgs/<slug:name>/", pages.organization_detail, name="organization-detail"),
     path("apps/<slug:name>/", pages.app_detail, name="app-detail"),

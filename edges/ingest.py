@@ -16,11 +16,14 @@ BACKEND_STATES = ("up", "dead")
 
 
 class IngestError(Exception):
-    def __init__(self, status: int, error_id: str, message: str) -> None:
+    def __init__(
+        self, status: int, error_id: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.error_id = error_id
         self.message = message
+        self.headers = headers or {}
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from dashboard.api.errors import ApiError
+from dashboard.api.ratelimit import rate_limit
 from dashboard.tokens import hash_token
 from edges.ingest import MAX_BODY_BYTES, IngestError, parse_report
 from edges.models import Edge
@@ -16,6 +19,8 @@ def _error(error: IngestError) -> JsonResponse:
     response = JsonResponse({"id": error.error_id, "message": error.message}, status=error.status)
     if error.status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="ingest"'
+    for name, value in error.headers.items():
+        response[name] = value
     return response
 
 
@@ -37,6 +42,15 @@ def ingest_report(request: HttpRequest) -> JsonResponse:
         if request.method != "POST":
             raise IngestError(405, "method_not_allowed", "POST the report.")
         edge = edge_for_token(request)
+        try:
+            rate_limit("ingest", str(edge.pk), settings.INGEST_RATE_LIMIT_PER_MINUTE)
+        except ApiError as limited:
+            raise IngestError(
+                429,
+                "rate_limit",
+                "Too many reports from this edge: slow down.",
+                headers=limited.headers,
+            ) from None
         try:
             declared = int(request.headers.get("Content-Length") or 0)
         except ValueError:

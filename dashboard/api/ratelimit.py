@@ -1,4 +1,4 @@
-"""A per-account request budget, as Heroku's API has: fixed one-minute windows in the cache."""
+"""Request budgets in fixed windows, kept in the cache (Redis when REDIS_URL is set)."""
 
 from __future__ import annotations
 
@@ -14,20 +14,34 @@ logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
 
 
-def rate_limit(scope: str, key: str, limit: int) -> int:
+def _key(scope: str, key: str, window: int, now: float) -> tuple[str, int]:
+    index = int(now // window)
+    return f"ratelimit:{scope}:{key}:{index}", index
+
+
+def used(scope: str, key: str, *, window: int = WINDOW_SECONDS) -> int:
+    """How many requests the current window has counted so far."""
+    cache_key, _ = _key(scope, key, window, time.time())
+    try:
+        return int(cache.get(cache_key) or 0)
+    except Exception:
+        logger.warning("rate limit cache unavailable", exc_info=True)
+        return 0
+
+
+def rate_limit(scope: str, key: str, limit: int, *, window: int = WINDOW_SECONDS) -> int:
     """Count one request; answer how many remain, or raise 429 with Retry-After."""
     now = time.time()
-    window = int(now // WINDOW_SECONDS)
-    cache_key = f"ratelimit:{scope}:{key}:{window}"
+    cache_key, index = _key(scope, key, window, now)
     try:
-        cache.add(cache_key, 0, timeout=WINDOW_SECONDS * 2)
-        used = cache.incr(cache_key)
+        cache.add(cache_key, 0, timeout=window * 2)
+        count = cache.incr(cache_key)
     except Exception:
-        # A cache outage must not take the API down with it: let the request through.
+        # A cache outage must not take the service down with it: let the request through.
         logger.warning("rate limit cache unavailable", exc_info=True)
         return limit
-    if used > limit:
-        retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now) + 1)
+    if count > limit:
+        retry_after = max(1, int((index + 1) * window - now) + 1)
         raise ApiError(
             429,
             "rate_limit",
@@ -35,7 +49,7 @@ def rate_limit(scope: str, key: str, limit: int) -> int:
             "Please wait a few minutes before making new requests",
             headers={"Retry-After": str(retry_after), "RateLimit-Remaining": "0"},
         )
-    return limit - used
+    return limit - count
 
 
 def api_rate_limit(user_id: int) -> int:

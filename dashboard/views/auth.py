@@ -1,13 +1,54 @@
-"""Signing out also closes the live sockets of that browser session."""
+"""Signing in (throttled) and out (closing that browser session's live sockets)."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
-from django.contrib.auth.views import LogoutView
+from django.conf import settings
+from django.contrib.auth.views import LoginView, LogoutView
 from django.http import HttpRequest, HttpResponse
 
 from dashboard import realtime
+from dashboard.api.errors import ApiError
+from dashboard.api.ratelimit import rate_limit, used
+
+LOCKED_OUT = (
+    "Too many failed sign-ins for this account from your address. Try again in {minutes} minutes."
+)
+
+
+def _login_key(request: HttpRequest) -> str:
+    username = str(request.POST.get("username", "")).strip().lower()[:150]
+    address = request.META.get("REMOTE_ADDR", "")
+    return f"{username}|{address}"
+
+
+class ThrottledLoginView(LoginView):
+    """Refuses further attempts after LOGIN_FAILURE_LIMIT failures within the window."""
+
+    redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if self._failures(request) >= settings.LOGIN_FAILURE_LIMIT:
+            # Refuse before checking the password, so a locked account cannot be probed.
+            context = self.get_context_data(form=self.form_class(request=request))
+            context["lockout"] = LOCKED_OUT.format(minutes=settings.LOGIN_FAILURE_WINDOW // 60)
+            response = self.render_to_response(context)
+            response.status_code = 429
+            response["Retry-After"] = str(settings.LOGIN_FAILURE_WINDOW)
+            return response
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        with contextlib.suppress(ApiError):
+            rate_limit(
+                "login", _login_key(self.request), limit=2**31, window=settings.LOGIN_FAILURE_WINDOW
+            )
+        return super().form_invalid(form)
+
+    def _failures(self, request: HttpRequest) -> int:
+        return used("login", _login_key(request), window=settings.LOGIN_FAILURE_WINDOW)
 
 
 class LogoutClosingSockets(LogoutView):
