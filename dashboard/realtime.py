@@ -6,6 +6,7 @@ Pushes are scheduled after commit: a rolled-back change is never announced.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -61,6 +62,38 @@ def publish(topic: str, event: str, payload: dict[str, Any]) -> None:
         async_to_sync(layer.group_send)(topic, message(topic, event, payload))
     except Exception:
         logger.warning("could not publish %s to %s", event, topic, exc_info=True)
+
+
+def publish_many(events: list[tuple[str, str, dict[str, Any]]]) -> None:
+    """Send several events in one trip to the channel layer, concurrently."""
+    layer = get_channel_layer()
+    if layer is None or not events:
+        return
+    messages = [(topic, message(topic, event, payload)) for topic, event, payload in events]
+
+    async def send_all() -> None:
+        results = await asyncio.gather(
+            *(layer.group_send(topic, msg) for topic, msg in messages), return_exceptions=True
+        )
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            logger.warning(
+                "could not publish %d of %d events",
+                len(failures),
+                len(messages),
+                exc_info=failures[0],
+            )
+
+    try:
+        async_to_sync(send_all)()
+    except Exception:
+        logger.warning("could not publish %d events", len(messages), exc_info=True)
+
+
+def publish_many_on_commit(events: list[tuple[str, str, dict[str, Any]]]) -> None:
+    for topic, event, payload in events:
+        message(topic, event, payload)  # fail inside the transaction if not JSON
+    transaction.on_commit(lambda: publish_many(events))
 
 
 def publish_on_commit(topic: str, event: str, payload: dict[str, Any]) -> None:

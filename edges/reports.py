@@ -130,16 +130,13 @@ def _announce(edge: Edge, app_ids: set[int], *, edge_changed: bool) -> None:
     if not (app_ids or edge_changed):
         return
     apps = list(App.objects.filter(pk__in=app_ids).values_list("name", "organization__name"))
-    for app_name, org_name in apps:
-        realtime.publish_on_commit(
-            realtime.app_topic(app_name), realtime.COUNTS_CHANGED, {"app": app_name}
-        )
-        realtime.publish_on_commit(
-            realtime.organization_topic(org_name), realtime.COUNTS_CHANGED, {"app": app_name}
-        )
-    realtime.publish_on_commit(
-        realtime.edge_topic(edge.name), realtime.COUNTS_CHANGED, {"edge": edge.name}
-    )
-    realtime.publish_on_commit(
-        realtime.OVERVIEW_TOPIC, realtime.COUNTS_CHANGED, {"edge": edge.name}
-    )
+    changed = realtime.COUNTS_CHANGED
+    events = [(realtime.app_topic(app), changed, {"app": app}) for app, _ in apps]
+    # One event per organization is enough: its page re-reads all of its apps.
+    events += [
+        (realtime.organization_topic(org), changed, {"organization": org})
+        for org in sorted({org for _, org in apps})
+    ]
+    events.append((realtime.edge_topic(edge.name), changed, {"edge": edge.name}))
+    events.append((realtime.OVERVIEW_TOPIC, changed, {"edge": edge.name}))
+    realtime.publish_many_on_commit(events)
