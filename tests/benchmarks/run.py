@@ -1,5 +1,9 @@
-"""How fast does a report reach the sockets watching it? `make bench` / `make bench-quick`.
+"""How fast does a report reach the sockets watching it, how many reports can the server take
+in, and how fast is the overview at scale? `make bench` / `make bench-quick`.
 
+B1  ingest throughput (tests/benchmarks/ingest.py): one real daphne, 4 edges posting reports of
+    1000 frontends back to back for a fixed time; accepted counts per second, report latency,
+    server CPU and RSS. On a SQLite file, and on PostgreSQL too when DATABASE_URL points there.
 B2  report -> socket: one real daphne serving the dashboard (LIVE_MIN_INTERVAL=0, so every
     report is pushed), N sockets on /ws/live/apps/acme-web/ signed in as alice, spread over
     several subscriber processes. Each round POSTs a gateway report with a new connections value
@@ -9,11 +13,15 @@ B4  the textbook path (needs REDIS_URL): one consumer and one channel-layer chan
     in one group (tests/benchmarks/textbook.py), each round a `group_send` of a frame of the
     same kind straight into Redis; the same samples, at the same N.
 
+B8  the overview at platform scale (tests/benchmarks/pages.py): 10,000 apps and 30,000 domains;
+    GET / as staff and as a customer and GET /?page=50, timed over HTTP, with the SQL statements
+    each page costs.
+
 B2's latency includes the whole way in (HTTP request, database write, commit, publish, one
 render); B4's starts at the channel layer with a ready-made frame. "spread" (first to last
 arrival of a round) compares the fan-out alone.
 
-Per figure: the median over the repeats, with min and max. Send and arrival times are
+Per B2/B4 figure: the median over the repeats, with min and max. Send and arrival times are
 `time.monotonic()` in different processes: CLOCK_MONOTONIC is one clock for the whole machine.
 Everything runs on 127.0.0.1 and stops by itself; results also go to bench-results.json.
 """
@@ -24,7 +32,6 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
-import functools
 import json
 import multiprocessing
 import os
@@ -44,7 +51,18 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.benchmarks import ingest, pages
 from tests.benchmarks.clients import SubscriberSpec, clock, subscriber_process
+from tests.benchmarks.common import (
+    cpu_seconds,
+    database_label,
+    flush_redis_prefix,
+    peak_rss_mib,
+    percentile,
+    say,
+)
+from tests.benchmarks.common import e2e as _django
+from tests.benchmarks.common import table as _table
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench-results.json"
@@ -75,6 +93,7 @@ COST_FIGURES = [
     ("send_ms_median", "send ms", "{:.1f}"),
 ]
 FIGURES = LATENCY_FIGURES + COST_FIGURES
+BENCHES = ("B1", "B2", "B4", "B8")
 
 LEGEND = """\
 latency: from just before a round's report (B2: POST /ingest/v1/reports; B4: group_send) to the
@@ -99,6 +118,8 @@ class Config:
     benches: tuple[str, ...]
     quick: bool
     output: Path
+    ingest: ingest.IngestConfig
+    pages: pages.PagesConfig
 
 
 @dataclass
@@ -112,31 +133,7 @@ class Target:
     send: Callable[[int], None]
 
 
-# Output
-
-
-_started = clock()
-
-
-def say(message: str) -> None:
-    print(f"[{clock() - _started:6.1f}s] {message}", flush=True)
-
-
-# Process figures, from /proc
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a live process (all its threads)."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+# Process figures
 
 
 def redis_cpu_seconds(redis_url: str | None) -> float | None:
@@ -154,30 +151,7 @@ def redis_cpu_seconds(redis_url: str | None) -> float | None:
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
-def percentile(ordered: list[float], q: float) -> float:
-    """Linear interpolation between closest ranks, q in [0, 100]."""
-    if not ordered:
-        return float("nan")
-    position = (len(ordered) - 1) * q / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 # Servers
-
-
-@functools.cache
-def _django() -> Any:
-    """The e2e helpers import the project's models: set Django up first (lazily, so the
-    subscriber processes, which import this module, stay light)."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
-    import django
-
-    django.setup()
-    from tests.e2e import conftest
-
-    return conftest
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -278,17 +252,6 @@ def textbook_target(tmp: Path, redis_url: str, template: str | None) -> Iterator
         with contextlib.suppress(Exception):
             loop.run_until_complete(asyncio.wait_for(layer.flush(), 10))
         loop.close()
-
-
-def flush_redis_prefix(redis_url: str | None, prefix: str | None) -> None:
-    """Remove what a benchmark server left in Redis under its own prefix."""
-    if not (redis_url and prefix):
-        return
-    from channels_redis.core import RedisChannelLayer
-
-    layer = RedisChannelLayer(hosts=[{"address": redis_url}], prefix=prefix)
-    with contextlib.suppress(Exception):
-        asyncio.run(asyncio.wait_for(layer.flush(), 10))
 
 
 # One run
@@ -521,15 +484,9 @@ def _cell(figure: dict[str, float] | None, form: str) -> str:
     return f"{middle} ({form.format(figure['min'])}-{form.format(figure['max'])})"
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines.extend("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
-    return "\n".join(lines)
-
-
 def render(summary: list[dict[str, Any]], comparison: list[dict[str, Any]], repeats: int) -> str:
+    if not summary:
+        return ""
     parts = [f"median (min-max) of {repeats} runs" if repeats > 1 else "one run each"]
     for group in (LATENCY_FIGURES, COST_FIGURES):
         figures = [f for f in group if any(f[0] in r for r in summary)]
@@ -567,7 +524,11 @@ def parse_args(argv: list[str] | None) -> Config:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--quick", action="store_true", help="N 100,300 and one run each")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="B2/B4: N 100,300 and one run each; B1: 4 s; B8: 10 requests per page",
+    )
     parser.add_argument("--sizes", help="comma-separated socket counts (default 100,1000)")
     parser.add_argument("--repeats", type=int, help="runs per figure (default 3, 1 with --quick)")
     parser.add_argument("--rounds", type=int, default=20, help="measured reports per run")
@@ -577,14 +538,35 @@ def parse_args(argv: list[str] | None) -> Config:
     parser.add_argument(
         "--settle", type=float, default=10.0, help="seconds to wait for the last frames"
     )
-    parser.add_argument("--only", default="b2,b4", help="benchmarks to run: b2, b4 or b2,b4")
+    parser.add_argument(
+        "--only",
+        default=",".join(b.lower() for b in BENCHES),
+        help="comma-separated benchmarks to run, of b1, b2, b4, b8 (default all)",
+    )
+    parser.add_argument(
+        "--ingest-seconds", type=float, help="B1: seconds of reporting (default 10, 4 with --quick)"
+    )
+    parser.add_argument(
+        "--ingest-apps", type=int, default=1000, help="B1: apps, and frontends per report"
+    )
+    parser.add_argument(
+        "--ingest-reporters", type=int, default=4, help="B1: edges reporting side by side"
+    )
+    parser.add_argument(
+        "--page-requests", type=int, help="B8: timed requests per page (default 30, 10 --quick)"
+    )
+    parser.add_argument(
+        "--page-apps", type=int, default=10_000, help="B8: apps (3 domains each, 100 orgs)"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help="JSON results file")
     args = parser.parse_args(argv)
     default_sizes = "100,300" if args.quick else "100,1000"
     sizes = tuple(int(s) for s in (args.sizes or default_sizes).split(",") if s.strip())
     benches = tuple(b.strip().upper() for b in args.only.split(",") if b.strip())
-    if not sizes or min(sizes) < 1 or not set(benches) <= {"B2", "B4"} or not benches:
-        parser.error("--sizes needs positive integers and --only b2 and/or b4")
+    if not sizes or min(sizes) < 1 or not set(benches) <= set(BENCHES) or not benches:
+        parser.error("--sizes needs positive integers and --only some of b1, b2, b4, b8")
+    if min(args.ingest_apps, args.ingest_reporters, args.page_apps) < 1:
+        parser.error("--ingest-apps, --ingest-reporters and --page-apps must be positive")
     return Config(
         sizes=sizes,
         repeats=max(1, args.repeats or (1 if args.quick else 3)),
@@ -596,6 +578,18 @@ def parse_args(argv: list[str] | None) -> Config:
         benches=benches,
         quick=args.quick,
         output=args.output,
+        ingest=ingest.IngestConfig(
+            seconds=max(0.5, args.ingest_seconds or (4.0 if args.quick else 10.0)),
+            apps=args.ingest_apps,
+            reporters=args.ingest_reporters,
+            warmup=1,
+        ),
+        pages=pages.PagesConfig(
+            requests=max(1, args.page_requests or (10 if args.quick else 30)),
+            organizations=min(100, args.page_apps),
+            apps=args.page_apps,
+            custom_domains=2,
+        ),
     )
 
 
@@ -617,21 +611,29 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     redis_url = os.environ.get("REDIS_URL") or None
-    database = "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else ""
-    database = database or "SQLite file"
+    database = database_label(os.environ.get("DATABASE_URL"))
     layer = "Redis" if redis_url else "in-memory"
+    socket_setup = (
+        f", sockets {config.sizes}, {config.repeats} run(s) each, {config.rounds} rounds every "
+        f"{config.interval * 1000:.0f} ms, {config.clients} subscriber processes"
+        if {"B2", "B4"} & set(config.benches)
+        else ""
+    )
     say(
-        f"benchmarks {','.join(config.benches)}, sockets {config.sizes}, {config.repeats} run(s) "
-        f"each, {config.rounds} rounds every {config.interval * 1000:.0f} ms, "
-        f"{config.clients} subscriber processes; database: {database}, channel layer: {layer}"
+        f"benchmarks {','.join(config.benches)}{socket_setup}; database: {database}, "
+        f"channel layer: {layer}"
     )
     e2e = _django()
     values = _Values()
     runs: list[dict[str, Any]] = []
+    ingest_rows: list[dict[str, Any]] = []
+    page_rows: list[dict[str, Any]] = []
     skipped: list[str] = []
     sample: str | None = None
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp_name:
         tmp = Path(tmp_name)
+        if "B1" in config.benches:
+            ingest_rows = ingest.run(tmp, config.ingest)
         if "B2" in config.benches:
             say("B2: migrating and seeding a fresh database")
             with e2e.seeded_environment(tmp, ["http://127.0.0.1:8000"]) as server:
@@ -663,6 +665,8 @@ def main(argv: list[str] | None = None) -> int:
                         figures, _ = run_once(target, sockets, label, config, values)
                     say(f"{label}: server stopped")
                     runs.append({"bench": "B4", "repeat": repeat, **figures})
+        if "B8" in config.benches:
+            page_rows = pages.run(tmp, config.pages, os.environ.get("DATABASE_URL"))
 
     summary = summarize(runs)
     comparison = compare(summary)
@@ -690,10 +694,19 @@ def main(argv: list[str] | None = None) -> int:
         "runs": runs,
         "summary": summary,
         "comparison": comparison,
+        "ingest": ingest_rows,
+        "pages": page_rows,
     }
     config.output.write_text(json.dumps(report, indent=2) + "\n")
-    print()
-    print(render(summary, comparison, config.repeats))
+    sections = [
+        render(summary, comparison, config.repeats),
+        ingest.render(ingest_rows, config.ingest) if ingest_rows else "",
+        pages.render(page_rows, config.pages) if page_rows else "",
+    ]
+    for section in sections:
+        if section:
+            print()
+            print(section)
     for message in skipped:
         print(message)
     print(f"\nwritten to {config.output}")
