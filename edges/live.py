@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from dashboard.models import App, Organization
+from dashboard.models import App, Domain, Organization
 from edges.models import Edge, FrontendStat
 
 
@@ -164,10 +165,18 @@ BUSIEST = 10
 
 def platform_live() -> PlatformLive:
     """Totals, the busiest apps and every edge, in two queries whatever the platform's size."""
+    # A correlated count walks each edge's index entries instead of grouping a join.
+    domains = (
+        Domain.objects.filter(edge=OuterRef("pk"))
+        .order_by()
+        .values("edge")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
     edges = {
         e.pk: EdgeCount(e)
         for e in Edge.objects.select_related("organization")
-        .annotate(domain_count=Count("domains"))
+        .annotate(domain_count=Coalesce(Subquery(domains[:1]), 0))
         .order_by("name")
     }
     per_app: dict[str, list[int]] = defaultdict(lambda: [0, 0])

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
@@ -30,8 +31,17 @@ def _search_term(request: HttpRequest) -> str:
 def apps_with_summary(apps: QuerySet[App]) -> QuerySet[App]:
     """Apps with their organization, domain count and explicit websockets setting."""
     websockets = AppFeature.objects.filter(app=OuterRef("pk"), feature__name=WEBSOCKETS)
+    # A correlated count is evaluated for the rows of the page only, where a join with GROUP BY
+    # would count the domains of every app before the page is cut.
+    domains = (
+        Domain.objects.filter(app=OuterRef("pk"))
+        .order_by()
+        .values("app")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
     return apps.select_related("organization").annotate(
-        domain_count=Count("domains"),
+        domain_count=Coalesce(Subquery(domains[:1]), 0),
         websockets_explicit=Subquery(websockets.values("enabled")[:1]),
     )
 
@@ -110,12 +120,18 @@ def overview(request: HttpRequest) -> HttpResponse:
         context["organizations"] = list(organizations[:SIDE_LIST_LIMIT])
     else:
         # On shared gateways a customer counts only their own domains.
+        own_domains = (
+            Domain.objects.visible_to(user)
+            .filter(edge=OuterRef("pk"))
+            .order_by()
+            .values("edge")
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
         edges = (
             Edge.objects.visible_to(user)
             .select_related("organization")
-            .annotate(
-                domain_count=Count("domains", filter=Q(domains__in=Domain.objects.visible_to(user)))
-            )
+            .annotate(domain_count=Coalesce(Subquery(own_domains[:1]), 0))
         )
         own = list(Organization.objects.visible_to(user))
         context["edges"] = list(edges[:SIDE_LIST_LIMIT])
