@@ -72,3 +72,12 @@ def validate_hostname(value: str) -> None:
 
 def validate_feature_name(value: str) -> None:
     validate_slug_name(value, what="Feature name")
+
+
+def validate_text(value: str, *, what: str = "Text") -> str:
+    """Free text people type (reasons, notes, labels): printable, line breaks allowed."""
+    if not isinstance(value, str):
+        raise ValidationError(f"{what} must be text.", code="invalid")
+    if any(not (ch.isprintable() or ch in "\n\r\t") for ch in value):
+        raise ValidationError(f"{what} cannot contain control characters.", code="invalid")
+    return value

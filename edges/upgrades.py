@@ -16,7 +16,7 @@ from django.utils import timezone
 from dashboard import realtime
 from dashboard.models import Domain, Membership
 from dashboard.services.audit import audit_write
-from dashboard.validators import normalize_hostname, validate_hostname
+from dashboard.validators import normalize_hostname, validate_hostname, validate_text
 from edges.models import Edge, EdgeUpgrade
 
 State = EdgeUpgrade.State
@@ -88,6 +88,7 @@ def upgrade_request(*, edge: Edge, actor: Any, source: str, note: str = "") -> E
     """Ask for a WebSocket upgrade: members of the edge's organization, or staff."""
     if actor is not None and not (actor.is_active and (actor.is_staff or _is_member(actor, edge))):
         raise PermissionDenied("Only the edge's organization or support staff can request this.")
+    validate_text(note, what="The note")
     edge = Edge.objects.select_for_update().get(pk=edge.pk)
     if edge.kind != Edge.Kind.CUSTOM_SSL:
         raise ValidationError("Shared gateways already run Hipache; only custom SSL edges upgrade.")
@@ -146,7 +147,7 @@ def upgrade_transition(
             f"Upgrade #{upgrade.pk} of {upgrade.edge.name} is {upgrade.get_state_display().lower()}"
             f"; it cannot be {PAST_TENSE[action]}."
         )
-    note = note.strip()[:2000]
+    note = validate_text(note, what="The note").strip()[:2000]
     if action in ("schedule", "retry"):
         if scheduled_for is None:
             raise ValidationError({"scheduled_for": "Pick the maintenance window's start."})

@@ -12,6 +12,7 @@ from dashboard import realtime
 from dashboard.features import WEBSOCKETS, feature_default
 from dashboard.models import AccountFeature, App, AppFeature, Feature, Membership
 from dashboard.services.audit import audit_write
+from dashboard.validators import validate_text
 from edges.models import Edge
 
 _FIELDS = (
@@ -129,7 +130,7 @@ def feature_set(
     """
     if feature.scope != Feature.Scope.APP:
         raise ValidationError(f"{feature.name} is an account feature, not an app feature.")
-    reason = reason.strip()
+    reason = validate_text(reason, what="The reason").strip()
     denied = feature_permission_error(actor, app, feature, reason)
     if denied is not None:
         raise denied
@@ -173,7 +174,7 @@ def account_feature_set(
     reason. Answers whether anything changed."""
     if feature.scope != Feature.Scope.ACCOUNT:
         raise ValidationError(f"{feature.name} is an app feature, not an account feature.")
-    reason = reason.strip()
+    reason = validate_text(reason, what="The reason").strip()
     if actor is not None and not (actor.pk == user.pk and feature.self_serve):
         if not (actor.is_active and actor.is_staff):
             raise PermissionDenied("Only support staff can change this feature.")

@@ -335,3 +335,16 @@ def test_ssl_edge_of_the_app_without_custom_domains_does_not_block(
     feature_set(app=world.acme_api, feature=websockets(), enabled=False, actor=alice, source="web")
     feature_set(app=world.acme_api, feature=websockets(), enabled=True, actor=alice, source="web")
     assert enabled(world.acme_api)
+
+
+def test_control_characters_in_a_reason_are_refused(support: User, world: World) -> None:
+    with pytest.raises(ValidationError, match="control characters"):
+        feature_set(
+            app=world.acme_api,
+            feature=websockets(),
+            enabled=False,
+            actor=support,
+            source="api",
+            reason="ticket\x00 1",
+        )
+    assert enabled(world.acme_api)
