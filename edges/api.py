@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, JsonResponse
 
 from dashboard.api.base import api_view, json_body
@@ -122,8 +122,6 @@ def upgrade_list(request: HttpRequest, user: Any, name: str) -> JsonResponse:
             raise _conflict(conflict) from None
         except PermissionDenied:
             raise not_found(EDGE_NOT_FOUND) from None
-        except ValidationError as invalid:
-            raise invalid_params(" ".join(invalid.messages)) from None
         return JsonResponse(upgrade_json(upgrade), status=201)
     upgrades = edge.upgrades.select_related("edge", "requested_by")
     return JsonResponse([upgrade_json(u) for u in upgrades], safe=False)
@@ -171,6 +169,4 @@ def upgrade_detail(request: HttpRequest, user: Any, name: str, pk: int) -> JsonR
         )
     except UpgradeConflict as conflict:
         raise _conflict(conflict) from None
-    except ValidationError as invalid:
-        raise invalid_params(" ".join(invalid.messages)) from None
     return JsonResponse(upgrade_json(upgrade))

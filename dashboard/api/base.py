@@ -9,12 +9,13 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from dashboard.api.auth import authenticate
-from dashboard.api.errors import ApiError, not_found
+from dashboard.api.errors import ApiError, invalid_params, not_found
 from dashboard.api.ratelimit import api_rate_limit
 
 ApiView = Callable[..., HttpResponse]
@@ -22,7 +23,8 @@ ApiView = Callable[..., HttpResponse]
 
 def api_view(*methods: str) -> Callable[[ApiView], ApiView]:
     """Authenticate by token (never by session cookie, so CSRF cannot apply), count the request
-    against the account's budget and turn every ApiError into its JSON answer."""
+    against the account's budget and turn every ApiError, and the services' PermissionDenied
+    (403) and ValidationError (422), into its JSON answer."""
 
     def decorator(view: ApiView) -> ApiView:
         @wraps(view)
@@ -41,6 +43,10 @@ def api_view(*methods: str) -> Callable[[ApiView], ApiView]:
                 response = view(request, user, *args, **kwargs)
             except ApiError as error:
                 response = error.response()
+            except PermissionDenied as denied:
+                response = ApiError(403, "forbidden", str(denied)).response()
+            except ValidationError as invalid:
+                response = invalid_params(" ".join(invalid.messages)).response()
             if remaining is not None and "RateLimit-Remaining" not in response:
                 response["RateLimit-Remaining"] = str(remaining)
             response["Cache-Control"] = "no-store"

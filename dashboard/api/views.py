@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
@@ -100,19 +99,14 @@ def account_feature_detail(request: HttpRequest, user: Any, id_or_name: str) -> 
     if request.method == "PATCH":
         body = json_body(request)
         enabled = _enabled_param(body)
-        try:
-            account_feature_set(
-                user=user,
-                feature=state.feature,
-                enabled=enabled,
-                actor=user,
-                source=SOURCE,
-                reason=str(body.get("reason", ""))[:500],
-            )
-        except PermissionDenied as denied:
-            raise ApiError(403, "forbidden", str(denied)) from None
-        except ValidationError as invalid:
-            raise invalid_params(invalid.messages[0]) from None
+        account_feature_set(
+            user=user,
+            feature=state.feature,
+            enabled=enabled,
+            actor=user,
+            source=SOURCE,
+            reason=str(body.get("reason", ""))[:500],
+        )
         state = _state(account_feature_states(user), id_or_name)
         return _with_warning(JsonResponse(feature_json(state)), state.feature)
     return JsonResponse(feature_json(state))
@@ -212,10 +206,6 @@ def app_feature_detail(request: HttpRequest, user: Any, app: str, id_or_name: st
         edges = refusal.blocking_edges
         url = request.build_absolute_uri(page_url("edge-detail", edges[0].name)) if edges else None
         raise invalid_params(refusal.messages[0], url=url) from None
-    except PermissionDenied as denied:
-        raise ApiError(403, "forbidden", str(denied)) from None
-    except ValidationError as invalid:
-        raise invalid_params(invalid.messages[0]) from None
     state = _state(app_feature_states(target), id_or_name)
     return _with_warning(JsonResponse(feature_json(state)), state.feature)
 
@@ -235,12 +225,7 @@ def domain_list(request: HttpRequest, user: Any, app: str) -> JsonResponse:
         hostname = body.get("hostname")
         if not isinstance(hostname, str) or not hostname.strip():
             raise invalid_params("hostname is required.")
-        try:
-            domain = domain_add(app=target, hostname=hostname, actor=user, source=SOURCE)
-        except PermissionDenied as denied:
-            raise ApiError(403, "forbidden", str(denied)) from None
-        except ValidationError as invalid:
-            raise invalid_params(" ".join(invalid.messages)) from None
+        domain = domain_add(app=target, hostname=hostname, actor=user, source=SOURCE)
         return JsonResponse(domain_json(domain), status=201)
     return paginate(
         request,
@@ -259,11 +244,6 @@ def domain_detail(request: HttpRequest, user: Any, app: str, id_or_hostname: str
     )
     if request.method == "DELETE":
         body = domain_json(domain)  # type: ignore[arg-type]
-        try:
-            domain_remove(domain=domain, actor=user, source=SOURCE)  # type: ignore[arg-type]
-        except PermissionDenied as denied:
-            raise ApiError(403, "forbidden", str(denied)) from None
-        except ValidationError as invalid:
-            raise invalid_params(" ".join(invalid.messages)) from None
+        domain_remove(domain=domain, actor=user, source=SOURCE)  # type: ignore[arg-type]
         return JsonResponse(body)
     return JsonResponse(domain_json(domain))  # type: ignore[arg-type]

@@ -44,7 +44,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -154,20 +153,6 @@ def redis_cpu_seconds(redis_url: str | None) -> float | None:
 # Servers
 
 
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = clock() + 30
-    while clock() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"daphne exited early:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"daphne did not answer within 30 s:\n{log.read_text()[-3000:]}")
-
-
 @contextlib.contextmanager
 def dashboard_target(server: Any, tmp: Path) -> Iterator[Target]:
     """A fresh daphne serving the dashboard on the seeded database (so RSS and CPU are its own)."""
@@ -240,7 +225,7 @@ def textbook_target(tmp: Path, redis_url: str, template: str | None) -> Iterator
     with log.open("wb") as out:
         process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        _wait_until_up(url, process, log)
+        _django()._wait_until_up(url, process, log)
 
         def send(value: int) -> None:
             message = {"type": textbook.MESSAGE_TYPE, "frame": textbook_frame(template, value)}
