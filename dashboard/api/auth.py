@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 from typing import Any
 
-from django.db.models import Q
 from django.http import HttpRequest
-from django.utils import timezone
 
 from dashboard.api.errors import ApiError
 from dashboard.models import ApiToken
+from dashboard.services.tokens import api_token_mark_used
 from dashboard.tokens import hash_token
-
-# Record a token's last use at most this often, so reads do not write on every request.
-LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 UNAUTHORIZED = ApiError(
     401,
@@ -51,9 +46,6 @@ def authenticate(request: HttpRequest) -> Any:
     )
     if token is None:
         raise UNAUTHORIZED
-    now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
-        ApiToken.objects.filter(stale, pk=token.pk).update(last_used_at=now)
+    api_token_mark_used(token=token)
     request.api_token = token  # type: ignore[attr-defined]
     return token.user

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from dashboard.models import ApiToken
@@ -52,3 +54,16 @@ def api_token_revoke(*, token: ApiToken, actor: Any, source: str) -> ApiToken:
         after={"revoked": True},
     )
     return token
+
+
+# Record a token's last use at most this often, so reads do not write on every request.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+
+def api_token_mark_used(*, token: ApiToken) -> None:
+    """Bookkeeping, not a change anyone audits: one conditional UPDATE, no lock."""
+    now = timezone.now()
+    if token.last_used_at is not None and now - token.last_used_at <= LAST_USED_RESOLUTION:
+        return
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+    ApiToken.objects.filter(stale, pk=token.pk).update(last_used_at=now)
