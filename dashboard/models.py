@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -208,6 +209,35 @@ class Domain(models.Model):
             raise ValidationError(errors)
 
 
+class BackendQuerySet(models.QuerySet["Backend"]):
+    def visible_to(self, user: AnyUser) -> BackendQuerySet:
+        return self.filter(app__in=App.objects.visible_to(user))
+
+
+class Backend(models.Model):
+    """One of the app's web processes: the address the edges route its hostnames to."""
+
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="backends")
+    host = models.GenericIPAddressField(unpack_ipv4=True)
+    port = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(65535)])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = BackendQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["app__name", "host", "port"]
+        constraints = [
+            models.UniqueConstraint(fields=["app", "host", "port"], name="backend_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address} of {self.app.name}"
+
+    @property
+    def address(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
 class Feature(models.Model):
     """The catalog of lab features, as Heroku Labs lists them."""
 
@@ -336,11 +366,15 @@ class AuditEvent(models.Model):
         "app.create": "created the app",
         "domain.add": "added the domain",
         "domain.remove": "removed the domain",
+        "backend.add": "added the back-end",
+        "backend.remove": "removed the back-end",
         "organization.create": "created the organization",
         "membership.set": "set the membership",
         "user.create": "created the user",
         "edge.create": "created the edge",
         "edge.ingest_token_rotate": "rotated the ingest token of",
+        "edge.config_applied": "applied a new configuration on",
+        "edge.config_rejected": "had a configuration refused by the proxy on",
         "certificate.set": "installed the certificate",
         "api_token.create": "created the API token",
         "api_token.revoke": "revoked the API token",

@@ -81,3 +81,39 @@ def validate_text(value: str, *, what: str = "Text") -> str:
     if any(not (ch.isprintable() or ch in "\n\r\t") for ch in value):
         raise ValidationError(f"{what} cannot contain control characters.", code="invalid")
     return value
+
+
+def parse_backend_address(value: str) -> tuple[str, int]:
+    """A web process's address as host:port, the host an IP literal ([v6]:port for IPv6).
+
+    Edges connect to these addresses without resolving names, so a typo cannot make a proxy
+    refuse its whole configuration at start-up.
+    """
+    import ipaddress
+
+    if not isinstance(value, str):
+        raise ValidationError("Enter the address as host:port.", code="invalid")
+    text = value.strip()
+    if text.startswith("["):
+        host, sep, port = text[1:].partition("]:")
+    else:
+        host, sep, port = text.rpartition(":")
+    if not sep or not host or not port:
+        raise ValidationError(
+            "Enter the address as host:port, for example 10.0.3.7:8080 or [fd00::7]:8080.",
+            code="invalid",
+        )
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        raise ValidationError(
+            f"“{host[:60]}” is not an IP address: back-ends are given by address, not by name.",
+            code="invalid",
+        ) from None
+    if ip.is_unspecified or ip.is_multicast:
+        raise ValidationError(f"{ip} cannot receive traffic.", code="invalid")
+    if not port.isascii() or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValidationError("The port must be a number from 1 to 65535.", code="invalid")
+    if text.startswith("[") != (ip.version == 6):
+        raise ValidationError("Write IPv6 addresses in brackets: [fd00::7]:8080.", code="invalid")
+    return str(ip), int(port)

@@ -141,3 +141,39 @@ def parse_report(body: bytes, content_type: str) -> Report:
             )
         )
     return Report(edge=edge, seq=seq, sent_at=sent_at, frontends=frontends)
+
+
+@dataclass(frozen=True)
+class ConfigStatus:
+    status: str
+    etag: str
+    message: str
+
+
+CONFIG_STATUSES = ("applied", "rejected")
+
+
+def parse_config_status(body: bytes, content_type: str) -> ConfigStatus:
+    """{"status": "applied" | "rejected", "etag": "...", "message": "haproxy -c said ..."}"""
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        raise IngestError(415, "unsupported_media_type", "Send the status as application/json.")
+    if len(body) > 64 * 1024:
+        raise IngestError(413, "payload_too_large", "A configuration status is at most 64 KiB.")
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise _bad("The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise _bad("The status must be a JSON object.")
+    status = data.get("status")
+    if status not in CONFIG_STATUSES:
+        raise _bad(f"status must be one of {', '.join(CONFIG_STATUSES)}.")
+    etag = data.get("etag")
+    if not isinstance(etag, str) or not 0 < len(etag) <= 80 or not etag.isprintable():
+        raise _bad("etag must be the ETag of the configuration the edge was served.")
+    message = data.get("message", "")
+    if not isinstance(message, str):
+        raise _bad("message must be text.")
+    # What haproxy -c printed: keep printable lines, cap the size.
+    message = "".join(c for c in message[:4000] if c.isprintable() or c in "\n\t")
+    return ConfigStatus(status=status, etag=etag, message=message)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from dashboard.api.errors import ApiError
 from dashboard.api.ratelimit import rate_limit
 from dashboard.tokens import hash_token
-from edges.ingest import MAX_BODY_BYTES, IngestError, parse_report
+from edges.edge_config import ConfigError, etag_of, render
+from edges.ingest import MAX_BODY_BYTES, IngestError, parse_config_status, parse_report
 from edges.models import Edge
 from edges.reports import report_apply
+from edges.services import edge_config_status_record
 
 
 def _error(error: IngestError) -> JsonResponse:
@@ -70,3 +72,72 @@ def ingest_report(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"accepted": result.accepted, "unknown_hostnames": result.unknown_hostnames}, status=202
     )
+
+
+def _authorized_edge(request: HttpRequest, name: str) -> Edge:
+    """The token's edge, which must be the one named in the URL; rate limited like reports."""
+    edge = edge_for_token(request)
+    if edge.name != name:
+        raise IngestError(403, "forbidden", f"This token belongs to edge {edge.name}, not {name}.")
+    try:
+        rate_limit("ingest", str(edge.pk), settings.INGEST_RATE_LIMIT_PER_MINUTE)
+    except ApiError as limited:
+        raise IngestError(
+            429, "rate_limit", "Too many requests from this edge: slow down.", limited.headers
+        ) from None
+    return edge
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    candidates = [c.strip().removeprefix("W/") for c in header.split(",")]
+    return etag in candidates or "*" in candidates
+
+
+@csrf_exempt
+@login_not_required
+def edge_config(request: HttpRequest, name: str) -> HttpResponse:
+    """GET /ingest/v1/edges/{name}/config?format=haproxy|hipache: the edge's routing, with an
+    ETag so a polling agent downloads it only when it changed."""
+    try:
+        if request.method not in ("GET", "HEAD"):
+            raise IngestError(405, "method_not_allowed", "GET the configuration.")
+        edge = _authorized_edge(request, name)
+        fmt = request.GET.get("format", "haproxy")
+        try:
+            body = render(
+                edge,
+                fmt,
+                stats_socket=request.GET.get("stats_socket"),
+                bind=request.GET.get("bind"),
+            )
+        except ConfigError as invalid:
+            raise IngestError(400, "bad_request", str(invalid)) from None
+    except IngestError as error:
+        return _error(error)
+    etag = etag_of(body)
+    if _etag_matches(request.headers.get("If-None-Match", ""), etag):
+        response = HttpResponse(status=304)
+    else:
+        content_type = "application/json" if fmt == "hipache" else "text/plain; charset=utf-8"
+        response = HttpResponse(body, content_type=content_type)
+    response["ETag"] = etag
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@csrf_exempt
+@login_not_required
+def edge_config_status(request: HttpRequest, name: str) -> JsonResponse:
+    """POST /ingest/v1/edges/{name}/config-status: the agent says whether the proxy took the
+    configuration with that ETag, or why it refused it."""
+    try:
+        if request.method != "POST":
+            raise IngestError(405, "method_not_allowed", "POST the configuration status.")
+        edge = _authorized_edge(request, name)
+        status = parse_config_status(request.body, request.content_type or "")
+    except IngestError as error:
+        return _error(error)
+    edge_config_status_record(
+        edge=edge, status=status.status, etag=status.etag, message=status.message
+    )
+    return JsonResponse({"recorded": True}, status=202)

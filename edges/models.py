@@ -74,6 +74,16 @@ class Edge(models.Model):
     # The last report applied: its sequence number and when it arrived.
     last_seq = models.BigIntegerField(null=True, blank=True, editable=False)
     last_report_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # What the edge agent last said about the configuration it was served.
+    config_status = models.CharField(
+        max_length=10,
+        choices=[("applied", "Applied"), ("rejected", "Rejected")],
+        blank=True,
+        editable=False,
+    )
+    config_etag = models.CharField(max_length=80, blank=True, editable=False)
+    config_message = models.TextField(blank=True, editable=False)
+    config_reported_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -7,8 +7,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from dashboard.models import Organization
+from dashboard.models import AuditEvent, Organization
 from dashboard.services.audit import audit_write
 from dashboard.tokens import generate_token
 from dashboard.validators import normalize_hostname
@@ -133,3 +134,31 @@ def certificate_set(
         },
     )
     return certificate
+
+
+@transaction.atomic
+def edge_config_status_record(*, edge: Edge, status: str, etag: str, message: str) -> Edge:
+    """The edge agent's word on the configuration it was served. Only a change of status or
+    ETag is audited: an agent repeating itself does not fill the trail."""
+    edge = Edge.objects.select_for_update().get(pk=edge.pk)
+    changed = (edge.config_status, edge.config_etag) != (status, etag)
+    before = {"status": edge.config_status, "etag": edge.config_etag}
+    edge.config_status = status
+    edge.config_etag = etag
+    edge.config_message = message
+    edge.config_reported_at = timezone.now()
+    edge.save(
+        update_fields=["config_status", "config_etag", "config_message", "config_reported_at"]
+    )
+    if changed:
+        audit_write(
+            actor=None,
+            source=AuditEvent.Source.AGENT,
+            action=f"edge.config_{status}",
+            target=edge,
+            organization=edge.organization,
+            before=before,
+            after={"status": status, "etag": etag},
+            reason=message[:500] if status == "rejected" else "",
+        )
+    return edge

@@ -23,11 +23,14 @@ class Host:
     app: str
     websockets_on: bool
     base: int
+    addresses: list[str] = field(default_factory=list)
     level: float = 1.0
 
     @classmethod
-    def make(cls, hostname: str, app: str, websockets_on: bool) -> Host:
-        return cls(hostname, app, websockets_on, _stable(hostname, 40, 600))
+    def make(
+        cls, hostname: str, app: str, websockets_on: bool, addresses: list[str] | None = None
+    ) -> Host:
+        return cls(hostname, app, websockets_on, _stable(hostname, 40, 600), addresses or [])
 
 
 @dataclass
@@ -63,17 +66,26 @@ class EdgeSim:
         return {"edge": self.name, "seq": self.seq, "sent_at": _iso(now), "frontends": frontends}
 
     def backends(self, host: Host, connections: int, now: float) -> list[dict[str, Any]]:
+        """The app's web processes share its connections; every few minutes the second one of
+        the edge's first hostname dies for half a minute."""
         octet = _stable(host.hostname, 2, 250)
-        # Every few minutes one back-end of the first host dies for half a minute.
-        dead = host is self.hosts[0] and (now % 240) < 30
-        first = connections if dead else connections // 2
+        addresses = host.addresses or [f"10.0.{octet}.7:8080", f"10.0.{octet}.8:8080"]
+        dead = (
+            {addresses[1]}
+            if len(addresses) > 1 and host is self.hosts[0] and (now % 240) < 30
+            else set()
+        )
+        alive = [a for a in addresses if a not in dead]
+        share, extra = divmod(connections, len(alive))
         return [
-            {"address": f"10.0.{octet}.7:8080", "connections": first, "state": "up"},
             {
-                "address": f"10.0.{octet}.8:8080",
-                "connections": connections - first,
-                "state": "dead" if dead else "up",
-            },
+                "address": address,
+                "connections": 0
+                if address in dead
+                else share + (1 if alive.index(address) < extra else 0),
+                "state": "dead" if address in dead else "up",
+            }
+            for address in addresses
         ]
 
 

@@ -7,7 +7,7 @@ from django.urls import path
 from dashboard.api import views
 from edges import api as edges_api
 from edges.api_apps import app_connections, app_websocket_readiness
-from edges.ingest_views import ingest_report
+from edges.ingest_views import edge_config, edge_config_status, ingest_report
 
 handler400 = "dashboard.api.errors.handler400"
 handler403 = "dashboard.api.errors.handler403"
@@ -33,6 +33,8 @@ urlpatterns = [
     path("apps/<str:app>/domains", views.domain_list),
     path("apps/<str:app>/domains/<str:id_or_hostname>", views.domain_detail),
     path("ingest/v1/reports", ingest_report),
+    path("ingest/v1/edges/<str:name>/config", edge_config),
+    path("ingest/v1/edges/<str:name>/config-status", edge_config_status),
     path("edges", edges_api.edge_list),
     path("edges/<str:name>", edges_api.edge_detail),
     path("edges/<str:name>/upgrades", edges_api.upgrade_list),

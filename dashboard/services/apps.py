@@ -9,10 +9,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from dashboard.models import App, Domain, Membership, Organization
+from dashboard.models import App, Backend, Domain, Membership, Organization
 from dashboard.services.audit import audit_write
-from dashboard.validators import normalize_hostname
+from dashboard.validators import normalize_hostname, parse_backend_address
 from edges.models import Edge
+
+MAX_BACKENDS_PER_APP = 100
 
 
 def default_gateway(region: str) -> Edge:
@@ -161,3 +163,52 @@ def domain_dns_record(*, domain: Domain, status: str, seen: str, actor: Any, sou
             after={"dns_status": status, "seen": domain.dns_seen_target},
         )
     return domain
+
+
+def _staff_only(actor: Any) -> None:
+    if actor is not None and not (actor.is_active and actor.is_staff):
+        raise PermissionDenied("Only support staff can change an app's back-ends.")
+
+
+@transaction.atomic
+def backend_add(*, app: App, address: str, actor: Any, source: str) -> Backend:
+    """Route the app's hostnames to one more web process. Edges pick it up with their next
+    configuration poll."""
+    _staff_only(actor)
+    app = App.objects.select_for_update().get(pk=app.pk)
+    host, port = parse_backend_address(address)
+    if Backend.objects.filter(app=app, host=host, port=port).exists():
+        raise ValidationError({"address": f"{app.name} already has the back-end {address}."})
+    if app.backends.count() >= MAX_BACKENDS_PER_APP:
+        raise ValidationError({"address": f"An app has at most {MAX_BACKENDS_PER_APP} back-ends."})
+    backend = Backend(app=app, host=host, port=port)
+    backend.full_clean()
+    backend.save()
+    audit_write(
+        actor=actor,
+        source=source,
+        action="backend.add",
+        target=backend,
+        organization=app.organization,
+        app=app,
+        after={"app": app.name, "address": backend.address},
+    )
+    return backend
+
+
+@transaction.atomic
+def backend_remove(*, backend: Backend, actor: Any, source: str) -> None:
+    _staff_only(actor)
+    backend = (
+        Backend.objects.select_for_update().select_related("app__organization").get(pk=backend.pk)
+    )
+    audit_write(
+        actor=actor,
+        source=source,
+        action="backend.remove",
+        target=backend,
+        organization=backend.app.organization,
+        app=backend.app,
+        before={"app": backend.app.name, "address": backend.address},
+    )
+    backend.delete()

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from dashboard.models import App, AuditEvent, Domain, Feature, Membership, Organization
 from dashboard.services.accounts import membership_set, organization_create, user_create
-from dashboard.services.apps import app_create, domain_add, domain_dns_record
+from dashboard.services.apps import app_create, backend_add, domain_add, domain_dns_record
 from dashboard.services.features import feature_define
 from dashboard.services.tokens import api_token_create
 from edges.models import Edge
@@ -276,6 +276,11 @@ def demo_seed(*, password: str | None = None) -> dict[str, Any]:
                     domain_dns_record(
                         domain=domain, status=dns_status, seen=seen, actor=None, source=SOURCE
                     )
+        if not app.backends.exists():
+            # Two web processes per app, on a private network the edges reach.
+            octet = 10 + [a[0] for a in APPS].index(name)
+            for last in (7, 8):
+                backend_add(app=app, address=f"10.0.{octet}.{last}:8080", actor=None, source=SOURCE)
         domains = list(Domain.objects.filter(app=app).select_related("edge").order_by("kind"))
         routed = next(
             (d.edge for d in domains if d.edge.kind == Edge.Kind.CUSTOM_SSL),

@@ -9,8 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from dashboard.features import WEBSOCKETS, app_feature_states
-from dashboard.models import App, Domain
+from edges.edge_config import edge_routes
 from edges.models import Edge
 from edges.simulator import EdgeSim, Host
 
@@ -94,21 +93,11 @@ class Command(BaseCommand):
         self, tokens: dict[str, str], previous: list[EdgeSim] | None = None
     ) -> list[EdgeSim]:
         seqs = {e.name: e.seq for e in previous or []}
-        websockets = (
-            {
-                app.pk: next(
-                    s.enabled for s in app_feature_states(app) if s.feature.name == WEBSOCKETS
-                )
-                for app in App.objects.all()
-            }
-            if App.objects.exists()
-            else {}
-        )
         result = []
         for edge in Edge.objects.filter(name__in=tokens).order_by("name"):
-            domains = Domain.objects.filter(edge=edge).select_related("app").order_by("hostname")
             hosts = [
-                Host.make(d.hostname, d.app.name, websockets.get(d.app_id, False)) for d in domains
+                Host.make(r.hostname, r.app, r.websockets, list(r.backends))
+                for r in edge_routes(edge)
             ]
             if not hosts:
                 continue
