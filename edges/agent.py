@@ -50,6 +50,8 @@ def socket_command(path: str, command: str, *, timeout: float = 5.0) -> str:
         try:
             sock.connect(path)
             sock.sendall(command.encode() + b"\n")
+            # The master CLI answers, then waits for more unless told there is none.
+            sock.shutdown(socket.SHUT_WR)
             chunks = []
             while chunk := sock.recv(65536):
                 chunks.append(chunk)

@@ -81,6 +81,12 @@ def edge_json(edge: Edge) -> dict[str, Any]:
         },
         "certificate": certificate_json(certificate),
         "open_upgrade": upgrade_json(open_upgrade) if open_upgrade else None,
+        # What the edge agent last said of the configuration it was served.
+        "config": {
+            "status": edge.config_status or None,
+            "etag": edge.config_etag or None,
+            "reported_at": timestamp(edge.config_reported_at),
+        },
         "created_at": timestamp(edge.created_at),
         "updated_at": timestamp(edge.updated_at),
     }

@@ -90,7 +90,6 @@ def render_haproxy(edge: Edge, *, stats_socket: str = DEFAULT_STATS_SOCKET, bind
         f"# {len(routes)} hostnames. The edge agent replaces this file: change the dashboard,",
         "# not this file.",
         "global",
-        "    maxconn 50000",
         f"    stats socket {stats_socket} mode 600 level admin expose-fd listeners",
         "    stats timeout 30s",
         "",

@@ -41,6 +41,7 @@ def not_found(message: str = "Couldn't find that resource.") -> ApiError:
 APP_NOT_FOUND = "Couldn't find that app."
 FEATURE_NOT_FOUND = "Couldn't find that feature."
 DOMAIN_NOT_FOUND = "Couldn't find that domain."
+BACKEND_NOT_FOUND = "Couldn't find that back-end."
 TEAM_NOT_FOUND = "Couldn't find that team."
 
 

@@ -30,6 +30,8 @@ urlpatterns = [
     path("apps/<str:app>/connections", app_connections),
     path("apps/<str:app>/features", views.app_feature_list),
     path("apps/<str:app>/features/<str:id_or_name>", views.app_feature_detail),
+    path("apps/<str:app>/backends", views.backend_list),
+    path("apps/<str:app>/backends/<str:address>", views.backend_detail),
     path("apps/<str:app>/domains", views.domain_list),
     path("apps/<str:app>/domains/<str:id_or_hostname>", views.domain_detail),
     path("ingest/v1/reports", ingest_report),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
@@ -12,11 +13,13 @@ from django.urls import reverse
 from dashboard.api.base import api_view, by_id_or_name, json_body
 from dashboard.api.errors import (
     APP_NOT_FOUND,
+    BACKEND_NOT_FOUND,
     DOMAIN_NOT_FOUND,
     FEATURE_NOT_FOUND,
     TEAM_NOT_FOUND,
     ApiError,
     invalid_params,
+    not_found,
 )
 from dashboard.api.pagination import paginate
 from dashboard.api.serializers import (
@@ -27,11 +30,13 @@ from dashboard.api.serializers import (
     feature_json,
     membership_role,
     team_json,
+    timestamp,
 )
 from dashboard.features import FeatureState, account_feature_states, app_feature_states
-from dashboard.models import App, AuditEvent, Domain, Feature, Organization
-from dashboard.services.apps import domain_add, domain_remove
+from dashboard.models import App, AuditEvent, Backend, Domain, Feature, Organization
+from dashboard.services.apps import backend_add, backend_remove, domain_add, domain_remove
 from dashboard.services.features import FeatureRefused, account_feature_set, feature_set
+from dashboard.validators import parse_backend_address
 
 EXPERIMENTAL_WARNING = "This feature is experimental and may change or be removed without notice."
 SOURCE = AuditEvent.Source.API
@@ -247,3 +252,52 @@ def domain_detail(request: HttpRequest, user: Any, app: str, id_or_hostname: str
         domain_remove(domain=domain, actor=user, source=SOURCE)  # type: ignore[arg-type]
         return JsonResponse(body)
     return JsonResponse(domain_json(domain))  # type: ignore[arg-type]
+
+
+def backend_json(backend: Backend) -> dict[str, Any]:
+    return {
+        "address": backend.address,
+        "host": backend.host,
+        "port": backend.port,
+        "app": {"id": str(backend.app.uuid), "name": backend.app.name},
+        "created_at": timestamp(backend.created_at),
+    }
+
+
+def _backend(user: Any, app: App, address: str) -> Backend:
+    try:
+        host, port = parse_backend_address(address)
+    except ValidationError:
+        raise not_found(BACKEND_NOT_FOUND) from None
+    backend = (
+        Backend.objects.visible_to(user)
+        .filter(app=app, host=host, port=port)
+        .select_related("app")
+        .first()
+    )
+    if backend is None:
+        raise not_found(BACKEND_NOT_FOUND)
+    return backend
+
+
+@api_view("GET", "POST")
+def backend_list(request: HttpRequest, user: Any, app: str) -> JsonResponse:
+    """The app's web processes, which edges route its hostnames to. Staff add them."""
+    target = _app(user, app)
+    if request.method == "POST":
+        address = json_body(request).get("address")
+        if not isinstance(address, str) or not address.strip():
+            raise invalid_params("address is required, as host:port.")
+        backend = backend_add(app=target, address=address, actor=user, source=SOURCE)
+        return JsonResponse(backend_json(backend), status=201)
+    backends = Backend.objects.visible_to(user).filter(app=target).select_related("app")
+    return JsonResponse([backend_json(b) for b in backends], safe=False)
+
+
+@api_view("GET", "DELETE")
+def backend_detail(request: HttpRequest, user: Any, app: str, address: str) -> JsonResponse:
+    backend = _backend(user, _app(user, app), address)
+    body = backend_json(backend)
+    if request.method == "DELETE":
+        backend_remove(backend=backend, actor=user, source=SOURCE)
+    return JsonResponse(body)

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from dashboard.models import AuditEvent
+from dashboard.models import AuditEvent, Organization
 from edges.models import Edge, EdgeUpgrade
+from edges.services import edge_create
 from edges.upgrades import TRANSITIONS, UpgradeConflict, upgrade_request, upgrade_transition
 
 SOURCE = AuditEvent.Source.CLI
@@ -28,6 +30,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         commands = parser.add_subparsers(dest="command", required=True)
         commands.add_parser("list", help="Every edge with its proxy and open upgrade.")
+        create = commands.add_parser(
+            "create", help="Create an edge and print its ingest token (shown only once)."
+        )
+        create.add_argument("name")
+        create.add_argument("--hostname", required=True, help="The CNAME target of the edge.")
+        create.add_argument("--kind", choices=Edge.Kind.values, required=True)
+        create.add_argument("--proxy", choices=Edge.Proxy.values, required=True)
+        create.add_argument("--region", choices=["us", "eu"], default="us")
+        create.add_argument("--org", help="The organization a custom SSL edge is dedicated to.")
+        for port in ("http", "https", "ws", "wss"):
+            create.add_argument(f"--{port}-port", type=int)
+        create.add_argument("--idle-timeout", type=int, help="Seconds (default 55).")
+        create.add_argument("--json", action="store_true", help="Print the edge as JSON.")
         upgrade = commands.add_parser("upgrade", help="Request or move an upgrade along.")
         steps = upgrade.add_subparsers(dest="step", required=True)
         listing = steps.add_parser("list", help="Upgrades, open ones first.")
@@ -52,6 +67,9 @@ class Command(BaseCommand):
                 sub.add_argument("--new-hostname", default="", help="New CNAME target, if any.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["command"] == "create":
+            self._create(options)
+            return
         if options["command"] == "list":
             for edge in Edge.objects.select_related("organization").order_by("name"):
                 upgrade = edge.upgrades.open().first()
@@ -102,6 +120,39 @@ class Command(BaseCommand):
             message = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
             raise CommandError(message) from None
         self.stdout.write(f"Upgrade #{upgrade.pk} of {edge.name}: {upgrade.state}")
+
+    def _create(self, options: dict[str, Any]) -> None:
+        organization = None
+        if options["org"]:
+            organization = Organization.objects.filter(name=options["org"]).first()
+            if organization is None:
+                raise CommandError(f"No organization is called {options['org']!r}.")
+        extra = {
+            f"{port}_port": options[f"{port}_port"]
+            for port in ("http", "https", "ws", "wss")
+            if options[f"{port}_port"] is not None
+        }
+        if options["idle_timeout"] is not None:
+            extra["idle_timeout_seconds"] = options["idle_timeout"]
+        try:
+            edge, token = edge_create(
+                name=options["name"],
+                hostname=options["hostname"],
+                kind=options["kind"],
+                proxy=options["proxy"],
+                region=options["region"],
+                organization=organization,
+                actor=None,
+                source=SOURCE,
+                **extra,
+            )
+        except ValidationError as invalid:
+            raise CommandError(" ".join(invalid.messages)) from None
+        if options["json"]:
+            self.stdout.write(json.dumps({"name": edge.name, "ingest_token": token}))
+            return
+        self.stdout.write(f"Created edge {edge.name} ({edge.get_proxy_display()}).")
+        self.stdout.write(f"Ingest token (shown once, keep it on the edge host): {token}")
 
     def _actor(self, username: str | None) -> Any:
         if not username:
