@@ -14,7 +14,7 @@ UV_DEP := .tools/bin/uv
 endif
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: help run test lint format install install-dev browser bench bench-quick
+.PHONY: help run test lint format install install-dev browser haproxy bench bench-quick
 
 help:
 	@echo "make run    install, migrate, seed the demo and serve it on http://127.0.0.1:$(PORT)"
@@ -51,7 +51,17 @@ run: install
 	@echo "==> serving on http://127.0.0.1:$(PORT)  (Ctrl-C to stop)"
 	@PORT=$(PORT) exec $(PY) -m dashboard.server --port $(PORT) --demo-traffic .demo-credentials.json
 
-test: install-dev browser
+haproxy:
+	@if ! command -v haproxy >/dev/null && [ ! -x /usr/sbin/haproxy ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "==> installing Debian's haproxy for the edge tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; \
+	  else \
+	    echo "!! haproxy is missing and this user cannot apt-get install it; edge tests will fail under CI=true" >&2; \
+	  fi; \
+	fi
+
+test: install-dev browser haproxy
 	@echo "==> lint"
 	@$(VENV)/bin/ruff check --quiet .
 	@echo "==> migrations are up to date"

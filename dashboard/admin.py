@@ -15,6 +15,7 @@ from dashboard.models import (
     App,
     AppFeature,
     AuditEvent,
+    Backend,
     Domain,
     Feature,
     Membership,
@@ -53,6 +54,13 @@ class DomainInline(admin.TabularInline):
     autocomplete_fields = ["edge"]
 
 
+class BackendInline(admin.TabularInline):
+    model = Backend
+    extra = 0
+    fields = ["host", "port", "created_at"]
+    readonly_fields = ["created_at"]
+
+
 class FeatureActionForm(forms.Form):
     feature = forms.ModelChoiceField(
         queryset=Feature.objects.filter(scope=Feature.Scope.APP), to_field_name="name"
@@ -68,7 +76,7 @@ class AppAdmin(AuditedModelAdmin):
     readonly_fields = ["uuid", "updated_at"]
     date_hierarchy = "created_at"
     autocomplete_fields = ["organization"]
-    inlines = [DomainInline]
+    inlines = [DomainInline, BackendInline]
     actions = ["enable_feature", "disable_feature"]
 
     @admin.action(description="Enable a feature on the selected apps…")
@@ -201,3 +209,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
             api_token_revoke(token=token, actor=request.user, source=AuditEvent.Source.ADMIN)
             count += 1
         self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)
+
+
+@admin.register(Backend)
+class BackendAdmin(AuditedModelAdmin):
+    list_display = ["address", "app", "created_at"]
+    list_filter = ["app__organization"]
+    search_fields = ["app__name", "host"]
+    autocomplete_fields = ["app"]

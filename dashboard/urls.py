@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
-from dashboard.views import features, pages, support, tokens
+from dashboard.views import backends, features, pages, support, tokens
 from dashboard.views.auth import LogoutClosingSockets, ThrottledLoginView
 
 urlpatterns = [
@@ -14,6 +14,10 @@ urlpatterns = [
     path("orgs/<slug:name>/", pages.organization_detail, name="organization-detail"),
     path("apps/<slug:name>/", pages.app_detail, name="app-detail"),
     path("apps/<slug:name>/features/", features.app_feature_toggle, name="app-features"),
+    path("apps/<slug:name>/backends/", backends.app_backend_add, name="app-backend-add"),
+    path(
+        "apps/<slug:name>/backends/remove/", backends.app_backend_remove, name="app-backend-remove"
+    ),
     path("support/", support.support, name="support"),
     path("audit/", support.audit, name="audit"),
     path("account/tokens/", tokens.token_list, name="tokens"),

@@ -7,6 +7,7 @@ from edges.ingest_views import edge_config, edge_config_status, ingest_report
 
 urlpatterns = [
     path("edges/<slug:name>/", views.edge_detail, name="edge-detail"),
+    path("edges/<slug:name>/config/", views.edge_config_view, name="edge-config-view"),
     path("edges/<slug:name>/upgrades/", views.upgrade_create, name="upgrade-create"),
     path(
         "edges/<slug:name>/upgrades/<int:pk>/<slug:action>/",

@@ -12,6 +12,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dashboard.models import App, AuditEvent, Domain, Membership
 from edges.capabilities import CAPABILITIES, capabilities_of
+from edges.edge_config import ConfigError
+from edges.edge_config import render as render_edge_config
 from edges.live import edge_live
 from edges.models import Certificate, Edge, EdgeUpgrade
 from edges.upgrades import TRANSITIONS, UpgradeConflict, upgrade_request, upgrade_transition
@@ -165,3 +167,18 @@ def _message(error: Exception) -> str:
     if isinstance(error, ValidationError):
         return " ".join(error.messages)
     return str(error)
+
+
+@require_GET
+def edge_config_view(request: HttpRequest, name: str) -> HttpResponse:
+    """Staff read the configuration the edge's agent is served, as plain text."""
+    if not request.user.is_staff:
+        raise Http404
+    edge = get_object_or_404(Edge, name=name)
+    fmt = request.GET.get("format", "haproxy")
+    try:
+        body = render_edge_config(edge, fmt)
+    except ConfigError as invalid:
+        return HttpResponse(str(invalid), status=400, content_type="text/plain; charset=utf-8")
+    content_type = "application/json" if fmt == "hipache" else "text/plain; charset=utf-8"
+    return HttpResponse(body, content_type=content_type)

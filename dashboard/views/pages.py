@@ -178,6 +178,9 @@ def render_app_page(
     status: int = 200,
     error: Any = None,
     notice: str = "",
+    backend_error: str = "",
+    backend_notice: str = "",
+    backend_value: str = "",
 ) -> HttpResponse:
     """The app page, or only its features panel for htmx requests."""
     domains = list(app.domains.select_related("edge").order_by("kind", "hostname"))
@@ -210,10 +213,16 @@ def render_app_page(
         "activity": AuditEvent.objects.filter(app=app).select_related("app")[:ACTIVITY_LIMIT],
         "ga_date": websockets_ga_start().date(),
         "reason_required": request.user.is_staff,
+        "backends": list(app.backends.all()),
+        "backend_error": backend_error,
+        "backend_notice": backend_notice,
+        "backend_value": backend_value,
     }
     template = "dashboard/app_detail.html"
     if request.htmx and request.htmx.target == "app-charts":
         template += "#app-charts"
+    elif request.htmx and request.htmx.target == "backends-panel":
+        template += "#backends-panel"
     elif request.htmx:
         template += "#features-panel"
     return render(request, template, context, status=status)

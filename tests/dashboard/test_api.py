@@ -452,3 +452,57 @@ def test_server_errors_answer_json_not_an_html_page(alice: User, monkeypatch: An
     client = Client(raise_request_exception=False)
     response = client.get("/account", headers={"Accept": ACCEPT, "Authorization": f"Bearer {raw}"})
     assert_error(response, 500, "internal_server_error")
+
+
+def test_support_adds_and_removes_an_apps_backends_and_each_change_is_audited(
+    world: World, support: User, alice: User
+) -> None:
+    api = api_for(support)
+    created = api.post("/apps/acme-api/backends", {"address": "10.2.0.7:5000"})
+    assert created.status_code == 201
+    assert created.json()["address"] == "10.2.0.7:5000"
+    api.post("/apps/acme-api/backends", {"address": "[fd00::7]:5000"})
+    listed = api_for(alice).get("/apps/acme-api/backends").json()
+    assert [b["address"] for b in listed] == ["10.2.0.7:5000", "[fd00::7]:5000"]
+    assert api.delete("/apps/acme-api/backends/[fd00::7]:5000").status_code == 200
+    assert api.get("/apps/acme-api/backends/[fd00::7]:5000").status_code == 404
+    actions = list(
+        AuditEvent.objects.filter(action__startswith="backend.").values_list(
+            "action", "actor_label"
+        )
+    )
+    assert sorted(actions) == [
+        ("backend.add", "support"),
+        ("backend.add", "support"),
+        ("backend.remove", "support"),
+    ]
+
+
+def test_customers_see_their_apps_backends_but_cannot_change_them(
+    world: World, support: User, alice: User, carol: User
+) -> None:
+    api_for(support).post("/apps/acme-api/backends", {"address": "10.2.0.7:5000"})
+    refused = api_for(alice).post("/apps/acme-api/backends", {"address": "10.2.0.8:5000"})
+    assert refused.status_code == 403
+    assert api_for(alice).delete("/apps/acme-api/backends/10.2.0.7:5000").status_code == 403
+    # Another organization's app answers as a missing one does.
+    assert api_for(carol).get("/apps/acme-api/backends").status_code == 404
+    assert api_for(carol).get("/apps/acme-api/backends/10.2.0.7:5000").status_code == 404
+    assert list(world.acme_api.backends.values_list("host", flat=True)) == ["10.2.0.7"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({}, "address is required, as host:port."),
+        ({"address": "web.internal:80"}, "is not an IP address"),
+        ({"address": "10.2.0.7:99999"}, "The port must be a number from 1 to 65535."),
+    ],
+)
+def test_bad_backend_addresses_answer_422(
+    world: World, support: User, body: dict[str, Any], message: str
+) -> None:
+    response = api_for(support).post("/apps/acme-api/backends", body)
+    assert response.status_code == 422
+    assert message in response.json()["message"]
+    assert not world.acme_api.backends.exists()

@@ -186,3 +186,49 @@ def test_logout_needs_a_post(alice: User) -> None:
 
 def test_healthz_answers_without_login(db: None) -> None:
     assert Client().get("/healthz").json() == {"status": "ok"}
+
+
+def test_support_adds_and_removes_a_backend_from_the_app_page(world: World, support: User) -> None:
+    client = client_for(support)
+    added = client.post(
+        "/apps/acme-api/backends/", {"address": "10.3.0.7:8080"}, headers={"HX-Request": "true",
+        "HX-Target": "backends-panel"},
+    )  # fmt: skip
+    assert added.status_code == 200
+    assert b'id="backends-panel"' in added.content and b"<html" not in added.content
+    assert b"Added 10.3.0.7:8080" in added.content
+    refused = client.post("/apps/acme-api/backends/", {"address": "web1:80"})
+    assert refused.status_code == 422
+    assert "is not an IP address" in refused.content.decode()
+    removed = client.post("/apps/acme-api/backends/remove/", {"address": "10.3.0.7:8080"})
+    assert removed.status_code == 302
+    assert not world.acme_api.backends.exists()
+
+
+def test_customers_see_backends_read_only_and_cannot_post(
+    world: World, support: User, alice: User, carol: User
+) -> None:
+    from dashboard.services.apps import backend_add
+
+    backend_add(app=world.acme_api, address="10.3.0.7:8080", actor=support, source="web")
+    page = client_for(alice).get("/apps/acme-api/").content.decode()
+    assert "<code>10.3.0.7:8080</code>" in page
+    assert "app-backend-add" not in page and 'action="/apps/acme-api/backends/"' not in page
+    refused = client_for(alice).post("/apps/acme-api/backends/", {"address": "10.3.0.8:80"})
+    assert refused.status_code == 403
+    assert (
+        client_for(carol).post("/apps/acme-api/backends/", {"address": "10.3.0.8:80"}).status_code
+        == 404
+    )
+    assert world.acme_api.backends.count() == 1
+
+
+def test_only_staff_see_an_edges_proxy_configuration(
+    world: World, support: User, alice: User
+) -> None:
+    staff_page = client_for(support).get("/edges/acme-ssl/").content.decode()
+    assert 'id="edge-config"' in staff_page
+    assert 'id="edge-config"' not in client_for(alice).get("/edges/acme-ssl/").content.decode()
+    config = client_for(support).get("/edges/acme-ssl/config/?format=haproxy")
+    assert config.status_code == 200 and b"backend host_www.acme.example" in config.content
+    assert client_for(alice).get("/edges/acme-ssl/config/").status_code == 404
