@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from dashboard.csp import websocket_test_policy
 from dashboard.models import App, AuditEvent, Domain
 from edges.checks import check_domains
 
@@ -31,4 +32,6 @@ def app_websocket_test(request: HttpRequest, name: str) -> HttpResponse:
     app = get_object_or_404(App.objects.visible_to(request.user), name=name)
     hostnames = list(app.domains.order_by("kind", "hostname").values_list("hostname", flat=True))
     urls = [f"{scheme}://{host}/" for host in hostnames for scheme in ("wss", "ws")]
-    return render(request, "dashboard/websocket_test.html", {"app": app, "urls": urls})
+    response = render(request, "dashboard/websocket_test.html", {"app": app, "urls": urls})
+    response["Content-Security-Policy"] = websocket_test_policy()
+    return response

@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from dashboard.api.auth import authenticate
 from dashboard.api.errors import ApiError, invalid_params, not_found
+from dashboard.api.idempotency import idempotent
 from dashboard.api.ratelimit import api_rate_limit
 
 ApiView = Callable[..., HttpResponse]
@@ -30,7 +31,19 @@ def api_view(*methods: str) -> Callable[[ApiView], ApiView]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             remaining = None
-            try:
+
+            def answer(call: Callable[[], HttpResponse]) -> HttpResponse:
+                try:
+                    return call()
+                except ApiError as error:
+                    return error.response()
+                except PermissionDenied as denied:
+                    return ApiError(403, "forbidden", str(denied)).response()
+                except ValidationError as invalid:
+                    return invalid_params(" ".join(invalid.messages)).response()
+
+            def authenticated() -> HttpResponse:
+                nonlocal remaining
                 if request.method not in methods:
                     raise ApiError(
                         405,
@@ -40,13 +53,11 @@ def api_view(*methods: str) -> Callable[[ApiView], ApiView]:
                     )
                 user = authenticate(request)
                 remaining = api_rate_limit(user.pk)
-                response = view(request, user, *args, **kwargs)
-            except ApiError as error:
-                response = error.response()
-            except PermissionDenied as denied:
-                response = ApiError(403, "forbidden", str(denied)).response()
-            except ValidationError as invalid:
-                response = invalid_params(" ".join(invalid.messages)).response()
+                return idempotent(
+                    request, user, lambda: answer(lambda: view(request, user, *args, **kwargs))
+                )
+
+            response = answer(authenticated)
             if remaining is not None and "RateLimit-Remaining" not in response:
                 response["RateLimit-Remaining"] = str(remaining)
             response["Cache-Control"] = "no-store"

@@ -506,3 +506,47 @@ def test_bad_backend_addresses_answer_422(
     assert response.status_code == 422
     assert message in response.json()["message"]
     assert not world.acme_api.backends.exists()
+
+
+def test_a_retry_with_the_same_idempotency_key_runs_once(world: World, alice: User) -> None:
+    api = api_for(alice)
+    key = {"Idempotency_Key": "add-www2-1"}
+    first = api.post("/apps/acme-api/domains", {"hostname": "www2.acme.example"}, **key)
+    again = api.post("/apps/acme-api/domains", {"hostname": "www2.acme.example"}, **key)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert Domain.objects.filter(hostname="www2.acme.example").count() == 1
+    assert (
+        AuditEvent.objects.filter(action="domain.add", target_label="www2.acme.example").count()
+        == 1
+    )
+    # Without the key the same request is a new request (and now a conflict).
+    assert api.post("/apps/acme-api/domains", {"hostname": "www2.acme.example"}).status_code == 422
+
+
+def test_the_same_idempotency_key_with_another_body_answers_422(world: World, alice: User) -> None:
+    api = api_for(alice)
+    key = {"Idempotency_Key": "k-1"}
+    api.patch("/apps/acme-api/features/preboot", {"enabled": True}, **key)
+    other = api.patch("/apps/acme-api/features/preboot", {"enabled": False}, **key)
+    assert other.status_code == 422
+    assert "already used for another request" in other.json()["message"]
+    assert AppFeature.objects.get(app=world.acme_api, feature__name="preboot").enabled is True
+
+
+def test_idempotency_keys_belong_to_one_account(world: World, alice: User, bob: User) -> None:
+    key = {"Idempotency_Key": "shared-key"}
+    api_for(alice).patch("/apps/acme-api/features/preboot", {"enabled": True}, **key)
+    theirs = api_for(bob).patch("/apps/acme-api/features/preboot", {"enabled": False}, **key)
+    assert theirs.status_code == 200
+    assert "Idempotent-Replayed" not in theirs
+    assert AppFeature.objects.get(app=world.acme_api, feature__name="preboot").enabled is False
+
+
+def test_a_malformed_idempotency_key_is_refused(world: World, alice: User) -> None:
+    response = api_for(alice).patch(
+        "/apps/acme-api/features/preboot", {"enabled": True}, Idempotency_Key="x" * 256
+    )
+    assert response.status_code == 400
+    assert not AppFeature.objects.filter(app=world.acme_api, feature__name="preboot").exists()
