@@ -40,7 +40,7 @@ def test_alice_enables_websockets_and_meets_the_refusal_behind_acme_ssl(
     page.goto(dashboard_server.url + "/apps/acme-chat/")
     switch(page, "acme-chat").click()
     page.wait_for_function(
-        "document.querySelector('#app-acme-chat-feature-websockets button.switch')"
+        "() => document.querySelector('#app-acme-chat-feature-websockets button.switch')"
         ".getAttribute('aria-checked') === 'false'"
     )
 
@@ -74,6 +74,6 @@ def test_support_must_give_a_reason_in_the_panel(page: Any, dashboard_server: Se
     page.fill("input[name=reason]", "ticket 1234: done")
     switch(page, "globex-live").click()
     page.wait_for_function(
-        "document.querySelector('#app-globex-live-feature-websockets button.switch')"
+        "() => document.querySelector('#app-globex-live-feature-websockets button.switch')"
         ".getAttribute('aria-checked') === 'true'"
     )

@@ -43,7 +43,7 @@ def test_a_report_changes_the_number_on_alices_page_without_a_reload(
         **{"acme-web.example.net": 321},
     )
     page.wait_for_function(
-        "document.getElementById('app-acme-web-connections').dataset.count === '321'",
+        "() => document.getElementById('app-acme-web-connections').dataset.count === '321'",
         timeout=5000,
     )
     assert before == "0"

@@ -43,7 +43,9 @@ def test_staff_search_narrows_the_app_list_as_they_type(
 ) -> None:
     login(page, dashboard_server, "support")
     page.fill("input[name=q]", "shop.globex")
-    page.wait_for_function("document.querySelectorAll('#results tbody tr[id^=app-]').length === 1")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#results tbody tr[id^=app-]').length === 1"
+    )
     assert page.locator("#results tbody tr[id^=app-]").get_attribute("id") == "app-globex-store"
     assert "q=shop.globex" in page.url
 
