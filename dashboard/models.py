@@ -213,6 +213,16 @@ class BackendQuerySet(models.QuerySet["Backend"]):
     def visible_to(self, user: AnyUser) -> BackendQuerySet:
         return self.filter(app__in=App.objects.visible_to(user))
 
+    def at(self, address: str) -> Backend | None:
+        """The back-end with this host:port, or None (also for an address that cannot be one)."""
+        from dashboard.validators import parse_backend_address
+
+        try:
+            host, port = parse_backend_address(address)
+        except ValidationError:
+            return None
+        return self.filter(host=host, port=port).first()
+
 
 class Backend(models.Model):
     """One of the app's web processes: the address the edges route its hostnames to."""

@@ -21,6 +21,7 @@ from dashboard.models import Backend, Domain
 from edges.models import Edge
 
 FORMATS = ("haproxy", "hipache")
+CONTENT_TYPES = {"haproxy": "text/plain; charset=utf-8", "hipache": "application/json"}
 DEFAULT_STATS_SOCKET = "/run/haproxy/admin.sock"
 _SOCKET_PATH = re.compile(r"/[A-Za-z0-9._/-]{1,200}")
 # Health checks: a back-end is DOWN after two failed connects a second apart, UP after two good.

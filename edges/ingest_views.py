@@ -10,7 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from dashboard.api.errors import ApiError
 from dashboard.api.ratelimit import rate_limit
 from dashboard.tokens import hash_token
-from edges.edge_config import ConfigError, etag_of, render
+from edges.edge_config import CONTENT_TYPES, ConfigError, etag_of, render
 from edges.ingest import MAX_BODY_BYTES, IngestError, parse_config_status, parse_report
 from edges.models import Edge
 from edges.reports import report_apply
@@ -37,6 +37,16 @@ def edge_for_token(request: HttpRequest) -> Edge:
     return edge
 
 
+def _limit(edge: Edge) -> None:
+    """Reports, configuration polls and statuses share the edge's per-minute budget."""
+    try:
+        rate_limit("ingest", str(edge.pk), settings.INGEST_RATE_LIMIT_PER_MINUTE)
+    except ApiError as limited:
+        raise IngestError(
+            429, "rate_limit", "Too many requests from this edge: slow down.", limited.headers
+        ) from None
+
+
 @csrf_exempt
 @login_not_required
 def ingest_report(request: HttpRequest) -> JsonResponse:
@@ -44,15 +54,7 @@ def ingest_report(request: HttpRequest) -> JsonResponse:
         if request.method != "POST":
             raise IngestError(405, "method_not_allowed", "POST the report.")
         edge = edge_for_token(request)
-        try:
-            rate_limit("ingest", str(edge.pk), settings.INGEST_RATE_LIMIT_PER_MINUTE)
-        except ApiError as limited:
-            raise IngestError(
-                429,
-                "rate_limit",
-                "Too many reports from this edge: slow down.",
-                headers=limited.headers,
-            ) from None
+        _limit(edge)
         try:
             declared = int(request.headers.get("Content-Length") or 0)
         except ValueError:
@@ -79,12 +81,7 @@ def _authorized_edge(request: HttpRequest, name: str) -> Edge:
     edge = edge_for_token(request)
     if edge.name != name:
         raise IngestError(403, "forbidden", f"This token belongs to edge {edge.name}, not {name}.")
-    try:
-        rate_limit("ingest", str(edge.pk), settings.INGEST_RATE_LIMIT_PER_MINUTE)
-    except ApiError as limited:
-        raise IngestError(
-            429, "rate_limit", "Too many requests from this edge: slow down.", limited.headers
-        ) from None
+    _limit(edge)
     return edge
 
 
@@ -118,8 +115,7 @@ def edge_config(request: HttpRequest, name: str) -> HttpResponse:
     if _etag_matches(request.headers.get("If-None-Match", ""), etag):
         response = HttpResponse(status=304)
     else:
-        content_type = "application/json" if fmt == "hipache" else "text/plain; charset=utf-8"
-        response = HttpResponse(body, content_type=content_type)
+        response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
     response["ETag"] = etag
     response["Cache-Control"] = "no-cache"
     return response

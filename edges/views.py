@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dashboard.models import App, AuditEvent, Domain, Membership
 from edges.capabilities import CAPABILITIES, capabilities_of
-from edges.edge_config import ConfigError
+from edges.edge_config import CONTENT_TYPES, ConfigError
 from edges.edge_config import render as render_edge_config
 from edges.live import edge_live
 from edges.models import Certificate, Edge, EdgeUpgrade
@@ -180,5 +180,4 @@ def edge_config_view(request: HttpRequest, name: str) -> HttpResponse:
         body = render_edge_config(edge, fmt)
     except ConfigError as invalid:
         return HttpResponse(str(invalid), status=400, content_type="text/plain; charset=utf-8")
-    content_type = "application/json" if fmt == "hipache" else "text/plain; charset=utf-8"
-    return HttpResponse(body, content_type=content_type)
+    return HttpResponse(body, content_type=CONTENT_TYPES[fmt])

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
@@ -36,7 +35,6 @@ from dashboard.features import FeatureState, account_feature_states, app_feature
 from dashboard.models import App, AuditEvent, Backend, Domain, Feature, Organization
 from dashboard.services.apps import backend_add, backend_remove, domain_add, domain_remove
 from dashboard.services.features import FeatureRefused, account_feature_set, feature_set
-from dashboard.validators import parse_backend_address
 
 EXPERIMENTAL_WARNING = "This feature is experimental and may change or be removed without notice."
 SOURCE = AuditEvent.Source.API
@@ -265,16 +263,7 @@ def backend_json(backend: Backend) -> dict[str, Any]:
 
 
 def _backend(user: Any, app: App, address: str) -> Backend:
-    try:
-        host, port = parse_backend_address(address)
-    except ValidationError:
-        raise not_found(BACKEND_NOT_FOUND) from None
-    backend = (
-        Backend.objects.visible_to(user)
-        .filter(app=app, host=host, port=port)
-        .select_related("app")
-        .first()
-    )
+    backend = Backend.objects.visible_to(user).filter(app=app).select_related("app").at(address)
     if backend is None:
         raise not_found(BACKEND_NOT_FOUND)
     return backend

@@ -10,7 +10,6 @@ from django.views.decorators.http import require_POST
 
 from dashboard.models import App, AuditEvent, Backend
 from dashboard.services.apps import backend_add, backend_remove
-from dashboard.validators import parse_backend_address
 from dashboard.views.pages import render_app_page
 
 SOURCE = AuditEvent.Source.WEB
@@ -44,11 +43,9 @@ def app_backend_add(request: HttpRequest, name: str) -> HttpResponse:
 def app_backend_remove(request: HttpRequest, name: str) -> HttpResponse:
     app = get_object_or_404(App.objects.visible_to(request.user), name=name)
     address = request.POST.get("address", "")[:100]
-    try:
-        host, port = parse_backend_address(address)
-    except ValidationError:
-        raise Http404 from None
-    backend = get_object_or_404(Backend, app=app, host=host, port=port)
+    backend = Backend.objects.filter(app=app).at(address)
+    if backend is None:
+        raise Http404
     try:
         backend_remove(backend=backend, actor=request.user, source=SOURCE)
     except PermissionDenied as error:
