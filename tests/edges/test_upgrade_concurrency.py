@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -14,6 +15,7 @@ from dashboard.models import AuditEvent
 from edges.models import EdgeUpgrade
 from edges.upgrades import UpgradeConflict, upgrade_request, upgrade_transition
 from tests.conftest import World, unavailable
+from tests.naive import without_row_locks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,24 +23,28 @@ STARTS = 200
 WORKERS = 24
 
 
-def test_concurrent_starts_have_exactly_one_winner(world: World, support: User) -> None:
+@pytest.fixture
+def scheduled(world: World, support: User) -> EdgeUpgrade:
     if connection.vendor != "postgresql":
         unavailable("row locks need PostgreSQL (set DATABASE_URL)")
     upgrade = upgrade_request(edge=world.acme_ssl, actor=support, source="web")
-    upgrade = upgrade_transition(
+    return upgrade_transition(
         upgrade=upgrade,
         action="schedule",
         actor=support,
         source="web",
         scheduled_for=dt.datetime(2026, 12, 6, tzinfo=dt.UTC),
     )
+
+
+def start_concurrently(upgrade: EdgeUpgrade, actor: User) -> Counter[str]:
     barrier = threading.Barrier(WORKERS)
 
     def start(index: int) -> str:
         try:
             if index < WORKERS:
                 barrier.wait(timeout=30)
-            upgrade_transition(upgrade=upgrade, action="start", actor=support, source="api")
+            upgrade_transition(upgrade=upgrade, action="start", actor=actor, source="api")
             return "won"
         except UpgradeConflict:
             return "conflict"
@@ -46,10 +52,23 @@ def test_concurrent_starts_have_exactly_one_winner(world: World, support: User) 
             connections.close_all()
 
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        outcomes = list(pool.map(start, range(STARTS)))
+        return Counter(pool.map(start, range(STARTS)))
 
-    assert outcomes.count("won") == 1
-    assert outcomes.count("conflict") == STARTS - 1
+
+def test_concurrent_starts_have_exactly_one_winner(scheduled: EdgeUpgrade, support: User) -> None:
+    outcomes = start_concurrently(scheduled, support)
+
+    assert outcomes == {"won": 1, "conflict": STARTS - 1}
     assert AuditEvent.objects.filter(action="upgrade.start").count() == 1
-    upgrade.refresh_from_db()
-    assert upgrade.state == EdgeUpgrade.State.IN_PROGRESS
+    scheduled.refresh_from_db()
+    assert scheduled.state == EdgeUpgrade.State.IN_PROGRESS
+
+
+def test_the_same_starts_without_the_row_lock_have_several_winners(
+    scheduled: EdgeUpgrade, support: User
+) -> None:
+    with without_row_locks():
+        outcomes = start_concurrently(scheduled, support)
+
+    assert outcomes["won"] > 1, "read-then-write without a lock should let several starts win"
+    assert AuditEvent.objects.filter(action="upgrade.start").count() == outcomes["won"]

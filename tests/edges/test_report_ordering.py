@@ -1,0 +1,117 @@
+"""Reports of one edge arriving concurrently and out of order on PostgreSQL: the stored state
+is always the newest report's, whole, never a mix of two."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from django.db import connection, connections
+from django.test import Client
+
+from edges.models import Edge, FrontendStat
+from edges.services import edge_ingest_token_rotate
+from tests.conftest import World, unavailable
+from tests.naive import without_row_locks
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROUNDS = 3
+REPORTS = 40
+WORKERS = 12
+
+
+@pytest.fixture
+def token(world: World, settings: Any) -> str:
+    if connection.vendor != "postgresql":
+        unavailable("concurrent reports need PostgreSQL (set DATABASE_URL)")
+    settings.INGEST_RATE_LIMIT_PER_MINUTE = 10**6
+    return edge_ingest_token_rotate(edge=world.gateway, actor=None, source="cli")
+
+
+def frontends(seq: int) -> list[dict[str, Any]]:
+    """Each report names hostnames of its own, so a mix of two reports shows."""
+    return [
+        {"hostname": "acme-web.example.net", "connections": seq, "websockets": seq // 2},
+        {"hostname": f"r{seq}-a.example.org", "connections": seq},
+        {"hostname": f"r{seq}-b.example.org", "connections": seq + 1},
+    ]
+
+
+def post(token: str, seq: int) -> int:
+    body = {"edge": "gateway", "seq": seq, "sent_at": "2026-11-21T10:00:00Z"}
+    body["frontends"] = frontends(seq)
+    response = Client().post(
+        "/ingest/v1/reports",
+        data=json.dumps(body),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    return response.status_code
+
+
+def stored() -> list[tuple[str, int]]:
+    return sorted(
+        FrontendStat.objects.filter(edge__name="gateway").values_list("hostname", "connections")
+    )
+
+
+def expected(seq: int) -> list[tuple[str, int]]:
+    return sorted((f["hostname"], f["connections"]) for f in frontends(seq))
+
+
+def post_rounds(token: str) -> list[str]:
+    """Rounds of reports posted concurrently in shuffled order, some twice; answer every round
+    whose stored state is not the newest report's."""
+    rng = random.Random(11)
+    problems = []
+    first = 1
+    for _ in range(ROUNDS):
+        seqs = list(range(first, first + REPORTS))
+        newest = seqs[-1]
+        sends = seqs + rng.sample(seqs, 8)  # some reports arrive twice
+        rng.shuffle(sends)
+        barrier = threading.Barrier(WORKERS)
+
+        def send(index: int, sends: list[int] = sends, barrier: threading.Barrier = barrier) -> int:
+            try:
+                if index < WORKERS:
+                    barrier.wait(timeout=30)
+                return post(token, sends[index])
+            finally:
+                connections.close_all()
+
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            statuses = set(pool.map(send, range(len(sends))))
+        if not statuses <= {200, 202}:
+            problems.append(f"answers {sorted(statuses)}")
+        if stored() != expected(newest):
+            problems.append(
+                f"round ending at {newest}: stored {len(stored())} rows, not its report"
+            )
+        if Edge.objects.get(name="gateway").last_seq != newest:
+            problems.append(f"round ending at {newest}: last_seq is not {newest}")
+        first += REPORTS
+    return problems
+
+
+def test_the_newest_report_wins_whatever_the_order_and_concurrency(token: str) -> None:
+    assert post_rounds(token) == []
+    assert stored() == expected(ROUNDS * REPORTS)
+
+
+def test_an_older_report_sent_afterwards_changes_nothing(token: str) -> None:
+    assert post(token, 9) == 202
+    assert post(token, 9) == 200
+    assert post(token, 3) == 200
+    assert stored() == expected(9)
+
+
+def test_without_the_edge_lock_concurrent_reports_leave_a_mix(token: str) -> None:
+    with without_row_locks():
+        problems = post_rounds(token)
+    assert problems, "applying reports without locking the edge should let an older one win"
