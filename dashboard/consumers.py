@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from channels.generic.websocket import AsyncWebsocketConsumer
+from dashboard.ws_limits import CLOSE_TOO_BIG, MAX_MESSAGE_BYTES, RateLimitedConsumer
 
-ECHO_MAX_MESSAGE = 64 * 1024
+ECHO_MAX_MESSAGE = MAX_MESSAGE_BYTES
 
 
-class EchoConsumer(AsyncWebsocketConsumer):
+class EchoConsumer(RateLimitedConsumer):
     """Echo every message back: lets a signed-in user check that their browser and network
     carry WebSockets end to end (in the spirit of uWSGI's echo example)."""
 
@@ -19,8 +19,9 @@ class EchoConsumer(AsyncWebsocketConsumer):
         await self.accept()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        # daphne refuses larger messages first; this holds wherever else the app is served.
         size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
         if size > ECHO_MAX_MESSAGE:
-            await self.close(code=1009)
+            await self.close(code=CLOSE_TOO_BIG)
             return
         await self.send(text_data=text_data, bytes_data=bytes_data)

@@ -169,6 +169,12 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Frames a WebSocket client may send: WS_MAX_FRAMES_PER_SECOND on average after a burst of
+# WS_FRAME_BURST, beyond which the socket is closed with 1008. The live sockets only push and the
+# echo page sends one frame per test, so browsers stay far below this.
+WS_MAX_FRAMES_PER_SECOND = env_float("WS_MAX_FRAMES_PER_SECOND", 5.0, minimum=0.1)
+WS_FRAME_BURST = env_int("WS_FRAME_BURST", 20, minimum=1)
+
 # Platform API requests per account per minute; ingest reports per edge per minute.
 API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 600, minimum=1)
 INGEST_RATE_LIMIT_PER_MINUTE = env_int("INGEST_RATE_LIMIT_PER_MINUTE", 3000, minimum=1)

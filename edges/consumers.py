@@ -7,20 +7,20 @@ import time
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 
 from dashboard import realtime
+from dashboard.ws_limits import CLOSE_POLICY_VIOLATION, RateLimitedConsumer
 from edges.hub import get_hub
 from edges.live_topics import authorize
 
 # Close codes the browser's htmx extension reconnects after.
 CLOSE_TRY_AGAIN = 1013
-CLOSE_POLICY = 1008
+CLOSE_POLICY = CLOSE_POLICY_VIOLATION
 # A socket whose frame has not gone out for this long is closed, so it reconnects.
 SLOW_SOCKET_SECONDS = 10.0
 
 
-class LiveConsumer(AsyncWebsocketConsumer):
+class LiveConsumer(RateLimitedConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         kwargs = self.scope["url_route"]["kwargs"]
@@ -48,7 +48,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             self.drain.cancel()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        """The socket only pushes; what the browser sends is ignored."""
+        """The socket only pushes: what the browser sends, text or binary, is ignored (though
+        counted against the frame rate limit)."""
 
     # Called by the hub
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from dashboard.server import daphne_argv
+from dashboard.server import server_argv
 from tests.conftest import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,8 +92,8 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
 
 
 def start_daphne(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    argv = daphne_argv(host="127.0.0.1", port=port)
-    argv[0] = str(Path(sys.executable).with_name("daphne"))
+    # The entry point `make run` uses, so tests serve exactly what production serves.
+    argv = server_argv(host="127.0.0.1", port=port)
     with log.open("wb") as out:
         process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     _wait_until_up(f"http://127.0.0.1:{port}", process, log)
