@@ -15,6 +15,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from dashboard.breaker import redis as redis_breaker
+
 logger = logging.getLogger(__name__)
 
 # Event types.
@@ -29,6 +31,10 @@ OVERVIEW_TOPIC = "overview"
 
 # The message type consumers handle (`live_event`).
 MESSAGE_TYPE = "live.event"
+
+# While the breaker is open a publish still tries, briefly: a Redis that is back gets the event
+# at once, one that is frozen costs the request no more than this.
+OPEN_BREAKER_DEADLINE = 0.25
 
 
 def app_topic(app_name: str) -> str:
@@ -55,13 +61,7 @@ def message(topic: str, event: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 def publish(topic: str, event: str, payload: dict[str, Any]) -> None:
     """Send now. A channel layer outage is logged, never raised: the change is already saved."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(topic, message(topic, event, payload))
-    except Exception:
-        logger.warning("could not publish %s to %s", event, topic, exc_info=True)
+    publish_many([(topic, event, payload)])
 
 
 def publish_many(events: list[tuple[str, str, dict[str, Any]]]) -> None:
@@ -70,24 +70,28 @@ def publish_many(events: list[tuple[str, str, dict[str, Any]]]) -> None:
     if layer is None or not events:
         return
     messages = [(topic, message(topic, event, payload)) for topic, event, payload in events]
+    deadline = None if redis_breaker.closed else OPEN_BREAKER_DEADLINE
 
-    async def send_all() -> None:
-        results = await asyncio.gather(
+    async def send_all() -> list[Any]:
+        sends = asyncio.gather(
             *(layer.group_send(topic, msg) for topic, msg in messages), return_exceptions=True
         )
-        failures = [r for r in results if isinstance(r, BaseException)]
-        if failures:
-            logger.warning(
-                "could not publish %d of %d events",
-                len(failures),
-                len(messages),
-                exc_info=failures[0],
-            )
+        return await asyncio.wait_for(sends, deadline)
 
     try:
-        async_to_sync(send_all)()
+        results = async_to_sync(send_all)()
     except Exception:
+        redis_breaker.failed()
         logger.warning("could not publish %d events", len(messages), exc_info=True)
+        return
+    failures = [r for r in results if isinstance(r, BaseException)]
+    if failures:
+        redis_breaker.failed()
+        logger.warning(
+            "could not publish %d of %d events", len(failures), len(messages), exc_info=failures[0]
+        )
+    else:
+        redis_breaker.succeeded()
 
 
 def publish_many_on_commit(events: list[tuple[str, str, dict[str, Any]]]) -> None:

@@ -168,6 +168,8 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Where rate limits are counted while Redis is unavailable (dashboard/api/ratelimit.py).
+CACHES["local"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "local"}
 
 # Frames a WebSocket client may send: WS_MAX_FRAMES_PER_SECOND on average after a burst of
 # WS_FRAME_BURST, beyond which the socket is closed with 1008. The live sockets only push and the

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.db import DatabaseError
 
 from dashboard import realtime
 from dashboard.ws_limits import CLOSE_POLICY_VIOLATION, RateLimitedConsumer
-from edges.hub import get_hub
+from edges.hub import LayerUnavailable, get_hub
 from edges.live_topics import authorize
+
+logger = logging.getLogger(__name__)
 
 # Close codes the browser's htmx extension reconnects after.
 CLOSE_TRY_AGAIN = 1013
@@ -29,18 +33,26 @@ class LiveConsumer(RateLimitedConsumer):
         self.pending: str | None = None
         self.sending_since: float | None = None
         self.drain: asyncio.Task[None] | None = None
-        topic = (
-            await database_sync_to_async(authorize)(user, self.kind, self.target)
-            if user is not None
-            else None
-        )
+        try:
+            topic = (
+                await database_sync_to_async(authorize)(user, self.kind, self.target)
+                if user is not None
+                else None
+            )
+        except DatabaseError:
+            logger.warning("live socket refused: the database is unavailable", exc_info=True)
+            topic = None
         if topic is None:
             await self.close()  # before accept: the handshake is refused
             return
         await self.accept()
         hub = get_hub()
-        await hub.listen(self, realtime.user_topic(user.pk))
-        await hub.join(self, topic.name, topic.audience, topic.render)
+        try:
+            await hub.listen(self, realtime.user_topic(user.pk))
+            await hub.join(self, topic.name, topic.audience, topic.render)
+        except LayerUnavailable:
+            # No live updates can reach this socket now: the browser retries after 1013.
+            await self.close(code=CLOSE_TRY_AGAIN)
 
     async def disconnect(self, code: int) -> None:
         await get_hub().leave(self)
@@ -66,6 +78,9 @@ class LiveConsumer(RateLimitedConsumer):
             self.sending_since = time.monotonic()
             await self.send(text_data=frame)
             self.sending_since = None
+
+    def reconnect(self) -> None:
+        asyncio.get_running_loop().create_task(self.close(code=CLOSE_TRY_AGAIN))
 
     def on_event(self, topic: str, event: str, payload: dict[str, Any]) -> None:
         if event == realtime.ACCESS_CHANGED:

@@ -5,6 +5,11 @@ holds for that topic), coalesces the topic's changes (latest state wins, at most
 LIVE_MIN_INTERVAL, the first change after a quiet period at once), renders the fragment once per
 update and writes it to each local socket. A socket keeps at most one pending frame, so a slow
 one skips to the latest state and never holds the others back.
+
+When the channel layer fails (Redis stopped, restarted empty or frozen) the hub cannot know what
+it missed, nor whether its subscriptions survived: it asks every socket to reconnect (close 1013,
+which the browser retries) and starts afresh, so each socket that comes back subscribes again and
+gets a snapshot of the current state.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from dashboard.breaker import redis as redis_breaker
+
 logger = logging.getLogger(__name__)
 
 STALENESS_POLL_SECONDS = 1.0
@@ -30,6 +37,13 @@ class LiveSocket(Protocol):
     def push(self, frame: str) -> None: ...
 
     def on_event(self, topic: str, event: str, payload: dict[str, Any]) -> None: ...
+
+    def reconnect(self) -> None:
+        """Close so that the client connects again (the hub lost the channel layer)."""
+
+
+class LayerUnavailable(Exception):
+    """The channel layer cannot be reached; try again shortly."""
 
 
 Renderer = Callable[[], str]
@@ -64,12 +78,12 @@ class LiveHub:
 
     async def join(self, socket: LiveSocket, topic: str, audience: str, render: Renderer) -> None:
         """Watch a topic's view and get its current state right away."""
+        await self._subscribe(topic)
         key = (topic, audience)
         view = self.views.get(key)
         if view is None:
             view = self.views[key] = View(topic, audience, render)
         view.sockets.add(socket)
-        await self._subscribe(topic)
         if view.frame is None or view.dirty:
             await self._refresh(view)
         if view.frame is not None:
@@ -77,8 +91,8 @@ class LiveHub:
 
     async def listen(self, socket: LiveSocket, topic: str) -> None:
         """Receive a topic's raw events (e.g. a user's access changes) without a view."""
-        self.listeners.setdefault(topic, set()).add(socket)
         await self._subscribe(topic)
+        self.listeners.setdefault(topic, set()).add(socket)
 
     async def leave(self, socket: LiveSocket) -> None:
         for key, view in list(self.views.items()):
@@ -103,13 +117,19 @@ class LiveHub:
             layer = get_channel_layer()
             if layer is None:
                 return
-            if self.channel is None:
-                self.channel = await layer.new_channel()
-                loop = asyncio.get_running_loop()
-                self.tasks = [loop.create_task(self._read()), loop.create_task(self._watch())]
-            if topic not in self.groups:
-                await layer.group_add(topic, self.channel)
-                self.groups.add(topic)
+            if not redis_breaker.closed:
+                raise LayerUnavailable
+            try:
+                if self.channel is None:
+                    self.channel = await layer.new_channel()
+                    loop = asyncio.get_running_loop()
+                    self.tasks = [loop.create_task(self._read()), loop.create_task(self._watch())]
+                if topic not in self.groups:
+                    await layer.group_add(topic, self.channel)
+                    self.groups.add(topic)
+            except Exception as error:
+                redis_breaker.failed()
+                raise LayerUnavailable from error
 
     async def _unsubscribe(self, topic: str) -> None:
         async with self.lock:
@@ -129,10 +149,32 @@ class LiveHub:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                logger.warning("live hub lost the channel layer; retrying", exc_info=True)
-                await asyncio.sleep(1.0)
-                continue
+                logger.warning("live hub lost the channel layer", exc_info=True)
+                await self._lose_layer()
+                return
             self.dispatch(message)
+
+    async def _lose_layer(self) -> None:
+        """Forget every subscription and ask every socket to reconnect."""
+        redis_breaker.failed()
+        async with self.lock:
+            sockets = {s for view in self.views.values() for s in view.sockets}
+            sockets.update(s for listening in self.listeners.values() for s in listening)
+            for view in self.views.values():
+                if view.scheduled is not None:
+                    view.scheduled.cancel()
+            self.views.clear()
+            self.listeners.clear()
+            self.groups.clear()
+            self.channel = None
+            current = asyncio.current_task()
+            for task in self.tasks:
+                if task is not current:
+                    task.cancel()
+            self.tasks = []
+        logger.warning("asking %d live sockets to reconnect", len(sockets))
+        for socket in sockets:
+            socket.reconnect()
 
     def dispatch(self, message: dict[str, Any]) -> None:
         topic = message.get("topic", "")

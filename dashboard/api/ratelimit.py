@@ -1,4 +1,8 @@
-"""Request budgets in fixed windows, kept in the cache (Redis when REDIS_URL is set)."""
+"""Request budgets in fixed windows, kept in the cache (Redis when REDIS_URL is set).
+
+While Redis is unavailable the budgets are counted in this process's memory instead: limits stay
+in force (per process) and requests do not wait on a Redis that does not answer.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,22 @@ import logging
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import BaseCache, caches
 
 from dashboard.api.errors import ApiError
+from dashboard.breaker import redis as redis_breaker
 
 logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
+
+
+def _store() -> BaseCache:
+    return caches["default"] if redis_breaker.closed else caches["local"]
+
+
+def _failed() -> None:
+    logger.warning("rate limit cache unavailable; counting in this process", exc_info=True)
+    redis_breaker.failed()
 
 
 def _key(scope: str, key: str, window: int, now: float) -> tuple[str, int]:
@@ -23,10 +37,10 @@ def used(scope: str, key: str, *, window: int = WINDOW_SECONDS) -> int:
     """How many requests the current window has counted so far."""
     cache_key, _ = _key(scope, key, window, time.time())
     try:
-        return int(cache.get(cache_key) or 0)
+        return int(_store().get(cache_key) or 0)
     except Exception:
-        logger.warning("rate limit cache unavailable", exc_info=True)
-        return 0
+        _failed()
+        return int(caches["local"].get(cache_key) or 0)
 
 
 def rate_limit(scope: str, key: str, limit: int, *, window: int = WINDOW_SECONDS) -> int:
@@ -34,12 +48,11 @@ def rate_limit(scope: str, key: str, limit: int, *, window: int = WINDOW_SECONDS
     now = time.time()
     cache_key, index = _key(scope, key, window, now)
     try:
-        cache.add(cache_key, 0, timeout=window * 2)
-        count = cache.incr(cache_key)
+        count = _count(_store(), cache_key, window)
     except Exception:
-        # A cache outage must not take the service down with it: let the request through.
-        logger.warning("rate limit cache unavailable", exc_info=True)
-        return limit
+        # A cache outage must not take the service down with it, nor lift the limits.
+        _failed()
+        count = _count(caches["local"], cache_key, window)
     if count > limit:
         retry_after = max(1, int((index + 1) * window - now) + 1)
         raise ApiError(
@@ -50,6 +63,11 @@ def rate_limit(scope: str, key: str, limit: int, *, window: int = WINDOW_SECONDS
             headers={"Retry-After": str(retry_after), "RateLimit-Remaining": "0"},
         )
     return limit - count
+
+
+def _count(store: BaseCache, cache_key: str, window: int) -> int:
+    store.add(cache_key, 0, timeout=window * 2)
+    return store.incr(cache_key)
 
 
 def api_rate_limit(user_id: int) -> int:
