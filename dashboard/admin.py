@@ -4,6 +4,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -23,6 +26,42 @@ from dashboard.models import (
 )
 from dashboard.services.features import FeatureRefused, feature_set
 from dashboard.services.tokens import api_token_revoke
+from dashboard.validators import validate_line, validate_username
+
+
+class _PeopleNameChecks:
+    """Usernames and display names follow the dashboard's rules, not only Django's."""
+
+    cleaned_data: dict[str, Any]
+
+    def clean_username(self) -> str:
+        parent = getattr(super(), "clean_username", None)
+        username = parent() if parent else self.cleaned_data["username"]
+        validate_username(username)
+        return username
+
+    def clean_first_name(self) -> str:
+        return validate_line(self.cleaned_data["first_name"], what="The first name")
+
+    def clean_last_name(self) -> str:
+        return validate_line(self.cleaned_data["last_name"], what="The last name")
+
+
+class UserChangeForm(_PeopleNameChecks, auth_forms.UserChangeForm):
+    pass
+
+
+class UserCreationForm(_PeopleNameChecks, auth_forms.AdminUserCreationForm):
+    pass
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(auth_admin.UserAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
 
 
 class MembershipInline(admin.TabularInline):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
@@ -13,10 +14,13 @@ from django.db.models import Q
 from django.urls import reverse
 
 from dashboard.validators import (
+    clean_text_fields,
     validate_app_name,
     validate_feature_name,
     validate_hostname,
+    validate_line,
     validate_org_name,
+    validate_text,
 )
 
 if TYPE_CHECKING:
@@ -64,6 +68,10 @@ class Organization(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("organization-detail", args=[self.name])
+
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        checks = {"display_name": lambda v: validate_line(v, what="The display name")}
+        clean_text_fields(self, exclude, super().clean_fields, checks)
 
     @property
     def label(self) -> str:
@@ -190,6 +198,10 @@ class Domain(models.Model):
     def __str__(self) -> str:
         return self.hostname
 
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        checks = {"dns_seen_target": lambda v: validate_line(v, what="The DNS target")}
+        clean_text_fields(self, exclude, super().clean_fields, checks)
+
     def clean(self) -> None:
         errors: dict[str, str] = {}
         platform = settings.PLATFORM_DOMAIN
@@ -279,6 +291,19 @@ class Feature(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def doc_link(self) -> str:
+        """The documentation URL when a browser may follow it: never a javascript: one that
+        older rows could hold."""
+        return self.doc_url if self.doc_url.lower().startswith(("https://", "http://")) else ""
+
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        checks = {
+            "display_name": lambda v: validate_line(v, what="The display name"),
+            "description": lambda v: validate_text(v, what="The description"),
+        }
+        clean_text_fields(self, exclude, super().clean_fields, checks)
 
 
 class AppFeature(models.Model):

@@ -7,6 +7,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
+
+from dashboard.validators import normalize_hostname, validate_hostname, validate_server_address
+
 MAX_BODY_BYTES = 1024 * 1024
 MAX_FRONTENDS = 10_000
 MAX_BACKENDS = 1_000
@@ -60,9 +64,11 @@ def _count(value: Any, where: str, *, maximum: int = MAX_COUNT) -> int:
 def _hostname(value: Any, where: str) -> str:
     if not isinstance(value, str) or not 0 < len(value) <= 253:
         raise _bad(f"{where} must be a hostname.")
-    hostname = value.lower().rstrip(".")
-    if not hostname.isascii() or not all(c.isalnum() or c in "-." for c in hostname):
-        raise _bad(f"{where} must be an ASCII hostname.")
+    hostname = normalize_hostname(value)
+    try:
+        validate_hostname(hostname)
+    except ValidationError as invalid:
+        raise _bad(f"{where}: {invalid.messages[0]}") from None
     return hostname
 
 
@@ -77,8 +83,10 @@ def _backends(value: Any, where: str) -> list[dict[str, Any]]:
         if not isinstance(backend, dict):
             raise _bad(f"{at} must be an object.")
         address = backend.get("address")
-        if not isinstance(address, str) or not 0 < len(address) <= 100 or not address.isprintable():
-            raise _bad(f"{at}.address must be a host:port string.")
+        try:
+            validate_server_address(address)
+        except ValidationError:
+            raise _bad(f"{at}.address must be a host:port string.") from None
         state = backend.get("state", "up")
         if state not in BACKEND_STATES:
             raise _bad(f"{at}.state must be one of {', '.join(BACKEND_STATES)}.")
@@ -169,7 +177,8 @@ def parse_config_status(body: bytes, content_type: str) -> ConfigStatus:
     if status not in CONFIG_STATUSES:
         raise _bad(f"status must be one of {', '.join(CONFIG_STATUSES)}.")
     etag = data.get("etag")
-    if not isinstance(etag, str) or not 0 < len(etag) <= 80 or not etag.isprintable():
+    valid = isinstance(etag, str) and 0 < len(etag) <= 80 and etag.isascii()
+    if not valid or not etag.isprintable():
         raise _bad("etag must be the ETag of the configuration the edge was served.")
     message = data.get("message", "")
     if not isinstance(message, str):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -13,7 +14,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dashboard.models import member_org_ids
-from dashboard.validators import validate_edge_name, validate_hostname
+from dashboard.validators import (
+    clean_text_fields,
+    validate_certificate_name,
+    validate_edge_name,
+    validate_hostname,
+    validate_line,
+)
 from edges.capabilities import Capabilities, capabilities_of
 
 if TYPE_CHECKING:
@@ -130,6 +137,14 @@ class Edge(models.Model):
         )
 
 
+def _validate_sans(sans: Any) -> None:
+    # A value that is not a list of strings is reported by Certificate.clean.
+    if isinstance(sans, list):
+        for name in sans:
+            if isinstance(name, str):
+                validate_certificate_name(name)
+
+
 class Certificate(models.Model):
     """The certificate a custom SSL edge presents."""
 
@@ -149,6 +164,14 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.common_name} ({self.edge})"
+
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        checks = {
+            "common_name": validate_certificate_name,
+            "sans": _validate_sans,
+            "issuer": lambda v: validate_line(v, what="The issuer"),
+        }
+        clean_text_fields(self, exclude, super().clean_fields, checks)
 
     def clean(self) -> None:
         if self.not_before and self.not_after and self.not_after <= self.not_before:

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from dashboard.models import Membership, Organization
 from dashboard.services.audit import audit_write
+from dashboard.validators import validate_username
 
 
 @transaction.atomic
@@ -24,6 +25,11 @@ def user_create(
     actor: Any,
     source: str,
 ) -> AbstractUser:
+    try:
+        # Stricter than Django's own rule, which lets look-alike letters from any script in.
+        validate_username(username)
+    except ValidationError as invalid:
+        raise ValidationError({"username": invalid.messages}) from None
     user_model = get_user_model()
     user = user_model(
         username=username, email=email, is_staff=is_staff or is_superuser, is_superuser=is_superuser

@@ -13,13 +13,13 @@ from django.utils import timezone
 from dashboard.models import ApiToken
 from dashboard.services.audit import audit_write
 from dashboard.tokens import generate_token
-from dashboard.validators import validate_text
+from dashboard.validators import validate_line
 
 
 @transaction.atomic
 def api_token_create(*, user: Any, label: str, actor: Any, source: str) -> tuple[ApiToken, str]:
     """Create a token; the raw value is returned here once and never stored."""
-    label = validate_text(label, what="The label").strip()
+    label = validate_line(label, what="The label").strip()
     if not label:
         raise ValidationError({"label": "Give the token a label, e.g. what will use it."})
     new = generate_token("pat")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +22,9 @@ LOCKED_OUT = (
 def _login_key(request: HttpRequest) -> str:
     username = str(request.POST.get("username", "")).strip().lower()[:150]
     address = request.META.get("REMOTE_ADDR", "")
-    return f"{username}|{address}"
+    # Hash what the visitor typed: spaces, control characters or markup in a cache key are
+    # refused by some caches, and must not lift the limit.
+    return hashlib.sha256(f"{username}|{address}".encode()).hexdigest()
 
 
 class ThrottledLoginView(LoginView):
