@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from dashboard import realtime
@@ -55,6 +56,15 @@ def _maybe_prune(now: dt.datetime) -> None:
     ConnectionRollup.objects.filter(minute__lt=now - ROLLUP_RETENTION).delete()
 
 
+def carried_domains(edge: Edge) -> QuerySet[Domain]:
+    """The domains an edge may report: a custom SSL edge its own, a shared gateway those of
+    every shared gateway. Any other hostname is unknown to it, so one organization's edge can
+    neither feed nor probe another organization's numbers."""
+    if edge.kind == Edge.Kind.CUSTOM_SSL:
+        return Domain.objects.filter(edge=edge)
+    return Domain.objects.filter(edge__kind=Edge.Kind.GATEWAY)
+
+
 @transaction.atomic
 def report_apply(*, edge: Edge, report: Report) -> ApplyResult:
     """Store the edge's latest state with one bulk write, roll it up per minute and tell the
@@ -67,7 +77,9 @@ def report_apply(*, edge: Edge, report: Report) -> ApplyResult:
         (now - edge.last_report_at).total_seconds() > settings.EDGE_STALE_AFTER
     )
     hostnames = [f.hostname for f in report.frontends]
-    domains = dict(Domain.objects.filter(hostname__in=hostnames).values_list("hostname", "app_id"))
+    domains = dict(
+        carried_domains(edge).filter(hostname__in=hostnames).values_list("hostname", "app_id")
+    )
     previous = {
         row[0]: row[1:]
         for row in FrontendStat.objects.filter(edge=edge).values_list(
