@@ -11,6 +11,9 @@ class EchoConsumer(RateLimitedConsumer):
     """Echo every message back: lets a signed-in user check that their browser and network
     carry WebSockets end to end (in the spirit of uWSGI's echo example)."""
 
+    # Echoing needs no channel layer, so an outage of Redis cannot reach this socket.
+    channel_layer_alias = None
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:

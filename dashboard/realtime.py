@@ -81,15 +81,19 @@ def publish_many(events: list[tuple[str, str, dict[str, Any]]]) -> None:
     try:
         results = async_to_sync(send_all)()
     except Exception:
+        # The traceback once per outage; while the breaker is open a line is enough.
+        logger.warning("could not publish %d events", len(messages), exc_info=redis_breaker.closed)
         redis_breaker.failed()
-        logger.warning("could not publish %d events", len(messages), exc_info=True)
         return
     failures = [r for r in results if isinstance(r, BaseException)]
     if failures:
-        redis_breaker.failed()
         logger.warning(
-            "could not publish %d of %d events", len(failures), len(messages), exc_info=failures[0]
+            "could not publish %d of %d events",
+            len(failures),
+            len(messages),
+            exc_info=failures[0] if redis_breaker.closed else None,
         )
+        redis_breaker.failed()
     else:
         redis_breaker.succeeded()
 
