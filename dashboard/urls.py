@@ -6,6 +6,8 @@ from django.urls import include, path
 from dashboard.views import backends, features, pages, support, tokens
 from dashboard.views.auth import LogoutClosingSockets, ThrottledLoginView
 
+handler500 = "dashboard.views.errors.server_error"
+
 urlpatterns = [
     path("", pages.overview, name="overview"),
     path("healthz", pages.healthz, name="healthz"),

@@ -53,10 +53,6 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Json
     return not_found("The requested API endpoint was not found.").response()
 
 
-def handler500(request: HttpRequest) -> JsonResponse:
-    return ApiError(500, "internal_server_error", "Internal server error.").response()
-
-
 def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return ApiError(400, "bad_request", "The request could not be understood.").response()
 

@@ -12,7 +12,7 @@ from edges.ingest_views import edge_config, edge_config_status, ingest_report
 handler400 = "dashboard.api.errors.handler400"
 handler403 = "dashboard.api.errors.handler403"
 handler404 = "dashboard.api.errors.handler404"
-handler500 = "dashboard.api.errors.handler500"
+handler500 = "dashboard.views.errors.server_error"
 
 urlpatterns = [
     path("account", views.account),

@@ -111,9 +111,14 @@ def stop(process: subprocess.Popen[bytes] | None) -> None:
 
 
 @contextlib.contextmanager
-def seeded_environment(tmp: Path, origins: list[str], **extra: str) -> Iterator[Server]:
-    """A fresh, seeded database and the environment a server process needs to use it."""
-    database_url, drop = _database_url(tmp)
+def seeded_environment(
+    tmp: Path, origins: list[str], database_url: str | None = None, **extra: str
+) -> Iterator[Server]:
+    """A fresh, seeded database (or the empty one given) and the environment a server process
+    needs to use it."""
+    drop = None
+    if database_url is None:
+        database_url, drop = _database_url(tmp)
     env = {
         **os.environ,
         "DATABASE_URL": database_url,

@@ -7,10 +7,13 @@ import asyncio
 import contextlib
 import http.cookiejar
 import json
+import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.error
@@ -86,12 +89,20 @@ class RedisServer:
         self.process.send_signal(signal.SIGCONT)
 
 
+class LoopbackCookiePolicy(http.cookiejar.DefaultCookiePolicy):
+    """Send Secure cookies over plain HTTP too: a server in production mode on loopback, with
+    no TLS in front of it, still marks its cookies Secure."""
+
+    def return_ok_secure(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return True
+
+
 class Session:
     """A signed-in user's cookies, for the dashboard's forms (with their CSRF token)."""
 
     def __init__(self, base_url: str, username: str, password: str) -> None:
         self.base_url = base_url
-        self.jar = http.cookiejar.CookieJar()
+        self.jar = http.cookiejar.CookieJar(policy=LoopbackCookiePolicy())
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
         page = self.get("/login/")
         self.post("/login/", {"username": username, "password": password}, page=page)
@@ -231,3 +242,53 @@ class LiveSockets:
 
     def close_counts(self) -> list[int]:
         return [len(w.closes) for w in self.watchers]
+
+
+class PostgresServer:
+    """A PostgreSQL cluster of the test's own, so restarting it leaves the machine's alone."""
+
+    BIN = Path("/usr/lib/postgresql/15/bin")
+
+    def __init__(self) -> None:
+        initdb = shutil.which("initdb") or str(self.BIN / "initdb")
+        if not Path(initdb).exists():
+            unavailable("initdb is missing (apt-get install postgresql)")
+        self.bin = Path(initdb).resolve().parent
+        self.port = free_port()
+        # PostgreSQL will not run as root: as root, run it as the postgres user.
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        self.dir = Path(tempfile.mkdtemp(prefix="edgeboard-pg-"))
+        if self.as_user:
+            shutil.chown(self.dir, "postgres")
+        self._run("initdb", "-D", str(self.dir / "data"), "-A", "trust", "-U", "postgres")
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, tool: str, *args: str) -> None:
+        argv = [*self.as_user, str(self.bin / tool), *args]
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+        if result.returncode:
+            raise RuntimeError(f"{tool} failed:\n{result.stdout}\n{result.stderr}")
+
+    def _pg_ctl(self, action: str, *extra: str) -> None:
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c fsync=off"
+        self._run(
+            "pg_ctl", action, "-D", str(self.dir / "data"), "-w", "-t", "60",
+            "-l", str(self.dir / "postgres.log"), "-o", options, *extra,
+        )  # fmt: skip
+
+    def start(self) -> None:
+        self._pg_ctl("start")
+
+    def restart(self) -> None:
+        self._pg_ctl("restart", "-m", "fast")
+
+    def halt(self) -> None:
+        self._pg_ctl("stop", "-m", "fast")
+
+    def remove(self) -> None:
+        with contextlib.suppress(RuntimeError):
+            self._pg_ctl("stop", "-m", "immediate")
+        shutil.rmtree(self.dir, ignore_errors=True)
