@@ -84,10 +84,18 @@ class LiveHub:
         if view is None:
             view = self.views[key] = View(topic, audience, render)
         view.sockets.add(socket)
-        if view.frame is None or view.dirty:
-            await self._refresh(view)
-        if view.frame is not None:
+        if view.frame is not None and not view.dirty:
             socket.push(view.frame)
+            return
+        # The view changed since its last push: this render is news to every socket watching it,
+        # not just the new one (it also clears the dirty flag a scheduled flush would act on).
+        await self._refresh(view)
+        if view.frame is not None:
+            for watcher in list(view.sockets):
+                watcher.push(view.frame)
+        if view.dirty:
+            # A change arrived while this render ran; mark_dirty left it to the render's end.
+            self.mark_dirty(view)
 
     async def listen(self, socket: LiveSocket, topic: str) -> None:
         """Receive a topic's raw events (e.g. a user's access changes) without a view."""

@@ -33,14 +33,15 @@ REDIS_SERVER = "/usr/bin/redis-server"
 RETRIED_CLOSE_CODES = {1006, 1012, 1013}
 
 
-def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+def wait_for(condition: Callable[[], Any], timeout: float, what: str, seen: Any = None) -> Any:
+    """Poll until `condition` holds; on a timeout, say what was awaited and what `seen` shows."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = condition()
         if result:
             return result
         time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}; seen: {seen!r}")
 
 
 class RedisServer:
@@ -156,6 +157,7 @@ def api(base_url: str, token: str, method: str, path: str, body: Any = None) -> 
 @dataclass
 class Watcher:
     latest: int | None = None
+    history: list[int] = field(default_factory=list)
     closes: list[int | None] = field(default_factory=list)
     connects: int = 0
 
@@ -220,6 +222,7 @@ class LiveSockets:
                             count = count_in(str(frame), self.element_id)
                             if count is not None:
                                 watcher.latest = count
+                                watcher.history.append(count)
                     finally:
                         watcher.closes.append(ws.close_code)
                     if ws.close_code not in RETRIED_CLOSE_CODES:
@@ -229,6 +232,10 @@ class LiveSockets:
             except Exception:
                 watcher.closes.append(1006)  # the handshake failed: the browser sees 1006
             await asyncio.sleep(0.5)
+
+    def __repr__(self) -> str:
+        shown = [w.history for w in self.watchers]
+        return f"<{len(self.watchers)} sockets showing {shown}, closed with {[w.closes for w in self.watchers]}>"
 
     def all_show(self, count: int) -> bool:
         return all(w.latest == count for w in self.watchers)

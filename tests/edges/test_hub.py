@@ -1,0 +1,72 @@
+"""The hub's bookkeeping: a change is never swallowed by a socket joining at the wrong moment."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from edges.hub import LiveHub
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the hub renders in a database thread
+
+
+class Socket:
+    def __init__(self) -> None:
+        self.frames: list[str] = []
+
+    def push(self, frame: str) -> None:
+        self.frames.append(frame)
+
+    def on_event(self, topic: str, event: str, payload: dict[str, Any]) -> None:
+        pass
+
+    def reconnect(self) -> None:
+        pass
+
+
+async def test_a_socket_joining_after_a_change_does_not_swallow_it_for_the_others(
+    settings: Any,
+) -> None:
+    settings.LIVE_MIN_INTERVAL = 0.05
+    hub = LiveHub()
+    state = {"count": 1}
+
+    def render() -> str:
+        return f"<p>{state['count']}</p>"
+
+    first = Socket()
+    await hub.join(first, "app.acme-web", "all", render)
+    state["count"] = 2
+    hub.mark_dirty(hub.views[("app.acme-web", "all")])  # a change arrives; a flush is scheduled
+    second = Socket()
+    await hub.join(second, "app.acme-web", "all", render)  # before that flush runs
+    await asyncio.sleep(0.3)
+
+    assert first.frames[-1] == second.frames[-1] == "<p>2</p>"
+    for task in hub.tasks:
+        task.cancel()
+
+
+async def test_a_change_during_a_joining_render_is_pushed_after_it(settings: Any) -> None:
+    settings.LIVE_MIN_INTERVAL = 0.05
+    hub = LiveHub()
+    state = {"count": 1}
+
+    def render() -> str:
+        value = state["count"]
+        if value == 1 and ("app.acme-web", "all") in hub.views:
+            # The report commits while this render is running.
+            state["count"] = 2
+            loop.call_soon_threadsafe(hub.mark_dirty, hub.views[("app.acme-web", "all")])
+        return f"<p>{value}</p>"
+
+    loop = asyncio.get_running_loop()
+    socket = Socket()
+    await hub.join(socket, "app.acme-web", "all", render)
+    await asyncio.sleep(0.3)
+
+    assert socket.frames == ["<p>1</p>", "<p>2</p>"]
+    for task in hub.tasks:
+        task.cancel()
