@@ -209,6 +209,7 @@ class LiveSockets:
         from websockets.asyncio.client import connect
 
         while True:
+            opened = False
             try:
                 async with connect(
                     self.url,
@@ -216,6 +217,7 @@ class LiveSockets:
                     additional_headers={"Cookie": self.cookie},
                     open_timeout=10,
                 ) as ws:
+                    opened = True
                     watcher.connects += 1
                     try:
                         async for frame in ws:
@@ -230,12 +232,14 @@ class LiveSockets:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                watcher.closes.append(1006)  # the handshake failed: the browser sees 1006
+                if not opened:
+                    watcher.closes.append(1006)  # the handshake failed: the browser sees 1006
             await asyncio.sleep(0.5)
 
     def __repr__(self) -> str:
         shown = [w.history for w in self.watchers]
-        return f"<{len(self.watchers)} sockets showing {shown}, closed with {[w.closes for w in self.watchers]}>"
+        closes = [w.closes for w in self.watchers]
+        return f"<{len(self.watchers)} sockets that showed {shown} and closed with {closes}>"
 
     def all_show(self, count: int) -> bool:
         return all(w.latest == count for w in self.watchers)
