@@ -1,9 +1,19 @@
 """Subscriber processes: each holds a share of the benchmark's WebSockets with asyncio.
 
 A process opens its sockets, waits until every one of them got its snapshot, reports "ready",
-then notes for every socket when a frame carrying each connections value first arrived. The
-coordinator sends the values it posted ("finish"); the process waits until its sockets caught up
-with the last one (or a deadline), closes them and answers the arrival times.
+then notes for every socket when a frame carrying each connections value first arrived. Then it
+obeys the coordinator until told to close:
+
+- ("finish", last, settle): `last` maps each element id to the last value posted for it; wait
+  until every reading socket has that value (or `settle` seconds passed), answer the arrival
+  times of the values seen since the previous "finish" ("done") and forget them, so one set of
+  sockets can measure several phases;
+- ("stall",): the sockets chosen as stallers stop reading (at most one more frame each), so TCP
+  backpressure builds up against the server: their receive buffers are small on purpose;
+- ("close",) or ("abort",): close every socket and answer "closed".
+
+Sockets are spread over the spec's endpoints by their index across all processes (socket i
+watches endpoint i mod len), so several topics, or several servers, get even shares.
 
 Times are `time.monotonic()`: CLOCK_MONOTONIC is one clock for every process on the machine,
 so the coordinator can subtract its send time from a subscriber's arrival time, and it does not
@@ -16,10 +26,13 @@ import asyncio
 import contextlib
 import multiprocessing.queues
 import queue
+import resource
 import signal
+import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import websockets
 
@@ -29,26 +42,47 @@ clock = time.monotonic
 
 # How long a subscriber process waits for the coordinator's next word before giving up.
 COMMAND_TIMEOUT_SECONDS = 600.0
+# A staller's receive buffer: small, so the server's writes back up within a few frames.
+STALLER_RECEIVE_BUFFER = 4096
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a socket connects and which live element carries its number."""
+
+    url: str
+    origin: str
+    element_id: str
 
 
 @dataclass(frozen=True)
 class SubscriberSpec:
     worker: int
-    url: str
-    origin: str
+    endpoints: tuple[Endpoint, ...]
     cookie: str | None
     sockets: int
-    element_id: str
+    first: int = 0  # index of this process's first socket among all processes' sockets
+    stall_every: int = 0  # socket i is a staller when stall_every and i % stall_every == 0
     connect_concurrency: int = 16
     connect_timeout: float = 60.0
 
 
 @dataclass
 class Socket:
+    endpoint: Endpoint
+    staller: bool
     arrivals: dict[int, float] = field(default_factory=dict)
     frames: int = 0
     closed: bool = False
     close_code: int | None = None
+
+
+def raise_open_files_limit() -> None:
+    """Thousands of sockets need as many descriptors: lift the soft limit to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def subscriber_process(
@@ -59,10 +93,28 @@ def subscriber_process(
     """Entry point of one subscriber process."""
     # Ctrl-C reaches the whole process group: the coordinator cleans up, ending us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise_open_files_limit()
     try:
         asyncio.run(_subscribe(spec, commands, results))
     except Exception as error:  # report instead of dying silently
         results.put(("error", spec.worker, f"{type(error).__name__}: {error}"))
+
+
+async def _staller_socket(url: str) -> socket.socket:
+    """A connected socket with a small receive buffer (set before connecting, so the TCP window
+    is negotiated small too)."""
+    parts = urlsplit(url)
+    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, STALLER_RECEIVE_BUFFER)
+    raw.setblocking(False)
+    try:
+        await asyncio.get_running_loop().sock_connect(
+            raw, (parts.hostname or "127.0.0.1", parts.port or 80)
+        )
+    except BaseException:
+        raw.close()
+        raise
+    return raw
 
 
 async def _subscribe(
@@ -70,12 +122,22 @@ async def _subscribe(
     commands: multiprocessing.queues.Queue[Any],
     results: multiprocessing.queues.Queue[Any],
 ) -> None:
-    sockets = [Socket() for _ in range(spec.sockets)]
+    sockets = []
+    for offset in range(spec.sockets):
+        index = spec.first + offset
+        sockets.append(
+            Socket(
+                endpoint=spec.endpoints[index % len(spec.endpoints)],
+                staller=bool(spec.stall_every) and index % spec.stall_every == 0,
+            )
+        )
     connections: list[Any] = []
     errors: list[str] = []
     sample: list[str] = []
     attempted = 0
     all_attempted = asyncio.Event()
+    stall = asyncio.Event()
+    closing = asyncio.Event()
     gate = asyncio.Semaphore(spec.connect_concurrency)
     headers = {"Cookie": spec.cookie} if spec.cookie else {}
 
@@ -83,7 +145,7 @@ async def _subscribe(
         now = clock()
         state.frames += 1
         text = frame if isinstance(frame, str) else frame.decode()
-        value = count_in(text, spec.element_id)
+        value = count_in(text, state.endpoint.element_id)
         if value is not None and value not in state.arrivals:
             state.arrivals[value] = now
         if not sample:
@@ -94,13 +156,19 @@ async def _subscribe(
         connection = None
         try:
             async with gate:
+                options: dict[str, Any] = {}
+                if state.staller:
+                    # One queued frame at most: then the library stops reading the socket.
+                    options = {"sock": await _staller_socket(state.endpoint.url), "max_queue": 1}
                 connection = await websockets.connect(
-                    spec.url,
-                    origin=spec.origin,
+                    state.endpoint.url,
+                    origin=state.endpoint.origin,
                     additional_headers=headers,
                     open_timeout=spec.connect_timeout,
                     ping_interval=None,
                     max_size=2**20,
+                    close_timeout=2,
+                    **options,
                 )
                 # The snapshot: once it is here the socket is subscribed.
                 note(state, await asyncio.wait_for(connection.recv(), spec.connect_timeout))
@@ -121,12 +189,17 @@ async def _subscribe(
         try:
             async for frame in connection:
                 note(state, frame)
+                if state.staller and stall.is_set():
+                    await closing.wait()
+                    break
         except websockets.ConnectionClosed:
             pass
         state.closed = True
         state.close_code = connection.close_code
 
     tasks = [asyncio.create_task(hold(state)) for state in sockets]
+    if not sockets:
+        all_attempted.set()
     await all_attempted.wait()
     results.put(
         (
@@ -137,6 +210,7 @@ async def _subscribe(
                 "failed": len(errors),
                 "errors": sorted(set(errors))[:3],
                 "sample": sample[0] if sample else None,
+                "stallers": sum(1 for s in sockets if s.staller and not s.closed),
             },
         )
     )
@@ -151,21 +225,16 @@ async def _subscribe(
         except queue.Empty:
             return ("abort",)
 
-    command = await next_command()
-    if command[0] == "finish":
-        values: list[int] = command[1]
-        deadline = clock() + float(command[2])
-        last = values[-1] if values else None
-        while clock() < deadline and any(not s.closed and last not in s.arrivals for s in sockets):
-            await asyncio.sleep(0.05)
-        answer = {
-            "arrivals": {v: [s.arrivals[v] for s in sockets if v in s.arrivals] for v in values},
-            "frames": sum(s.frames for s in sockets),
-            "closed_by_server": sum(1 for s in sockets if s.close_code is not None),
-        }
-        results.put(("done", spec.worker, answer))
-        # Stay connected until the coordinator has read the server's figures.
+    while True:
         command = await next_command()
+        if command[0] == "finish":
+            results.put(("done", spec.worker, await _finish(sockets, command[1], command[2])))
+        elif command[0] == "stall":
+            stall.set()
+            results.put(("stalled", spec.worker, sum(1 for s in sockets if s.staller)))
+        else:
+            break
+    closing.set()
     with contextlib.suppress(Exception):
         await asyncio.wait_for(
             asyncio.gather(*(c.close() for c in connections), return_exceptions=True), 10
@@ -174,3 +243,41 @@ async def _subscribe(
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     results.put(("closed", spec.worker, None))
+
+
+async def _finish(sockets: list[Socket], last: dict[str, int], settle: float) -> dict[str, Any]:
+    """Wait for the last values, answer what arrived since the previous call and forget it."""
+    deadline = clock() + settle
+
+    def behind(state: Socket) -> bool:
+        wanted = last.get(state.endpoint.element_id)
+        return (
+            wanted is not None
+            and not state.closed
+            and not state.staller
+            and wanted not in state.arrivals
+        )
+
+    while clock() < deadline and any(behind(s) for s in sockets):
+        await asyncio.sleep(0.02)
+    arrivals: dict[int, list[float]] = {}
+    stalled: dict[int, list[float]] = {}
+    for state in sockets:
+        into = stalled if state.staller else arrivals
+        for value, at in state.arrivals.items():
+            into.setdefault(value, []).append(at)
+        state.arrivals.clear()
+    answer = {
+        "arrivals": arrivals,
+        "stalled_arrivals": stalled,
+        "frames": sum(s.frames for s in sockets),
+        "open": sum(1 for s in sockets if not s.closed and not s.staller),
+        "closed_by_server": sum(1 for s in sockets if s.close_code is not None and not s.staller),
+        "stallers_closed_by_server": sum(
+            1 for s in sockets if s.close_code is not None and s.staller
+        ),
+        "close_codes": sorted({s.close_code for s in sockets if s.close_code is not None}),
+    }
+    for state in sockets:
+        state.frames = 0
+    return answer

@@ -12,10 +12,11 @@ import os
 import subprocess
 import sys
 import textwrap
+import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from tests.benchmarks.clients import clock
 
@@ -166,3 +167,91 @@ class Http:
         if self.connection is not None:
             self.connection.close()
             self.connection = None
+
+
+# Seeded databases, migrated and seeded once per kind and copied for each benchmark
+
+
+_templates: dict[str, tuple[str, dict[str, Any]]] = {}
+
+
+def _copy_sqlite(source: str, target: Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+
+
+@contextlib.contextmanager
+def seeded(tmp: Path, origins: list[str]) -> Iterator[Any]:
+    """tests.e2e's seeded_environment, but migrating and seeding only the first time per kind
+    of database (SQLite file, PostgreSQL) in this run: later ones start from a copy of that
+    first database (a SQLite backup, or CREATE DATABASE ... TEMPLATE), which saves a migration
+    and a seed_demo per benchmark. `close_templates` drops the PostgreSQL template."""
+    helpers = e2e()
+    base = os.environ.get("DATABASE_URL", "")
+    kind = "postgresql" if base.startswith(("postgres://", "postgresql://")) else "sqlite"
+    if kind not in _templates:
+        holder = tmp / f"template-{kind}"
+        holder.mkdir(parents=True, exist_ok=True)
+        name, drop = helpers._database_url(holder)
+        env = {**os.environ, "DATABASE_URL": name, "PYTHONUNBUFFERED": "1"}
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        server = helpers.Server(url=origins[0], env=env, demo={})
+        try:
+            server.manage("migrate", "--no-input", "-v", "0")
+            demo = json.loads(
+                server.manage("seed_demo", "--json", "--password", helpers.DEMO_PASSWORD)
+            )
+        except BaseException:
+            if drop is not None:
+                drop()
+            raise
+        _templates[kind] = (name, demo)
+        _template_drops.append(drop)
+    template, demo = _templates[kind]
+    tmp.mkdir(parents=True, exist_ok=True)
+    drop = None
+    if kind == "sqlite":
+        path = tmp / "e2e.sqlite3"
+        _copy_sqlite(template.removeprefix("sqlite:///"), path)
+        database_url = f"sqlite:///{path}"
+    else:
+        import psycopg
+
+        parts = urlsplit(template)
+        name = f"e2e_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{parts.path.lstrip("/")}"')
+        database_url = urlunsplit(parts._replace(path=f"/{name}"))
+
+        def drop() -> None:
+            with psycopg.connect(base, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DASHBOARD_ORIGINS": ",".join(origins),
+        "CHANNEL_LAYER_PREFIX": f"e2e-{uuid.uuid4().hex[:8]}",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    try:
+        yield helpers.Server(url=origins[0], env=env, demo=demo)
+    finally:
+        if drop is not None:
+            drop()
+
+
+_template_drops: list[Any] = []
+
+
+def close_templates() -> None:
+    """Drop the template databases `seeded` made (a SQLite one goes with its directory)."""
+    while _template_drops:
+        drop = _template_drops.pop()
+        if drop is not None:
+            with contextlib.suppress(Exception):
+                drop()
+    _templates.clear()

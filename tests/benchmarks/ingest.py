@@ -9,7 +9,7 @@ pushes: every app changed). Each reporter first sends an unmeasured warm-up repo
 the edge's rows; the measured ones update them).
 
 Run on a SQLite file always and, when DATABASE_URL points at PostgreSQL, on a fresh PostgreSQL
-database as well.
+database as well (the quick run: on PostgreSQL only, when it is configured).
 """
 
 from __future__ import annotations
@@ -37,8 +37,10 @@ from tests.benchmarks.common import (
     percentile,
     reflow,
     say,
+    seeded,
     table,
 )
+from tests.benchmarks.profile import profiled
 
 PATH = "/ingest/v1/reports"
 VARIANTS = 8
@@ -69,6 +71,7 @@ class IngestConfig:
     apps: int
     reporters: int
     warmup: int
+    only_configured: bool = False
 
 
 @dataclass
@@ -210,15 +213,17 @@ def measure(url: str, pid: int, world: dict[str, Any], config: IngestConfig) -> 
     }
 
 
-def run_database(database: str, tmp: Path, config: IngestConfig) -> dict[str, Any]:
+def run_database(
+    database: str, tmp: Path, config: IngestConfig, profile_dir: Path | None = None
+) -> dict[str, Any]:
     helpers = e2e()
     hide = ("DATABASE_URL",) if database == "SQLite file" else ()
-    say(f"B1 {database}: migrating and seeding a fresh database")
+    say(f"B1 {database}: a fresh seeded database")
     place = tmp / f"b1-{'sqlite' if hide else 'postgresql'}"
     place.mkdir(exist_ok=True)
     with (
         environ_without(*hide, "LIVE_MIN_INTERVAL"),
-        helpers.seeded_environment(place, ["http://127.0.0.1:8000"]) as server,
+        seeded(place, ["http://127.0.0.1:8000"]) as server,
     ):
         started = clock()
         world = in_server_env(
@@ -234,7 +239,10 @@ def run_database(database: str, tmp: Path, config: IngestConfig) -> dict[str, An
         process = helpers.start_daphne(port, env, place / "daphne.log")
         try:
             say(f"B1 {database}: daphne up, pid {process.pid}; reporting for {config.seconds:g} s")
-            figures = measure(url, process.pid, world, config)
+            with profiled(process.pid, f"B1 {database}", profile_dir) as profile:
+                figures = measure(url, process.pid, world, config)
+            if profile:
+                figures["profile"] = profile
         finally:
             helpers.stop(process)
             flush_redis_prefix(env.get("REDIS_URL"), env.get("CHANNEL_LAYER_PREFIX"))
@@ -250,11 +258,14 @@ def run_database(database: str, tmp: Path, config: IngestConfig) -> dict[str, An
     return row
 
 
-def run(tmp: Path, config: IngestConfig) -> list[dict[str, Any]]:
+def run(tmp: Path, config: IngestConfig, profile_dir: Path | None = None) -> list[dict[str, Any]]:
+    """On a SQLite file and, when DATABASE_URL points there, on PostgreSQL; only on the
+    configured database when `config.only_configured` (the quick run)."""
+    configured = database_label(os.environ.get("DATABASE_URL"))
     databases = ["SQLite file"]
-    if database_label(os.environ.get("DATABASE_URL")) == "PostgreSQL":
-        databases.append("PostgreSQL")
-    return [run_database(database, tmp, config) for database in databases]
+    if configured == "PostgreSQL":
+        databases = ["PostgreSQL"] if config.only_configured else [*databases, "PostgreSQL"]
+    return [run_database(database, tmp, config, profile_dir) for database in databases]
 
 
 def render(rows: list[dict[str, Any]], config: IngestConfig) -> str:

@@ -28,6 +28,7 @@ from tests.benchmarks.common import (
     percentile,
     reflow,
     say,
+    seeded,
     table,
 )
 
@@ -100,8 +101,8 @@ def run(tmp: Path, config: PagesConfig, database_url: str | None) -> list[dict[s
     database = database_label(database_url)
     place = tmp / "b8"
     place.mkdir(exist_ok=True)
-    say(f"B8 {database}: migrating and seeding a fresh database")
-    with helpers.seeded_environment(place, ["http://127.0.0.1:8000"]) as server:
+    say(f"B8 {database}: a fresh seeded database")
+    with seeded(place, ["http://127.0.0.1:8000"]) as server:
         started = clock()
         world = in_server_env(
             server.env,

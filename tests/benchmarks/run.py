@@ -1,76 +1,78 @@
 """How fast does a report reach the sockets watching it, how many reports can the server take
-in, and how fast is the overview at scale? `make bench` / `make bench-quick`.
+in, and what does it cost? `make bench` (under 10 minutes) / `make bench-quick` (under 2).
 
-B1  ingest throughput (tests/benchmarks/ingest.py): one real daphne, 4 edges posting reports of
-    1000 frontends back to back for a fixed time; accepted counts per second, report latency,
-    server CPU and RSS. On a SQLite file, and on PostgreSQL too when DATABASE_URL points there.
+B1  ingest throughput (ingest.py): 4 edges posting reports of 1000 frontends back to back.
 B2  report -> socket: one real daphne serving the dashboard (LIVE_MIN_INTERVAL=0, so every
     report is pushed), N sockets on /ws/live/apps/acme-web/ signed in as alice, spread over
     several subscriber processes. Each round POSTs a gateway report with a new connections value
     for acme-web.example.net; a sample is the time from just before the POST to the arrival of
-    the frame whose #app-acme-web-connections carries that value, for every socket.
+    the frame whose #app-acme-web-connections carries that value, for every socket. The largest
+    size is measured on B6's sockets (one run), after its idle window.
+B3  fan-out throughput (fanout.py): a rising report rate over T topics until p99 passes 100 ms.
 B4  the textbook path (needs REDIS_URL): one consumer and one channel-layer channel per socket
-    in one group (tests/benchmarks/textbook.py), each round a `group_send` of a frame of the
-    same kind straight into Redis; the same samples, at the same N.
+    in one group (textbook.py), each round a `group_send` of a frame of the same kind straight
+    into Redis; the same samples, at the same N.
+B5  B2 through HAProxy in front of two daphnes sharing Redis (cluster.py; needs REDIS_URL).
+B6  idle signed-in sockets on one daphne: memory per socket and CPU (idle.py).
+B7  1 % of the subscribers stop reading: the others' p99 and daphne's memory (slow.py).
+B8  the overview at platform scale (pages.py): 10,000 apps and 30,000 domains.
+B9  Chromium: report posted -> the number in the page changed (browser.py).
 
-B8  the overview at platform scale (tests/benchmarks/pages.py): 10,000 apps and 30,000 domains;
-    GET / as staff and as a customer and GET /?page=50, timed over HTTP, with the SQL statements
-    each page costs.
+B2, B3, B5, B6, B7 and B9 share one seeded database, each with fresh server processes. B2's
+latency includes the whole way in (HTTP request, database write, commit, publish, one render);
+B4's starts at the channel layer with a ready-made frame. "spread" (first to last arrival of a
+round) compares the fan-out alone.
 
-B2's latency includes the whole way in (HTTP request, database write, commit, publish, one
-render); B4's starts at the channel layer with a ready-made frame. "spread" (first to last
-arrival of a round) compares the fan-out alone.
-
-Per B2/B4 figure: the median over the repeats, with min and max. Send and arrival times are
+Per B2/B4/B5 figure: the median over the repeats, with min and max. Send and arrival times are
 `time.monotonic()` in different processes: CLOCK_MONOTONIC is one clock for the whole machine.
-Everything runs on 127.0.0.1 and stops by itself; results also go to bench-results.json.
+Everything runs on 127.0.0.1 and stops by itself; results go to bench-results.json, the chart
+of B2 and B4 latency against subscribers to docs/bench-latency.png (quick: bench-latency.png).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import datetime as dt
 import json
-import multiprocessing
 import os
 import platform
-import queue
-import re
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import uuid
-from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks import ingest, pages
-from tests.benchmarks.clients import SubscriberSpec, clock, subscriber_process
+from tests.benchmarks import browser, chart, cluster, fanout, idle, ingest, pages, slow, targets
+from tests.benchmarks.clients import raise_open_files_limit
 from tests.benchmarks.common import (
-    cpu_seconds,
+    close_templates,
     database_label,
+    environ_without,
     flush_redis_prefix,
-    peak_rss_mib,
-    percentile,
+    reflow,
     say,
+    seeded,
 )
-from tests.benchmarks.common import e2e as _django
 from tests.benchmarks.common import table as _table
+from tests.benchmarks.crowd import Crowd
+from tests.benchmarks.profile import profiled
+from tests.benchmarks.profile import render as render_profile
+from tests.benchmarks.servers import (
+    Rounds,
+    Values,
+    dashboard_target,
+    measure_rounds,
+    textbook_target,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench-results.json"
-APP = "acme-web"
-HOSTNAME = "acme-web.example.net"
-ELEMENT_ID = f"app-{APP}-connections"
-EDGE = "gateway"
-USER = "alice"
-TEXTBOOK_APP = "tests.benchmarks.textbook:application"
+CHART = ROOT / "docs" / "bench-latency.png"
+QUICK_CHART = ROOT / "bench-latency.png"
 
 # Figures of one run, as (key, column title, format): the latency table, then the cost table.
 LATENCY_FIGURES = [
@@ -92,328 +94,39 @@ COST_FIGURES = [
     ("send_ms_median", "send ms", "{:.1f}"),
 ]
 FIGURES = LATENCY_FIGURES + COST_FIGURES
-BENCHES = ("B1", "B2", "B4", "B8")
+BENCHES = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9")
+SEEDED = {"B2", "B3", "B5", "B6", "B7", "B9"}
 
 LEGEND = """\
-latency: from just before a round's report (B2: POST /ingest/v1/reports; B4: group_send) to the
-  frame with the new value on a socket, every socket of every round pooled; max is the worst one.
+latency: from just before a round's report (B2, B5: POST /ingest/v1/reports; B4: group_send) to
+  the frame with the new value on a socket, every socket of every round pooled; max is the worst.
 spread: last minus first arrival of a round (median of rounds): the fan-out itself.
 frames/s: frames delivered over the time from each send to its last arrival, summed over rounds.
 missed: frames a socket never got (skipped to a newer value, or not there before the deadline).
 subscribe: all sockets connected and holding their snapshot. server CPU: during the rounds
-  (total: over the server's whole life, with start-up and subscribing). peak RSS: VmHWM.
-clients CPU: the subscriber processes during the rounds. send: median time the send call took."""
+  (total: over the server's whole life, with start-up and subscribing; B5: both daphnes). peak
+  RSS: VmHWM (B5: the larger daphne). clients CPU: the subscriber processes during the rounds.
+  Redis CPU: the Redis server's, during the rounds. send: median time the send call took."""
 
 
 @dataclass(frozen=True)
 class Config:
     sizes: tuple[int, ...]
     repeats: int
-    rounds: int
-    warmup: int
-    interval: float
-    clients: int
-    settle: float
+    rounds: Rounds
     benches: tuple[str, ...]
     quick: bool
     output: Path
+    chart: Path
+    profile: Path | None
+    live_database: str
     ingest: ingest.IngestConfig
     pages: pages.PagesConfig
-
-
-@dataclass
-class Target:
-    """A server under test: where sockets connect and how a round sends its value."""
-
-    bench: str
-    url: str
-    pid: int
-    cookie: str | None
-    send: Callable[[int], None]
-
-
-# Process figures
-
-
-def redis_cpu_seconds(redis_url: str | None) -> float | None:
-    """The Redis server's own CPU time so far (all its clients), or None without Redis."""
-    if not redis_url:
-        return None
-    import redis
-
-    try:
-        client = redis.Redis.from_url(redis_url, socket_timeout=2)
-        info = client.info("cpu")
-        client.close()
-    except Exception:
-        return None
-    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
-
-
-# Servers
-
-
-@contextlib.contextmanager
-def dashboard_target(server: Any, tmp: Path) -> Iterator[Target]:
-    """A fresh daphne serving the dashboard on the seeded database (so RSS and CPU are its own)."""
-    e2e = _django()
-    from tests.e2e.live_client import post_report, session_cookie
-
-    port = e2e.free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**server.env, "DASHBOARD_ORIGINS": url, "PORT": str(port), "LIVE_MIN_INTERVAL": "0"}
-    token = next(e["ingest_token"] for e in server.demo["edges"] if e["name"] == EDGE)
-    process = e2e.start_daphne(port, env, tmp / f"daphne-{port}.log")
-    try:
-        cookie = session_cookie(url, USER, e2e.DEMO_PASSWORD)
-
-        def send(value: int) -> None:
-            answer = post_report(url, EDGE, token, **{HOSTNAME: value})
-            if not answer.get("accepted"):
-                raise RuntimeError(f"report not applied: {answer}")
-
-        yield Target("B2", url, process.pid, cookie, send)
-    finally:
-        e2e.stop(process)
-
-
-def textbook_frame(template: str | None, value: int) -> str:
-    """The dashboard's fragment with a new connections value (a stand-in of the same size
-    without a sample)."""
-    if template is None:
-        template = (
-            f'<section class="panel live" id="app-live"><span id="{ELEMENT_ID}" '
-            'data-count="0">0</span>' + "<p>" + "x" * 1400 + "</p></section>"
-        )
-    return re.sub(
-        rf'(id="{ELEMENT_ID}" data-count=")\d+(">)[^<]*',
-        rf"\g<1>{value}\g<2>{value}",
-        template,
-    )
-
-
-@contextlib.contextmanager
-def textbook_target(tmp: Path, redis_url: str, template: str | None) -> Iterator[Target]:
-    """daphne serving tests.benchmarks.textbook, and a Redis layer to group_send through."""
-    e2e = _django()
-    from channels_redis.core import RedisChannelLayer
-
-    from dashboard.server import daphne_argv
-    from tests.benchmarks import textbook
-
-    port = e2e.free_port()
-    url = f"http://127.0.0.1:{port}"
-    prefix = f"bench-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "REDIS_URL": redis_url,
-        "CHANNEL_LAYER_PREFIX": prefix,
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    argv = daphne_argv(host="127.0.0.1", port=port)
-    argv[0] = str(Path(sys.executable).with_name("daphne"))
-    argv[-1] = TEXTBOOK_APP
-    log = tmp / f"textbook-{port}.log"
-    loop = asyncio.new_event_loop()
-    layer = RedisChannelLayer(
-        hosts=[{"address": redis_url, "socket_timeout": 10, "socket_connect_timeout": 3}],
-        prefix=prefix,
-        capacity=1000,
-        expiry=30,
-    )
-    with log.open("wb") as out:
-        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        _django()._wait_until_up(url, process, log)
-
-        def send(value: int) -> None:
-            message = {"type": textbook.MESSAGE_TYPE, "frame": textbook_frame(template, value)}
-            loop.run_until_complete(layer.group_send(textbook.GROUP, message))
-
-        yield Target("B4", url, process.pid, None, send)
-    finally:
-        e2e.stop(process)
-        with contextlib.suppress(Exception):
-            loop.run_until_complete(asyncio.wait_for(layer.flush(), 10))
-        loop.close()
-
-
-# One run
-
-
-class _Values:
-    """Connections values, new every time, across all runs (the database outlives a run)."""
-
-    def __init__(self) -> None:
-        self.last = 1000
-
-    def next(self) -> int:
-        self.last += 1
-        return self.last
-
-
-def _collect(
-    results: multiprocessing.queues.Queue[Any], kind: str, count: int, timeout: float
-) -> dict[int, Any]:
-    answers: dict[int, Any] = {}
-    deadline = clock() + timeout
-    while len(answers) < count:
-        remaining = deadline - clock()
-        if remaining <= 0:
-            raise RuntimeError(f"subscribers did not answer {kind!r} within {timeout:.0f} s")
-        try:
-            message = results.get(timeout=remaining)
-        except queue.Empty:
-            continue
-        if message[0] == "error":
-            raise RuntimeError(f"subscriber process {message[1]} failed: {message[2]}")
-        if message[0] != kind:
-            raise RuntimeError(f"expected {kind!r} from subscribers, got {message[0]!r}")
-        answers[message[1]] = message[2]
-    return answers
-
-
-def _shares(total: int, parts: int) -> list[int]:
-    parts = max(1, min(parts, total))
-    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
-
-
-def run_once(
-    target: Target, sockets: int, label: str, config: Config, values: _Values
-) -> tuple[dict[str, Any], str | None]:
-    """Subscribe `sockets` sockets, send the rounds and measure; answer the figures and one
-    frame a subscriber received (a sample of the fragment)."""
-    context = multiprocessing.get_context("spawn")
-    results: multiprocessing.queues.Queue[Any] = context.Queue()
-    ws_url = target.url.replace("http://", "ws://") + f"/ws/live/apps/{APP}/"
-    processes: list[Any] = []
-    commands: list[multiprocessing.queues.Queue[Any]] = []
-    redis_url = os.environ.get("REDIS_URL")
-    closed = False
-    try:
-        for worker, share in enumerate(_shares(sockets, config.clients)):
-            spec = SubscriberSpec(
-                worker=worker,
-                url=ws_url,
-                origin=target.url,
-                cookie=target.cookie,
-                sockets=share,
-                element_id=ELEMENT_ID,
-            )
-            command: multiprocessing.queues.Queue[Any] = context.Queue()
-            process = context.Process(
-                target=subscriber_process, args=(spec, command, results), daemon=True
-            )
-            process.start()
-            processes.append(process)
-            commands.append(command)
-
-        subscribing = clock()
-        ready = _collect(results, "ready", len(processes), 60 + sockets * 0.1)
-        subscribe_seconds = clock() - subscribing
-        connected = sum(r["connected"] for r in ready.values())
-        failed = sum(r["failed"] for r in ready.values())
-        errors = [e for r in ready.values() for e in r["errors"]][:2]
-        say(
-            f"{label}: {connected}/{sockets} sockets got their snapshot in "
-            f"{subscribe_seconds:.1f} s" + (f" ({failed} failed: {errors})" if failed else "")
-        )
-        if not connected:
-            raise RuntimeError(f"{label}: no socket could subscribe")
-        sample = next((r["sample"] for r in ready.values() if r["sample"]), None)
-
-        server_cpu = cpu_seconds(target.pid)
-        clients_cpu = sum(cpu_seconds(p.pid) for p in processes)
-        redis_cpu = redis_cpu_seconds(redis_url)
-        for _ in range(config.warmup):
-            target.send(values.next())
-            time.sleep(config.interval)
-
-        sent: dict[int, float] = {}
-        send_seconds: list[float] = []
-        start = clock()
-        for round_ in range(config.rounds):
-            time.sleep(max(0.0, start + round_ * config.interval - clock()))
-            value = values.next()
-            sent[value] = clock()
-            target.send(value)
-            send_seconds.append(clock() - sent[value])
-        for command in commands:
-            command.put(("finish", list(sent), config.settle))
-        done = _collect(results, "done", len(processes), config.settle + 60)
-        server_cpu_total = cpu_seconds(target.pid)
-        server_cpu = server_cpu_total - server_cpu
-        clients_cpu = sum(cpu_seconds(p.pid) for p in processes) - clients_cpu
-        redis_after = redis_cpu_seconds(redis_url)
-        rss = peak_rss_mib(target.pid)
-        for command in commands:
-            command.put(("close",))
-        _collect(results, "closed", len(processes), 30)
-        closed = True
-    finally:
-        if not closed:
-            for command in commands:
-                command.put(("abort",))
-        for process in processes:
-            process.join(timeout=15)
-            if process.is_alive():
-                process.terminate()
-                process.join(timeout=5)
-
-    latencies: list[float] = []
-    per_round: list[dict[str, float | int]] = []
-    delivered = 0
-    span = 0.0
-    for (value, t0), send in zip(sent.items(), send_seconds, strict=True):
-        arrivals = sorted(t for answer in done.values() for t in answer["arrivals"][value])
-        latencies.extend((t - t0) * 1000 for t in arrivals)
-        delivered += len(arrivals)
-        if arrivals:
-            span += arrivals[-1] - t0
-        per_round.append(
-            {
-                "delivered": len(arrivals),
-                "send_ms": round(send * 1000, 2),
-                "first_ms": round((arrivals[0] - t0) * 1000, 2) if arrivals else None,
-                "last_ms": round((arrivals[-1] - t0) * 1000, 2) if arrivals else None,
-            }
-        )
-    latencies.sort()
-    figures = {
-        "sockets": sockets,
-        "connected": connected,
-        "samples": len(latencies),
-        "p50_ms": percentile(latencies, 50),
-        "p90_ms": percentile(latencies, 90),
-        "p99_ms": percentile(latencies, 99),
-        "max_ms": latencies[-1] if latencies else float("nan"),
-        "frames_per_s": delivered / span if span else float("nan"),
-        "spread_ms": statistics.median(
-            [r["last_ms"] - r["first_ms"] for r in per_round if r["last_ms"] is not None]
-            or [float("nan")]
-        ),
-        "missed": connected * len(sent) - delivered,
-        "send_ms_median": statistics.median(send_seconds) * 1000,
-        "subscribe_s": subscribe_seconds,
-        "server_cpu_s": server_cpu,
-        "server_cpu_total_s": server_cpu_total,
-        "server_peak_rss_mib": rss,
-        "clients_cpu_s": clients_cpu,
-        "redis_cpu_s": (
-            redis_after - redis_cpu if redis_cpu is not None and redis_after is not None else None
-        ),
-        "closed_by_server": sum(a["closed_by_server"] for a in done.values()),
-        "frames_received": sum(a["frames"] for a in done.values()),
-        "rounds": per_round,
-    }
-    say(
-        f"{label}: {len(sent)} rounds, p50 {figures['p50_ms']:.1f} ms, "
-        f"p99 {figures['p99_ms']:.1f} ms, max {figures['max_ms']:.1f} ms, "
-        f"{figures['frames_per_s']:.0f} frames/s, {figures['missed']} missed, "
-        f"server CPU {server_cpu:.2f} s, peak RSS {rss:.0f} MiB"
-    )
-    return figures, sample
+    idle: idle.IdleConfig
+    fanout: fanout.FanoutConfig
+    cluster_sockets: int
+    slow: slow.SlowConfig
+    browser: browser.BrowserConfig
 
 
 # Summaries
@@ -500,6 +213,63 @@ def render(summary: list[dict[str, Any]], comparison: list[dict[str, Any]], repe
     return "\n".join(parts)
 
 
+def render_fanout(rows: list[dict[str, Any]], config: fanout.FanoutConfig) -> str:
+    header = ["bench", "topics", "sockets", *(title for _, title, _ in fanout.FIGURES)]
+    lines = [
+        [
+            r["bench"],
+            str(r["topics"]),
+            str(r["connected"]),
+            *(f.format(r[k]) for k, _, f in fanout.FIGURES),
+        ]
+        for r in rows
+    ]
+    return "\n".join(
+        [_table(header, lines), "", reflow(fanout.LEGEND.format(limit=config.limit_ms))]
+    )
+
+
+def render_idle(row: dict[str, Any]) -> str:
+    header = ["bench", *(title for _, title, _ in idle.FIGURES)]
+    line = [row["bench"], *(f.format(row[k]) for k, _, f in idle.FIGURES)]
+    return "\n".join([_table(header, [line]), "", reflow(idle.LEGEND)])
+
+
+def render_slow(row: dict[str, Any]) -> str:
+    header = ["bench", "phase", "sockets reading", "rounds", "p50 ms", "p99 ms", "max ms", "missed"]
+    lines = []
+    for phase in ("baseline", "stalled"):
+        figures = row[phase]
+        lines.append(
+            [
+                "B7",
+                "all reading" if phase == "baseline" else f"{row['stallers']} stalled",
+                str(figures["connected"] - row["stallers"]),
+                str(len(figures["rounds"])),
+                f"{figures['p50_ms']:.1f}",
+                f"{figures['p99_ms']:.1f}",
+                f"{figures['max_ms']:.1f}",
+                str(figures["missed"]),
+            ]
+        )
+    legend = f"""\
+B7: every 100th socket stops reading (4 KiB receive buffer) after the baseline. Others' p99
+  {row["p99_change_percent"]:+.1f} %. daphne VmRSS {row["rss_baseline_end_mib"]:.1f} MiB at the
+  end of the baseline, {row["rss_stalled_end_mib"]:.1f} MiB at the end of the stalled series
+  (peak {row["rss_stalled_peak_mib"]:.1f}); {row["stallers_closed_by_server"]} of
+  {row["stallers"]} stallers closed by the server. Targets: others' p99 rises < 10 %, memory
+  bounded."""
+    return "\n".join([_table(header, lines), "", reflow(legend)])
+
+
+def render_browser(row: dict[str, Any]) -> str:
+    return reflow(
+        f"B9: Chromium, report posted -> DOM changed over {row['samples']} rounds: p50 "
+        f"{row['p50_ms']:.1f} ms, p90 {row['p90_ms']:.1f} ms, min {row['min_ms']:.1f}, max "
+        f"{row['max_ms']:.1f} ms, {row['missed']} missed. Target: p50 < 150 ms."
+    )
+
+
 # Main
 
 
@@ -512,11 +282,15 @@ def parse_args(argv: list[str] | None) -> Config:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="B2/B4: N 100,300 and one run each; B1: 4 s; B8: 10 requests per page",
+        help="smaller and shorter: one run each, B2/B4 at 100 sockets, B6 (and B2) at 500, ...",
     )
-    parser.add_argument("--sizes", help="comma-separated socket counts (default 100,1000)")
+    parser.add_argument(
+        "--sizes", help="B2/B4: comma-separated socket counts (default 100,1000; 100 --quick)"
+    )
     parser.add_argument("--repeats", type=int, help="runs per figure (default 3, 1 with --quick)")
-    parser.add_argument("--rounds", type=int, default=20, help="measured reports per run")
+    parser.add_argument(
+        "--rounds", type=int, help="measured reports per run (default 20, 10 with --quick)"
+    )
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured reports per run")
     parser.add_argument("--interval", type=float, default=0.3, help="seconds between reports")
     parser.add_argument("--clients", type=int, default=4, help="subscriber processes")
@@ -526,7 +300,7 @@ def parse_args(argv: list[str] | None) -> Config:
     parser.add_argument(
         "--only",
         default=",".join(b.lower() for b in BENCHES),
-        help="comma-separated benchmarks to run, of b1, b2, b4, b8 (default all)",
+        help="comma-separated benchmarks to run, of b1 ... b9 (default all)",
     )
     parser.add_argument(
         "--ingest-seconds", type=float, help="B1: seconds of reporting (default 10, 4 with --quick)"
@@ -543,37 +317,115 @@ def parse_args(argv: list[str] | None) -> Config:
     parser.add_argument(
         "--page-apps", type=int, default=10_000, help="B8: apps (3 domains each, 100 orgs)"
     )
+    parser.add_argument(
+        "--idle-sockets", type=int, help="B6 (and B2's largest size): default 5000, 500 --quick"
+    )
+    parser.add_argument(
+        "--idle-seconds", type=float, help="B6: idle window (default 10, 5 with --quick)"
+    )
+    parser.add_argument(
+        "--fanout-sockets", type=int, help="B3: sockets (default 1000, 300 with --quick)"
+    )
+    parser.add_argument(
+        "--fanout-topics", help="B3: comma-separated topic counts (default 1,10; 1 --quick)"
+    )
+    parser.add_argument(
+        "--fanout-rates",
+        help="B3: comma-separated reports/s, tried in order (default 1,2,5,10,20; 2,10 --quick)",
+    )
+    parser.add_argument(
+        "--fanout-seconds", type=float, help="B3: seconds per rate (default 3, 2 with --quick)"
+    )
+    parser.add_argument(
+        "--cluster-sockets", type=int, help="B5: sockets (default 1000, 200 with --quick)"
+    )
+    parser.add_argument(
+        "--slow-sockets", type=int, help="B7: sockets (default 1000, 300 with --quick)"
+    )
+    parser.add_argument(
+        "--slow-seconds",
+        type=float,
+        help="B7: seconds of rounds with the stallers stalled (default 15, 4 with --quick)",
+    )
+    parser.add_argument("--browser-rounds", type=int, help="B9: reports (default 20, 10 --quick)")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="record py-spy profiles of the servers (B1, B2's largest size, B3, B6's "
+        "subscribing) into DIR and summarize them",
+    )
+    parser.add_argument(
+        "--live-database",
+        choices=("sqlite", "configured"),
+        default="sqlite",
+        help="B2, B3, B5, B6, B7, B9: on a SQLite file (default) or on DATABASE_URL's database",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help="JSON results file")
+    parser.add_argument("--chart", type=Path, help="PNG of B2/B4 latency against subscribers")
     args = parser.parse_args(argv)
-    default_sizes = "100,300" if args.quick else "100,1000"
-    sizes = tuple(int(s) for s in (args.sizes or default_sizes).split(",") if s.strip())
+    quick = args.quick
+
+    def numbers(text: str | None, default: str, kind: type = int) -> tuple[Any, ...]:
+        return tuple(kind(s) for s in (text or default).split(",") if s.strip())
+
+    sizes = numbers(args.sizes, "100" if quick else "100,1000")
     benches = tuple(b.strip().upper() for b in args.only.split(",") if b.strip())
-    if not sizes or min(sizes) < 1 or not set(benches) <= set(BENCHES) or not benches:
-        parser.error("--sizes needs positive integers and --only some of b1, b2, b4, b8")
+    topics = numbers(args.fanout_topics, "1" if quick else "1,10")
+    rates = numbers(args.fanout_rates, "2,10" if quick else "1,2,5,10,20", float)
+    if not sizes or min(sizes) < 1 or not benches or not set(benches) <= set(BENCHES):
+        parser.error("--sizes needs positive integers and --only some of b1 ... b9")
+    if not topics or min(topics) < 1 or not rates or min(rates) <= 0:
+        parser.error("--fanout-topics and --fanout-rates need positive numbers")
     if min(args.ingest_apps, args.ingest_reporters, args.page_apps) < 1:
         parser.error("--ingest-apps, --ingest-reporters and --page-apps must be positive")
     return Config(
         sizes=sizes,
-        repeats=max(1, args.repeats or (1 if args.quick else 3)),
-        rounds=max(1, args.rounds),
-        warmup=max(0, args.warmup),
-        interval=max(0.0, args.interval),
-        clients=max(1, args.clients),
-        settle=max(1.0, args.settle),
+        repeats=max(1, args.repeats or (1 if quick else 3)),
+        rounds=Rounds(
+            rounds=max(1, args.rounds or (10 if quick else 20)),
+            warmup=max(0, args.warmup),
+            interval=max(0.0, args.interval),
+            settle=max(1.0, args.settle),
+            clients=max(1, args.clients),
+        ),
         benches=benches,
-        quick=args.quick,
+        quick=quick,
         output=args.output,
+        chart=args.chart or (QUICK_CHART if quick else CHART),
+        profile=args.profile,
+        live_database=args.live_database,
         ingest=ingest.IngestConfig(
-            seconds=max(0.5, args.ingest_seconds or (4.0 if args.quick else 10.0)),
+            seconds=max(0.5, args.ingest_seconds or (4.0 if quick else 10.0)),
             apps=args.ingest_apps,
             reporters=args.ingest_reporters,
             warmup=1,
+            only_configured=quick,
         ),
         pages=pages.PagesConfig(
-            requests=max(1, args.page_requests or (10 if args.quick else 30)),
+            requests=max(1, args.page_requests or (10 if quick else 30)),
             organizations=min(100, args.page_apps),
             apps=args.page_apps,
             custom_domains=2,
+        ),
+        idle=idle.IdleConfig(
+            sockets=max(1, args.idle_sockets or (500 if quick else 5000)),
+            window=max(1.0, args.idle_seconds or (5.0 if quick else 10.0)),
+        ),
+        fanout=fanout.FanoutConfig(
+            sockets=max(1, args.fanout_sockets or (300 if quick else 1000)),
+            topics=topics,
+            rates=rates,
+            seconds=max(0.5, args.fanout_seconds or (2.0 if quick else 3.0)),
+        ),
+        cluster_sockets=max(2, args.cluster_sockets or (200 if quick else 1000)),
+        slow=slow.SlowConfig(
+            sockets=max(100, args.slow_sockets or (300 if quick else 1000)),
+            stall_every=100,
+            stall_seconds=max(1.0, args.slow_seconds or (4.0 if quick else 15.0)),
+        ),
+        browser=browser.BrowserConfig(
+            rounds=max(1, args.browser_rounds or (10 if quick else 20)), interval=0.3
         ),
     )
 
@@ -590,73 +442,166 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+class Results:
+    """Everything one `make bench` measured, filled in as the benchmarks run."""
+
+    def __init__(self) -> None:
+        self.runs: list[dict[str, Any]] = []
+        self.ingest: list[dict[str, Any]] = []
+        self.pages: list[dict[str, Any]] = []
+        self.fanout: list[dict[str, Any]] = []
+        self.idle: dict[str, Any] | None = None
+        self.slow: dict[str, Any] | None = None
+        self.browser: dict[str, Any] | None = None
+        self.profiles: dict[str, dict[str, Any]] = {}
+        self.skipped: list[str] = []
+        self.sample: str | None = None
+
+    def skip(self, message: str) -> None:
+        self.skipped.append(message)
+        say(message)
+
+
+def run_b2(server: Any, tmp: Path, config: Config, values: Values, results: Results) -> None:
+    largest = max(config.sizes)
+    for sockets in config.sizes:
+        for repeat in range(1, config.repeats + 1):
+            label = f"B2 n={sockets} run {repeat}/{config.repeats}"
+            profile_dir = config.profile if sockets == largest and repeat == 1 else None
+            with dashboard_target(server, tmp) as target:
+                say(f"{label}: daphne (dashboard) up, pid {target.pid}")
+                with (
+                    Crowd(
+                        label, [target.endpoint], target.cookie, sockets, config.rounds.clients
+                    ) as crowd,
+                    profiled(target.pid, label, profile_dir) as profile,
+                ):
+                    figures = measure_rounds(target, crowd, label, config.rounds, values)
+            if profile:
+                results.profiles[f"B2 n={sockets} rounds"] = profile
+            say(f"{label}: server stopped")
+            results.sample = results.sample or crowd.sample
+            results.runs.append({"bench": "B2", "repeat": repeat, **figures})
+
+
+def run_seeded(tmp: Path, config: Config, values: Values, results: Results) -> None:
+    """The benchmarks that share one seeded database."""
+    redis_url = os.environ.get("REDIS_URL") or None
+    wanted = set(config.benches)
+    say(f"{','.join(sorted(SEEDED & wanted))}: a fresh seeded database")
+    hide = ("DATABASE_URL",) if config.live_database == "sqlite" else ()
+    with (
+        environ_without(*hide),
+        seeded(tmp, ["http://127.0.0.1:8000"]) as server,
+    ):
+        try:
+            if "B2" in wanted:
+                run_b2(server, tmp, config, values, results)
+            if "B6" in wanted:
+                results.idle, big = idle.run(
+                    server, tmp, config.idle, config.rounds, values, config.profile
+                )
+                if "profile" in results.idle:
+                    results.profiles[f"B6 n={config.idle.sockets} subscribing"] = results.idle.pop(
+                        "profile"
+                    )
+                if "B2" in wanted:
+                    results.runs.append({"bench": "B2", "repeat": 1, **big})
+            if "B3" in wanted:
+                results.fanout = fanout.run(
+                    server, tmp, config.fanout, config.rounds.clients, values, config.profile
+                )
+                for row in results.fanout:
+                    if "profile" in row:
+                        results.profiles[f"B3 T={row['topics']} steps"] = row.pop("profile")
+            if "B5" in wanted:
+                if not redis_url:
+                    results.skip(
+                        "B5 skipped: REDIS_URL is not set (two processes need Redis between "
+                        "them); try REDIS_URL=redis://127.0.0.1:6379/0 make bench-quick"
+                    )
+                else:
+                    row = cluster.run(server, tmp, config.cluster_sockets, config.rounds, values)
+                    if row is None:
+                        results.skip("B5 skipped: haproxy is not installed (make haproxy)")
+                    else:
+                        results.runs.append({"repeat": 1, **row})
+            if "B7" in wanted:
+                results.slow = slow.run(server, tmp, config.slow, config.rounds, values)
+            if "B9" in wanted:
+                results.browser = browser.run(server, tmp, config.browser, values)
+                if results.browser is None:
+                    results.skip(f"B9 skipped: {browser.CHROMIUM} is missing (make browser)")
+        finally:
+            flush_redis_prefix(redis_url, server.env.get("CHANNEL_LAYER_PREFIX"))
+
+
+def run_b4(tmp: Path, config: Config, values: Values, results: Results) -> None:
+    redis_url = os.environ.get("REDIS_URL") or None
+    if not redis_url:
+        results.skip(
+            "B4 skipped: REDIS_URL is not set (the textbook path needs Redis to reach the "
+            "server process); try REDIS_URL=redis://127.0.0.1:6379/0 make bench-quick"
+        )
+        return
+    for sockets in config.sizes:
+        for repeat in range(1, config.repeats + 1):
+            label = f"B4 n={sockets} run {repeat}/{config.repeats}"
+            with textbook_target(tmp, redis_url, results.sample) as target:
+                say(f"{label}: daphne (textbook) up, pid {target.pid}")
+                with Crowd(label, [target.endpoint], None, sockets, config.rounds.clients) as crowd:
+                    figures = measure_rounds(target, crowd, label, config.rounds, values)
+            say(f"{label}: server stopped")
+            results.runs.append({"bench": "B4", "repeat": repeat, **figures})
+
+
+def run_all(tmp: Path, config: Config, values: Values, results: Results) -> None:
+    if "B1" in config.benches:
+        results.ingest = ingest.run(tmp, config.ingest, config.profile)
+        for row in results.ingest:
+            if "profile" in row:
+                results.profiles[f"B1 {row['database']}"] = row.pop("profile")
+    if SEEDED & set(config.benches):
+        run_seeded(tmp / "live", config, values, results)
+    if "B4" in config.benches:
+        run_b4(tmp, config, values, results)
+    if "B8" in config.benches:
+        results.pages = pages.run(tmp, config.pages, os.environ.get("DATABASE_URL"))
+
+
 def main(argv: list[str] | None = None) -> int:
     config = parse_args(argv)
     # Ctrl-C or a `timeout`'s SIGTERM: unwind, so the servers and subscribers started are stopped.
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
+    # Servers and subscribers inherit the limit: thousands of sockets need as many descriptors.
+    raise_open_files_limit()
     redis_url = os.environ.get("REDIS_URL") or None
     database = database_label(os.environ.get("DATABASE_URL"))
+    live_database = "SQLite file" if config.live_database == "sqlite" else database
     layer = "Redis" if redis_url else "in-memory"
-    socket_setup = (
-        f", sockets {config.sizes}, {config.repeats} run(s) each, {config.rounds} rounds every "
-        f"{config.interval * 1000:.0f} ms, {config.clients} subscriber processes"
-        if {"B2", "B4"} & set(config.benches)
-        else ""
-    )
     say(
-        f"benchmarks {','.join(config.benches)}{socket_setup}; database: {database}, "
-        f"channel layer: {layer}"
+        f"benchmarks {','.join(config.benches)}{' (quick)' if config.quick else ''}; "
+        f"B2/B4 sockets {config.sizes}, {config.repeats} run(s) each, {config.rounds.rounds} "
+        f"rounds every {config.rounds.interval * 1000:.0f} ms, {config.rounds.clients} "
+        f"subscriber processes; database: {database} (sockets: {live_database}), channel layer: "
+        f"{layer}"
     )
-    e2e = _django()
-    values = _Values()
-    runs: list[dict[str, Any]] = []
-    ingest_rows: list[dict[str, Any]] = []
-    page_rows: list[dict[str, Any]] = []
-    skipped: list[str] = []
-    sample: str | None = None
+    values = Values()
+    results = Results()
+    started = dt.datetime.now(dt.UTC)
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp_name:
         tmp = Path(tmp_name)
-        if "B1" in config.benches:
-            ingest_rows = ingest.run(tmp, config.ingest)
-        if "B2" in config.benches:
-            say("B2: migrating and seeding a fresh database")
-            with e2e.seeded_environment(tmp, ["http://127.0.0.1:8000"]) as server:
-                try:
-                    for sockets in config.sizes:
-                        for repeat in range(1, config.repeats + 1):
-                            label = f"B2 n={sockets} run {repeat}/{config.repeats}"
-                            with dashboard_target(server, tmp) as target:
-                                say(f"{label}: daphne (dashboard) up, pid {target.pid}")
-                                figures, frame = run_once(target, sockets, label, config, values)
-                            say(f"{label}: server stopped")
-                            sample = sample or frame
-                            runs.append({"bench": "B2", "repeat": repeat, **figures})
-                finally:
-                    flush_redis_prefix(redis_url, server.env.get("CHANNEL_LAYER_PREFIX"))
-        if "B4" in config.benches and not redis_url:
-            message = (
-                "B4 skipped: REDIS_URL is not set (the textbook path needs Redis to reach the "
-                "server process); try REDIS_URL=redis://127.0.0.1:6379/0 make bench-quick"
-            )
-            skipped.append(message)
-            say(message)
-        elif "B4" in config.benches and redis_url:
-            for sockets in config.sizes:
-                for repeat in range(1, config.repeats + 1):
-                    label = f"B4 n={sockets} run {repeat}/{config.repeats}"
-                    with textbook_target(tmp, redis_url, sample) as target:
-                        say(f"{label}: daphne (textbook) up, pid {target.pid}")
-                        figures, _ = run_once(target, sockets, label, config, values)
-                    say(f"{label}: server stopped")
-                    runs.append({"bench": "B4", "repeat": repeat, **figures})
-        if "B8" in config.benches:
-            page_rows = pages.run(tmp, config.pages, os.environ.get("DATABASE_URL"))
+        try:
+            run_all(tmp, config, values, results)
+        finally:
+            close_templates()
 
-    summary = summarize(runs)
+    summary = summarize(results.runs)
     comparison = compare(summary)
-    report = {
+    report: dict[str, Any] = {
         "meta": {
+            "started_at": started.isoformat(timespec="seconds"),
             "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "command": " ".join(
                 [
@@ -666,35 +611,56 @@ def main(argv: list[str] | None = None) -> int:
                     *(argv if argv is not None else sys.argv[1:]),
                 ]
             ),
-            "config": {**asdict(config), "output": str(config.output)},
+            "config": json.loads(json.dumps(asdict(config), default=str)),
             "git_commit": _git_commit(),
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
+            "load_average_at_end": os.getloadavg(),
             "database": database,
+            "live_database": live_database,
             "channel_layer": layer,
-            "fragment_bytes": len(sample) if sample else None,
+            "fragment_bytes": len(results.sample) if results.sample else None,
             "clock": "time.monotonic (CLOCK_MONOTONIC, shared by all processes)",
-            "skipped": skipped,
+            "skipped": results.skipped,
         },
-        "runs": runs,
+        "runs": results.runs,
         "summary": summary,
         "comparison": comparison,
-        "ingest": ingest_rows,
-        "pages": page_rows,
+        "ingest": results.ingest,
+        "fanout": results.fanout,
+        "idle": results.idle,
+        "slow": results.slow,
+        "browser": results.browser,
+        "pages": results.pages,
+        "profiles": results.profiles,
     }
+    report["targets"] = targets.judge(report)
+    drawn = chart.draw(
+        summary,
+        config.chart,
+        f"report -> socket latency, one daphne ({live_database}, {layer}); "
+        "B2 from the POST, B4 from group_send",
+    )
+    report["meta"]["chart"] = str(drawn) if drawn else None
     config.output.write_text(json.dumps(report, indent=2) + "\n")
     sections = [
         render(summary, comparison, config.repeats),
-        ingest.render(ingest_rows, config.ingest) if ingest_rows else "",
-        pages.render(page_rows, config.pages) if page_rows else "",
+        render_fanout(results.fanout, config.fanout) if results.fanout else "",
+        render_idle(results.idle) if results.idle else "",
+        render_slow(results.slow) if results.slow else "",
+        render_browser(results.browser) if results.browser else "",
+        ingest.render(results.ingest, config.ingest) if results.ingest else "",
+        pages.render(results.pages, config.pages) if results.pages else "",
+        "\n\n".join(render_profile(name, p) for name, p in results.profiles.items()),
+        "targets (markdown, for the README):\n" + targets.markdown(report["targets"]),
     ]
     for section in sections:
         if section:
             print()
             print(section)
-    for message in skipped:
+    for message in results.skipped:
         print(message)
-    print(f"\nwritten to {config.output}")
+    print(f"\nwritten to {config.output}" + (f"; chart {drawn}" if drawn else ""))
     return 0
 
 
