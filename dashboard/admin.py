@@ -8,6 +8,7 @@ from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -185,6 +186,8 @@ class FeatureAdmin(AuditedModelAdmin):
     list_filter = ["state", "scope", "self_serve"]
     search_fields = ["name", "display_name", "description"]
     readonly_fields = ["uuid", "created_at", "updated_at"]
+    # A documentation address typed without a scheme is an https one.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(AppFeature)

@@ -29,6 +29,10 @@ ACCESS_CHANGED = "access.changed"
 # The staff overview's topic: platform totals, busiest apps, every edge.
 OVERVIEW_TOPIC = "overview"
 
+# Every hub listens here. A report can change the numbers of a thousand apps: one message naming
+# them all costs Redis one send per process, where a message per app topic cost a thousand.
+COUNTS_TOPIC = "counts"
+
 # The message type consumers handle (`live_event`).
 MESSAGE_TYPE = "live.event"
 
@@ -51,6 +55,23 @@ def edge_topic(edge_name: str) -> str:
 
 def user_topic(user_id: int) -> str:
     return f"user.{user_id}"
+
+
+def counts_changed(
+    *, apps: list[str], organizations: list[str], edges: list[str]
+) -> tuple[str, str, dict[str, Any]]:
+    """The one event that says whose live numbers changed."""
+    payload = {"apps": sorted(apps), "organizations": sorted(organizations), "edges": sorted(edges)}
+    return COUNTS_TOPIC, COUNTS_CHANGED, payload
+
+
+def counts_topics(payload: dict[str, Any]) -> set[str]:
+    """The live topics a counts event concerns (the staff overview always)."""
+    topics = {OVERVIEW_TOPIC}
+    topics.update(app_topic(name) for name in payload.get("apps", ()))
+    topics.update(organization_topic(name) for name in payload.get("organizations", ()))
+    topics.update(edge_topic(name) for name in payload.get("edges", ()))
+    return topics
 
 
 def message(topic: str, event: str, payload: dict[str, Any]) -> dict[str, Any]:

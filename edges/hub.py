@@ -25,6 +25,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from dashboard import realtime
 from dashboard.breaker import redis as redis_breaker
 
 logger = logging.getLogger(__name__)
@@ -118,6 +119,8 @@ class LiveHub:
                 await self._unsubscribe(topic)
 
     def _wanted(self, topic: str) -> bool:
+        if topic == realtime.COUNTS_TOPIC:
+            return bool(self.views)
         return topic in self.listeners or any(v.topic == topic for v in self.views.values())
 
     async def _subscribe(self, topic: str) -> None:
@@ -132,9 +135,10 @@ class LiveHub:
                     self.channel = await layer.new_channel()
                     loop = asyncio.get_running_loop()
                     self.tasks = [loop.create_task(self._read()), loop.create_task(self._watch())]
-                if topic not in self.groups:
-                    await layer.group_add(topic, self.channel)
-                    self.groups.add(topic)
+                for wanted in (topic, realtime.COUNTS_TOPIC):
+                    if wanted not in self.groups:
+                        await layer.group_add(wanted, self.channel)
+                        self.groups.add(wanted)
             except Exception as error:
                 redis_breaker.failed()
                 raise LayerUnavailable from error
@@ -190,8 +194,9 @@ class LiveHub:
         payload = message.get("payload", {})
         for socket in list(self.listeners.get(topic, ())):
             socket.on_event(topic, event, payload)
+        concerned = realtime.counts_topics(payload) if topic == realtime.COUNTS_TOPIC else {topic}
         for view in list(self.views.values()):
-            if view.topic == topic:
+            if view.topic in concerned:
                 self.mark_dirty(view)
 
     def mark_dirty(self, view: View) -> None:

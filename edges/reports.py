@@ -142,13 +142,10 @@ def _announce(edge: Edge, app_ids: set[int], *, edge_changed: bool) -> None:
     if not (app_ids or edge_changed):
         return
     apps = list(App.objects.filter(pk__in=app_ids).values_list("name", "organization__name"))
-    changed = realtime.COUNTS_CHANGED
-    events = [(realtime.app_topic(app), changed, {"app": app}) for app, _ in apps]
-    # One event per organization is enough: its page re-reads all of its apps.
-    events += [
-        (realtime.organization_topic(org), changed, {"organization": org})
-        for org in sorted({org for _, org in apps})
-    ]
-    events.append((realtime.edge_topic(edge.name), changed, {"edge": edge.name}))
-    events.append((realtime.OVERVIEW_TOPIC, changed, {"edge": edge.name}))
-    realtime.publish_many_on_commit(events)
+    # One event for the whole report; an organization's page re-reads all of its apps.
+    event = realtime.counts_changed(
+        apps=[app for app, _ in apps],
+        organizations=sorted({org for _, org in apps}),
+        edges=[edge.name],
+    )
+    realtime.publish_many_on_commit([event])
