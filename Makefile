@@ -14,11 +14,12 @@ UV_DEP := .tools/bin/uv
 endif
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: help run test lint format install install-dev browser haproxy bench bench-quick
+.PHONY: help run test soak lint format install install-dev browser haproxy bench bench-quick
 
 help:
 	@echo "make run    install, migrate, seed the demo and serve it on http://127.0.0.1:$(PORT)"
 	@echo "make test   install what tests need and run the whole suite"
+	@echo "make soak   the fault, concurrency and state-machine tests, again and harder (minutes)"
 	@echo "make lint   ruff check and format check"
 	@echo "make bench  benchmarks of the live pipeline (make bench-quick: under 2 minutes)"
 
@@ -68,6 +69,18 @@ test: install-dev browser haproxy
 	@$(PY) manage.py makemigrations --check --dry-run >/dev/null
 	@echo "==> test suite (database: $${DATABASE_URL:-embedded SQLite}, channel layer: $${REDIS_URL:-in-memory})"
 	@$(VENV)/bin/pytest
+
+SOAK_ROUNDS ?= 3
+SOAK_TESTS := tests/e2e/test_faults_redis.py tests/e2e/test_faults_database.py \
+	tests/e2e/test_faults_daphne.py tests/dashboard/test_feature_concurrency.py \
+	tests/edges/test_upgrade_concurrency.py tests/edges/test_report_ordering.py \
+	tests/edges/test_workflow_machine.py
+
+soak: install-dev browser haproxy
+	@for round in $$(seq $(SOAK_ROUNDS)); do \
+	  echo "==> soak round $$round of $(SOAK_ROUNDS) (database: $${DATABASE_URL:-embedded SQLite}, channel layer: $${REDIS_URL:-in-memory})"; \
+	  STATEFUL_EXAMPLES=$${STATEFUL_EXAMPLES:-300} $(VENV)/bin/pytest -q $(SOAK_TESTS) || exit 1; \
+	done
 
 lint: install-dev
 	@$(VENV)/bin/ruff check .

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -81,7 +83,7 @@ def audit(request: HttpRequest) -> HttpResponse:
     if filters["action"]:
         events = events.filter(action=filters["action"])
     page = Paginator(events, AUDIT_PER_PAGE).get_page(request.GET.get("page"))
-    query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
+    query = urlencode({k: v for k, v in filters.items() if v})
     context = {
         "page": page,
         "filters": filters,

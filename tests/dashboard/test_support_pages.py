@@ -92,3 +92,13 @@ def test_token_forms_need_csrf(alice: User) -> None:
     client.force_login(alice)
     assert client.post(reverse("tokens"), {"label": "x"}).status_code == 403
     assert not ApiToken.objects.filter(user=alice).exists()
+
+
+def test_audit_pages_keep_their_filters_encoded_in_the_pager(support: User, world: World) -> None:
+    for index in range(55):
+        AuditEvent.objects.create(
+            actor_label="ops & co", source="cli", action="app.create", target_label=f"t{index}"
+        )
+    page = client_for(support).get(reverse("audit"), {"actor": "ops & co"}).content.decode()
+    assert page.count('<tr id="audit-') == 50
+    assert 'href="?actor=ops+%26+co&amp;page=2"' in page
