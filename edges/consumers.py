@@ -28,6 +28,7 @@ class LiveConsumer(RateLimitedConsumer):
     # No channel of its own per socket: the hub subscribes once per process. A per-socket
     # receive on Redis would also fail each socket with 1011 (not retried) when Redis goes.
     channel_layer_alias = None
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         kwargs = self.scope["url_route"]["kwargs"]
