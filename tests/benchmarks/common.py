@@ -9,6 +9,7 @@ import functools
 import http.client
 import json
 import os
+import secrets
 import subprocess
 import sys
 import textwrap
@@ -235,6 +236,11 @@ def seeded(tmp: Path, origins: list[str]) -> Iterator[Any]:
         "DASHBOARD_ORIGINS": ",".join(origins),
         "CHANNEL_LAYER_PREFIX": f"e2e-{uuid.uuid4().hex[:8]}",
         "PYTHONUNBUFFERED": "1",
+        # Production settings: DEBUG records every SQL statement, which costs the ingest path
+        # dearly. Only the HTTPS redirect is off, there being no TLS on loopback.
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
+        "SECURE_SSL_REDIRECT": "0",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     try:

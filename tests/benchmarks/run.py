@@ -303,7 +303,7 @@ def parse_args(argv: list[str] | None) -> Config:
         help="comma-separated benchmarks to run, of b1 ... b9 (default all)",
     )
     parser.add_argument(
-        "--ingest-seconds", type=float, help="B1: seconds of reporting (default 10, 4 with --quick)"
+        "--ingest-seconds", type=float, help="B1: seconds of reporting (default 10, 3 with --quick)"
     )
     parser.add_argument(
         "--ingest-apps", type=int, default=1000, help="B1: apps, and frontends per report"
@@ -321,7 +321,7 @@ def parse_args(argv: list[str] | None) -> Config:
         "--idle-sockets", type=int, help="B6 (and B2's largest size): default 5000, 500 --quick"
     )
     parser.add_argument(
-        "--idle-seconds", type=float, help="B6: idle window (default 10, 5 with --quick)"
+        "--idle-seconds", type=float, help="B6: idle window (default 10, 3 with --quick)"
     )
     parser.add_argument(
         "--fanout-sockets", type=int, help="B3: sockets (default 1000, 300 with --quick)"
@@ -334,7 +334,7 @@ def parse_args(argv: list[str] | None) -> Config:
         help="B3: comma-separated reports/s, tried in order (default 1,2,5,10,20; 2,10 --quick)",
     )
     parser.add_argument(
-        "--fanout-seconds", type=float, help="B3: seconds per rate (default 3, 2 with --quick)"
+        "--fanout-seconds", type=float, help="B3: seconds per rate (default 3, 1.5 with --quick)"
     )
     parser.add_argument(
         "--cluster-sockets", type=int, help="B5: sockets (default 1000, 200 with --quick)"
@@ -345,7 +345,7 @@ def parse_args(argv: list[str] | None) -> Config:
     parser.add_argument(
         "--slow-seconds",
         type=float,
-        help="B7: seconds of rounds with the stallers stalled (default 15, 4 with --quick)",
+        help="B7: seconds of rounds with the stallers stalled (default 15, 3 with --quick)",
     )
     parser.add_argument("--browser-rounds", type=int, help="B9: reports (default 20, 10 --quick)")
     parser.add_argument(
@@ -396,7 +396,7 @@ def parse_args(argv: list[str] | None) -> Config:
         profile=args.profile,
         live_database=args.live_database,
         ingest=ingest.IngestConfig(
-            seconds=max(0.5, args.ingest_seconds or (4.0 if quick else 10.0)),
+            seconds=max(0.5, args.ingest_seconds or (3.0 if quick else 10.0)),
             apps=args.ingest_apps,
             reporters=args.ingest_reporters,
             warmup=1,
@@ -410,19 +410,19 @@ def parse_args(argv: list[str] | None) -> Config:
         ),
         idle=idle.IdleConfig(
             sockets=max(1, args.idle_sockets or (500 if quick else 5000)),
-            window=max(1.0, args.idle_seconds or (5.0 if quick else 10.0)),
+            window=max(1.0, args.idle_seconds or (3.0 if quick else 10.0)),
         ),
         fanout=fanout.FanoutConfig(
             sockets=max(1, args.fanout_sockets or (300 if quick else 1000)),
             topics=topics,
             rates=rates,
-            seconds=max(0.5, args.fanout_seconds or (2.0 if quick else 3.0)),
+            seconds=max(0.5, args.fanout_seconds or (1.5 if quick else 3.0)),
         ),
         cluster_sockets=max(2, args.cluster_sockets or (200 if quick else 1000)),
         slow=slow.SlowConfig(
             sockets=max(100, args.slow_sockets or (300 if quick else 1000)),
             stall_every=100,
-            stall_seconds=max(1.0, args.slow_seconds or (4.0 if quick else 15.0)),
+            stall_seconds=max(1.0, args.slow_seconds or (3.0 if quick else 15.0)),
         ),
         browser=browser.BrowserConfig(
             rounds=max(1, args.browser_rounds or (10 if quick else 20)), interval=0.3

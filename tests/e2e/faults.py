@@ -26,7 +26,7 @@ from typing import Any
 
 from tests.conftest import unavailable
 from tests.e2e.conftest import free_port
-from tests.e2e.live_client import count_in
+from tests.e2e.live_client import LoopbackCookiePolicy, count_in
 
 REDIS_SERVER = "/usr/bin/redis-server"
 # The close codes after which the browser's htmx WebSocket extension connects again.
@@ -88,14 +88,6 @@ class RedisServer:
     def thaw(self) -> None:
         assert self.process is not None
         self.process.send_signal(signal.SIGCONT)
-
-
-class LoopbackCookiePolicy(http.cookiejar.DefaultCookiePolicy):
-    """Send Secure cookies over plain HTTP too: a server in production mode on loopback, with
-    no TLS in front of it, still marks its cookies Secure."""
-
-    def return_ok_secure(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
-        return True
 
 
 class Session:

@@ -31,9 +31,17 @@ def post_report(base_url: str, edge: str, token: str, **hosts: int) -> dict[str,
         return json.loads(response.read())
 
 
+class LoopbackCookiePolicy(http.cookiejar.DefaultCookiePolicy):
+    """Send Secure cookies over plain HTTP too: a server in production mode on loopback, with
+    no TLS in front of it, still marks its cookies Secure."""
+
+    def return_ok_secure(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return True
+
+
 def session_cookie(base_url: str, username: str, password: str) -> str:
     """Sign in through the login form like a browser; answer the session cookie header."""
-    jar = http.cookiejar.CookieJar()
+    jar = http.cookiejar.CookieJar(policy=LoopbackCookiePolicy())
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     page = opener.open(base_url + "/login/", timeout=10).read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
