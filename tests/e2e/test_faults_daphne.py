@@ -79,7 +79,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     url = f"http://127.0.0.1:{port}"
     config = tmp / "haproxy.cfg"
     config.write_text(HAPROXY_CONFIG.format(port=port, first=first, second=second))
-    with seeded_environment(tmp, [url]) as server:
+    # The gateway reports now and then here: it must not turn stale (and count 0) meanwhile.
+    with seeded_environment(tmp, [url], EDGE_STALE_AFTER="600") as server:
         daphnes: dict[str, subprocess.Popen[bytes]] = {}
         logs = {"first": tmp / "first.log", "second": tmp / "second.log"}
         proxy = None

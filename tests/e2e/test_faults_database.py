@@ -45,6 +45,8 @@ def postgres_and_server(
             DJANGO_DEBUG="0",
             DJANGO_SECRET_KEY=secrets.token_urlsafe(48),
             SECURE_SSL_REDIRECT="0",
+            # The gateway reports now and then here: it must not turn stale (and count 0).
+            EDGE_STALE_AFTER="600",
         ) as server:
             try:
                 server.process = start_daphne(port, server.env, tmp / "daphne.log")

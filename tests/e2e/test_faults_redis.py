@@ -47,6 +47,8 @@ def redis_and_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
             REDIS_URL=redis.url,
             REDIS_SOCKET_TIMEOUT=str(SOCKET_TIMEOUT),
             API_RATE_LIMIT_PER_MINUTE="10000",
+            # The gateway reports once here: it must not turn stale (and count 0) meanwhile.
+            EDGE_STALE_AFTER="600",
         ) as server:
             try:
                 server.process = start_daphne(port, server.env, tmp / "daphne.log")
@@ -135,6 +137,7 @@ def test_redis_stopped_for_ten_seconds_loses_no_change_and_pages_catch_up(
             lambda: sockets.all_show(42),
             10,
             "every socket to reconnect and show the final count once Redis is back",
+            sockets,
         )
     page.wait_for_function(
         f"() => document.getElementById('{COUNT_ID}').dataset.count === '42'", timeout=10_000
