@@ -37,6 +37,15 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture
+def postgresql() -> None:
+    """Row locks and concurrent writers need PostgreSQL; SQLite serialises every writer."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        unavailable("this test needs PostgreSQL (set DATABASE_URL)")
+
+
 @dataclass
 class World:
     acme: Organization

@@ -118,7 +118,7 @@ def report_sender(url: str, token: str) -> Callable[[int], None]:
 
 
 def gateway_token(server: Any) -> str:
-    return next(e["ingest_token"] for e in server.demo["edges"] if e["name"] == EDGE)
+    return server.edge_token(EDGE)
 
 
 @contextlib.contextmanager

@@ -8,23 +8,17 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import DatabaseError, connection, connections
+from django.db import DatabaseError, connections
 
 from dashboard.models import App, AppFeature, AuditEvent, Feature
 from dashboard.services.features import feature_set
-from tests.conftest import World, unavailable
+from tests.conftest import World
 from tests.naive import without_row_locks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TOGGLES = 200
 WORKERS = 24
-
-
-@pytest.fixture
-def postgresql() -> None:
-    if connection.vendor != "postgresql":
-        unavailable("row locks need PostgreSQL (set DATABASE_URL)")
 
 
 def toggle_concurrently(app: App, actor: User) -> list[str]:

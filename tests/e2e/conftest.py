@@ -44,6 +44,10 @@ class Server:
     def user(self, username: str) -> dict[str, Any]:
         return next(u for u in self.demo["users"] if u["username"] == username)
 
+    def edge_token(self, edge: str) -> str:
+        """The demo edge's ingest token, as its agent would send it."""
+        return next(e["ingest_token"] for e in self.demo["edges"] if e["name"] == edge)
+
     def manage(self, *args: str) -> str:
         result = subprocess.run(
             [sys.executable, "manage.py", *args],

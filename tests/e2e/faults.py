@@ -26,7 +26,7 @@ from typing import Any
 
 from tests.conftest import unavailable
 from tests.e2e.conftest import free_port
-from tests.e2e.live_client import LoopbackCookiePolicy, count_in
+from tests.e2e.live_client import LoopbackCookiePolicy, count_in, post_report
 
 REDIS_SERVER = "/usr/bin/redis-server"
 # The close codes after which the browser's htmx WebSocket extension connects again.
@@ -42,6 +42,12 @@ def wait_for(condition: Callable[[], Any], timeout: float, what: str, seen: Any 
             return result
         time.sleep(0.1)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}; seen: {seen!r}")
+
+
+def report_gateway(server: Any, hostname: str, count: int) -> bool:
+    """The demo gateway reports `count` connections for one hostname; answer whether it took."""
+    answer = post_report(server.url, "gateway", server.edge_token("gateway"), **{hostname: count})
+    return answer.get("accepted") == 1
 
 
 class RedisServer:

@@ -24,8 +24,7 @@ from tests.e2e.conftest import (
     start_daphne,
     stop,
 )
-from tests.e2e.faults import LiveSockets, Session, wait_for
-from tests.e2e.live_client import post_report
+from tests.e2e.faults import LiveSockets, Session, report_gateway, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -112,13 +111,12 @@ def _answers(url: str) -> bool:
 
 
 def report(server: Server, count: int) -> None:
-    token = next(e["ingest_token"] for e in server.demo["edges"] if e["name"] == "gateway")
-    wait_for(lambda: _posted(server, token, count), 10, f"HAProxy to take the report of {count}")
+    wait_for(lambda: _posted(server, count), 10, f"HAProxy to take the report of {count}")
 
 
-def _posted(server: Server, token: str, count: int) -> bool:
+def _posted(server: Server, count: int) -> bool:
     try:
-        return post_report(server.url, "gateway", token, **{HOST: count})["accepted"] == 1
+        return report_gateway(server, HOST, count)
     except OSError:
         return False
 

@@ -21,8 +21,7 @@ from tests.e2e.conftest import (
     start_daphne,
     stop,
 )
-from tests.e2e.faults import LiveSockets, PostgresServer, Session, api, wait_for
-from tests.e2e.live_client import post_report
+from tests.e2e.faults import LiveSockets, PostgresServer, Session, api, report_gateway, wait_for
 
 COUNT_ID = "app-acme-web-connections"
 HOST = "acme-web.example.net"
@@ -58,8 +57,7 @@ def postgres_and_server(
 
 
 def report(server: Server, count: int) -> bool:
-    token = next(e["ingest_token"] for e in server.demo["edges"] if e["name"] == "gateway")
-    return post_report(server.url, "gateway", token, **{HOST: count})["accepted"] == 1
+    return report_gateway(server, HOST, count)
 
 
 def test_a_database_restart_is_recovered_from_without_a_manual_step(

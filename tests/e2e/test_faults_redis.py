@@ -23,8 +23,7 @@ from tests.e2e.conftest import (
     start_daphne,
     stop,
 )
-from tests.e2e.faults import LiveSockets, RedisServer, Session, api, wait_for
-from tests.e2e.live_client import post_report
+from tests.e2e.faults import LiveSockets, RedisServer, Session, api, report_gateway, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -59,10 +58,6 @@ def redis_and_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
         redis.stop()
 
 
-def ingest_token(server: Server) -> str:
-    return next(e["ingest_token"] for e in server.demo["edges"] if e["name"] == "gateway")
-
-
 def feature_audit_rows(server: Server, app: str) -> int:
     out = server.manage(
         "shell",
@@ -74,7 +69,7 @@ def feature_audit_rows(server: Server, app: str) -> int:
 
 
 def report(server: Server, count: int) -> None:
-    assert post_report(server.url, "gateway", ingest_token(server), **{HOST: count})["accepted"]
+    assert report_gateway(server, HOST, count)
 
 
 def websockets_on(server: Server, token: str, app: str) -> bool:
@@ -108,7 +103,7 @@ def test_redis_stopped_for_ten_seconds_loses_no_change_and_pages_catch_up(
     with LiveSockets(
         server.url, "/ws/live/apps/acme-web/", alice.cookie_header(), COUNT_ID, 50
     ) as sockets:
-        post_report(server.url, "gateway", ingest_token(server), **{HOST: 11})
+        report(server, 11)
         wait_for(lambda: sockets.all_show(11), 15, "50 sockets to show the first report")
         closes = sockets.close_counts()
 
@@ -121,9 +116,7 @@ def test_redis_stopped_for_ten_seconds_loses_no_change_and_pages_catch_up(
         assert "acme-chat" in alice.get("/apps/acme-chat/")
         assert "Overview" in alice.get("/")
         assert websockets_on(server, token, "acme-chat") == state
-        assert (
-            post_report(server.url, "gateway", ingest_token(server), **{HOST: 42})["accepted"] == 1
-        )
+        assert report_gateway(server, HOST, 42)
         wait_for(
             lambda: sockets.all_closed_with_a_retried_code(closes),
             SOCKET_TIMEOUT + 4,
@@ -159,7 +152,7 @@ def test_a_frozen_redis_costs_a_request_at_most_its_socket_timeout(
     with LiveSockets(
         server.url, "/ws/live/apps/acme-web/", alice.cookie_header(), COUNT_ID, 10
     ) as sockets:
-        post_report(server.url, "gateway", ingest_token(server), **{HOST: count})
+        report(server, count)
         wait_for(lambda: sockets.all_show(count), 15, "10 sockets to show the first report")
 
         redis.freeze()

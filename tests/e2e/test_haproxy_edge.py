@@ -33,6 +33,7 @@ from tests.e2e.conftest import (
     start_daphne,
     stop,
 )
+from tests.e2e.faults import wait_for
 from tests.e2e.live_client import count_in, session_cookie
 
 pytestmark = pytest.mark.e2e
@@ -77,16 +78,6 @@ def _listening(port: int) -> bool:
         return True
     except OSError:
         return False
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def api(server: Server, user: str, method: str, path: str, body: Any = None) -> Any:

@@ -23,10 +23,6 @@ from tests.e2e.live_client import count_in, post_report, session_cookie
 pytestmark = pytest.mark.e2e
 
 
-def token_of(server: Server, edge: str) -> str:
-    return next(e["ingest_token"] for e in server.demo["edges"] if e["name"] == edge)
-
-
 def test_a_report_changes_the_number_on_alices_page_without_a_reload(
     page: Any, dashboard_server: Server
 ) -> None:
@@ -39,7 +35,7 @@ def test_a_report_changes_the_number_on_alices_page_without_a_reload(
     post_report(
         dashboard_server.url,
         "gateway",
-        token_of(dashboard_server, "gateway"),
+        dashboard_server.edge_token("gateway"),
         **{"acme-web.example.net": 321},
     )
     page.wait_for_function(
@@ -84,7 +80,7 @@ def test_a_report_posted_to_one_process_reaches_a_socket_on_the_other(
         snapshot = socket.recv(timeout=10)
         assert count_in(snapshot, "app-acme-web-connections") == 0
         post_report(
-            server.url, "gateway", token_of(server, "gateway"), **{"acme-web.example.net": 77}
+            server.url, "gateway", server.edge_token("gateway"), **{"acme-web.example.net": 77}
         )
         seen = None
         while seen != 77:

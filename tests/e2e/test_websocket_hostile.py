@@ -73,7 +73,7 @@ class Target:
         return [line for line in text.splitlines() if any(m in line for m in ERROR_MARKERS)]
 
     def report(self, connections: int) -> None:
-        token = next(e["ingest_token"] for e in self.server.demo["edges"] if e["name"] == "gateway")
+        token = self.server.edge_token("gateway")
         post_report(self.server.url, "gateway", token, **{"acme-web.example.net": connections})
 
 

@@ -10,12 +10,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 
 from edges.models import Edge, FrontendStat
 from edges.services import edge_ingest_token_rotate
-from tests.conftest import World, unavailable
+from tests.conftest import World
 from tests.naive import without_row_locks
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,9 +26,7 @@ WORKERS = 12
 
 
 @pytest.fixture
-def token(world: World, settings: Any) -> str:
-    if connection.vendor != "postgresql":
-        unavailable("concurrent reports need PostgreSQL (set DATABASE_URL)")
+def token(postgresql: None, world: World, settings: Any) -> str:
     settings.INGEST_RATE_LIMIT_PER_MINUTE = 10**6
     return edge_ingest_token_rotate(edge=world.gateway, actor=None, source="cli")
 

@@ -9,12 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection, connections
+from django.db import connections
 
 from dashboard.models import AuditEvent
 from edges.models import EdgeUpgrade
 from edges.upgrades import UpgradeConflict, upgrade_request, upgrade_transition
-from tests.conftest import World, unavailable
+from tests.conftest import World
 from tests.naive import without_row_locks
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,9 +24,7 @@ WORKERS = 24
 
 
 @pytest.fixture
-def scheduled(world: World, support: User) -> EdgeUpgrade:
-    if connection.vendor != "postgresql":
-        unavailable("row locks need PostgreSQL (set DATABASE_URL)")
+def scheduled(postgresql: None, world: World, support: User) -> EdgeUpgrade:
     upgrade = upgrade_request(edge=world.acme_ssl, actor=support, source="web")
     return upgrade_transition(
         upgrade=upgrade,
