@@ -154,6 +154,14 @@ class DomainQuerySet(models.QuerySet["Domain"]):
     def visible_to(self, user: AnyUser) -> DomainQuerySet:
         return self.filter(app__in=App.objects.visible_to(user))
 
+    def carried_by(self, edge: Any) -> DomainQuerySet:
+        """The domains an edge may report: a custom SSL edge its own, a shared gateway those of
+        every shared gateway. Any other hostname is unknown to it, so one organization's edge can
+        neither feed nor probe another organization's numbers."""
+        if edge.kind == edge.Kind.CUSTOM_SSL:
+            return self.filter(edge=edge)
+        return self.filter(edge__kind=edge.Kind.GATEWAY)
+
 
 class Domain(models.Model):
     class Kind(models.TextChoices):

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from dashboard import realtime
@@ -56,15 +55,6 @@ def _maybe_prune(now: dt.datetime) -> None:
     ConnectionRollup.objects.filter(minute__lt=now - ROLLUP_RETENTION).delete()
 
 
-def carried_domains(edge: Edge) -> QuerySet[Domain]:
-    """The domains an edge may report: a custom SSL edge its own, a shared gateway those of
-    every shared gateway. Any other hostname is unknown to it, so one organization's edge can
-    neither feed nor probe another organization's numbers."""
-    if edge.kind == Edge.Kind.CUSTOM_SSL:
-        return Domain.objects.filter(edge=edge)
-    return Domain.objects.filter(edge__kind=Edge.Kind.GATEWAY)
-
-
 @transaction.atomic
 def report_apply(*, edge: Edge, report: Report) -> ApplyResult:
     """Store the edge's latest state with one bulk write, roll it up per minute and tell the
@@ -78,7 +68,9 @@ def report_apply(*, edge: Edge, report: Report) -> ApplyResult:
     )
     hostnames = [f.hostname for f in report.frontends]
     domains = dict(
-        carried_domains(edge).filter(hostname__in=hostnames).values_list("hostname", "app_id")
+        Domain.objects.carried_by(edge)
+        .filter(hostname__in=hostnames)
+        .values_list("hostname", "app_id")
     )
     previous = {
         row[0]: row[1:]
