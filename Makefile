@@ -50,7 +50,7 @@ run: install
 	@$(PY) manage.py migrate --no-input -v0
 	@$(PY) manage.py demo_ready --credentials .demo-credentials.json
 	@echo "==> serving on http://127.0.0.1:$(PORT)  (Ctrl-C to stop)"
-	@PORT=$(PORT) exec $(PY) -m dashboard.server --port $(PORT) --demo-traffic .demo-credentials.json
+	@PORT=$(PORT) exec $(PY) -m edgeboard.server --port $(PORT) --demo-traffic .demo-credentials.json
 
 haproxy:
 	@if ! command -v haproxy >/dev/null && [ ! -x /usr/sbin/haproxy ]; then \
@@ -91,7 +91,7 @@ format: install-dev
 	@$(VENV)/bin/ruff format --quiet .
 
 bench: install-dev
-	@$(PY) -m tests.benchmarks.run $(ARGS)
+	@$(PY) -m bench.run $(ARGS)
 
 bench-quick: install-dev
-	@$(PY) -m tests.benchmarks.run --quick $(ARGS)
+	@$(PY) -m bench.run --quick $(ARGS)

@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from dashboard.validators import (
+from shared.validators import (
     clean_text_fields,
     validate_app_name,
     validate_feature_name,
@@ -235,7 +235,7 @@ class BackendQuerySet(models.QuerySet["Backend"]):
 
     def at(self, address: str) -> Backend | None:
         """The back-end with this host:port, or None (also for an address that cannot be one)."""
-        from dashboard.validators import parse_backend_address
+        from shared.validators import parse_backend_address
 
         try:
             host, port = parse_backend_address(address)

@@ -7,10 +7,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from dashboard.admin_base import AuditedModelAdmin
+from dashboard.admin.base import AuditedModelAdmin
 from dashboard.models import AuditEvent
 from edges.models import Certificate, Edge, EdgeUpgrade
-from edges.upgrades import UpgradeConflict, upgrade_transition
+from edges.services.upgrades import UpgradeConflict, upgrade_transition
 
 
 class CertificateInline(admin.StackedInline):

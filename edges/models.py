@@ -14,14 +14,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dashboard.models import member_org_ids
-from dashboard.validators import (
+from edges.capabilities import Capabilities, capabilities_of
+from shared.validators import (
     clean_text_fields,
     validate_certificate_name,
     validate_edge_name,
     validate_hostname,
     validate_line,
 )
-from edges.capabilities import Capabilities, capabilities_of
 
 if TYPE_CHECKING:
     from dashboard.models import AnyUser

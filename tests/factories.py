@@ -10,10 +10,10 @@ from django.contrib.auth.models import User
 from dashboard.models import App, Membership, Organization
 from dashboard.services.accounts import membership_set, organization_create, user_create
 from dashboard.services.apps import app_create, domain_add
-from dashboard.services.demo import FEATURES
 from dashboard.services.features import feature_define
+from edgeboard.demo import FEATURES
 from edges.models import Edge
-from edges.services import certificate_set, edge_create
+from edges.services.edges import certificate_set, edge_create
 
 PASSWORD = "correct-horse-battery-staple"
 PRE_GA = dt.datetime(2013, 3, 14, 12, 0, tzinfo=dt.UTC)

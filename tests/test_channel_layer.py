@@ -11,7 +11,7 @@ import pytest
 from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 
-from dashboard.settings import REDIS_SOCKET_TIMEOUT
+from edgeboard.settings import REDIS_SOCKET_TIMEOUT
 from tests.conftest import unavailable
 
 

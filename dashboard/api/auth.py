@@ -8,10 +8,10 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from dashboard.api.errors import ApiError
 from dashboard.models import ApiToken
 from dashboard.services.tokens import api_token_mark_used
-from dashboard.tokens import hash_token
+from shared.errors import ApiError
+from shared.secret_tokens import hash_token
 
 UNAUTHORIZED = ApiError(
     401,

@@ -15,9 +15,9 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from dashboard.api.auth import authenticate
-from dashboard.api.errors import ApiError, invalid_params, not_found
 from dashboard.api.idempotency import idempotent
-from dashboard.api.ratelimit import api_rate_limit
+from shared.errors import ApiError, invalid_params, not_found
+from shared.ratelimit import api_rate_limit
 
 ApiView = Callable[..., HttpResponse]
 

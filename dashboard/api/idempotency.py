@@ -18,8 +18,8 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from dashboard.api.errors import ApiError
 from dashboard.models import IdempotencyKey
+from shared.errors import ApiError
 
 HEADER = "Idempotency-Key"
 METHODS = ("POST", "PATCH", "DELETE")

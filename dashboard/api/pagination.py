@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse
 
-from dashboard.api.errors import ApiError
+from shared.errors import ApiError
 
 DEFAULT_MAX = 200
 LIMIT_MAX = 1000

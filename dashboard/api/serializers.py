@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 
-from dashboard.features import FeatureState
+from dashboard.feature_states import FeatureState
 from dashboard.models import App, Domain, Membership, Organization
 
 # Stable ids for things that have no UUID column: users, regions, stacks.

@@ -10,16 +10,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 
 from dashboard.api.base import api_view, by_id_or_name, json_body
-from dashboard.api.errors import (
-    APP_NOT_FOUND,
-    BACKEND_NOT_FOUND,
-    DOMAIN_NOT_FOUND,
-    FEATURE_NOT_FOUND,
-    TEAM_NOT_FOUND,
-    ApiError,
-    invalid_params,
-    not_found,
-)
 from dashboard.api.pagination import paginate
 from dashboard.api.serializers import (
     account_json,
@@ -31,10 +21,20 @@ from dashboard.api.serializers import (
     team_json,
     timestamp,
 )
-from dashboard.features import FeatureState, account_feature_states, app_feature_states
+from dashboard.feature_states import FeatureState, account_feature_states, app_feature_states
 from dashboard.models import App, AuditEvent, Backend, Domain, Feature, Organization
 from dashboard.services.apps import backend_add, backend_remove, domain_add, domain_remove
 from dashboard.services.features import FeatureRefused, account_feature_set, feature_set
+from shared.errors import (
+    APP_NOT_FOUND,
+    BACKEND_NOT_FOUND,
+    DOMAIN_NOT_FOUND,
+    FEATURE_NOT_FOUND,
+    TEAM_NOT_FOUND,
+    ApiError,
+    invalid_params,
+    not_found,
+)
 
 EXPERIMENTAL_WARNING = "This feature is experimental and may change or be removed without notice."
 SOURCE = AuditEvent.Source.API

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from dashboard.models import Membership, Organization
 from dashboard.services.audit import audit_write
-from dashboard.validators import validate_username
+from shared.validators import validate_username
 
 
 @transaction.atomic

@@ -6,9 +6,9 @@ from typing import Any
 
 from django.db import models, transaction
 
-from dashboard import realtime
 from dashboard.models import App, AuditEvent, Membership, Organization
 from dashboard.services.audit import audit_write
+from live import events as realtime
 
 
 def _owner_of(instance: models.Model) -> tuple[Organization | None, App | None]:

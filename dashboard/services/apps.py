@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from dashboard.models import App, Backend, Domain, Membership, Organization
 from dashboard.services.audit import audit_write
-from dashboard.validators import normalize_hostname, parse_backend_address
 from edges.models import Edge
+from shared.validators import normalize_hostname, parse_backend_address
 
 MAX_BACKENDS_PER_APP = 100
 

@@ -8,12 +8,12 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from dashboard import realtime
-from dashboard.features import WEBSOCKETS, feature_default
+from dashboard.feature_states import WEBSOCKETS, feature_default
 from dashboard.models import AccountFeature, App, AppFeature, Feature, Membership
 from dashboard.services.audit import audit_write
-from dashboard.validators import validate_text
 from edges.models import Edge
+from live import events as realtime
+from shared.validators import validate_text
 
 _FIELDS = (
     "display_name",

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from dashboard.models import ApiToken
 from dashboard.services.audit import audit_write
-from dashboard.tokens import generate_token
-from dashboard.validators import validate_line
+from shared.secret_tokens import generate_token
+from shared.validators import validate_line
 
 
 @transaction.atomic

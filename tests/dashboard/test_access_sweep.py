@@ -32,16 +32,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils.crypto import get_random_string
 
-from dashboard.api.middleware import API_URLCONF
-from dashboard.asgi import application
 from dashboard.models import ApiToken, App, Domain, Organization
-from dashboard.routing import websocket_urlpatterns
 from dashboard.services.apps import backend_add
 from dashboard.services.tokens import api_token_create, api_token_mark_used
+from edgeboard.asgi import application
+from edgeboard.middleware import API_URLCONF
 from edges.dns import DnsAnswer
 from edges.models import Edge, EdgeUpgrade, FrontendStat
-from edges.services import edge_ingest_token_rotate
-from edges.upgrades import upgrade_request
+from edges.services.edges import edge_ingest_token_rotate
+from edges.services.upgrades import upgrade_request
+from live.routing import websocket_urlpatterns
 from tests.conftest import World
 from tests.factories import make_ssl_edge
 
@@ -168,10 +168,6 @@ ROUTES: dict[str, Sweep] = {
         (Call("POST", body={"scheduled_for": STEP}, staff_only=True),)
     ),
     "page /upgrades/": Sweep((Call(staff_only=True),)),
-    # Ingest under the pages' URL conf: agents that spell the scheme `bearer` end up here
-    "page /ingest/v1/reports": INGEST_REPORT,
-    "page /ingest/v1/edges/<name>/config": INGEST_CONFIG,
-    "page /ingest/v1/edges/<name>/config-status": INGEST_CONFIG_STATUS,
     # Platform API
     "api /account": Sweep((GET,)),
     "api /account/features": Sweep((GET,)),
@@ -529,11 +525,8 @@ class SweepWorld:
         if sweep.edge_token:
             # Edge agents have no session; an API token is not an edge token.
             secret = self.edge_tokens.get(persona) or self.api_tokens.get(persona)
-            # A lower-case scheme is not taken for a Platform API request, so it reaches the
-            # ingest views through the pages' URL conf.
-            scheme = "Bearer" if route.channel == "api" else "bearer"
             if secret:
-                headers["Authorization"] = f"{scheme} {secret}"
+                headers["Authorization"] = f"Bearer {secret}"
         elif route.channel == "api":
             if persona in self.api_tokens:
                 headers["Authorization"] = f"Bearer {self.api_tokens[persona]}"
@@ -607,7 +600,7 @@ def sweep_world(
     """Both organizations with an app, a custom domain, a back-end and an edge with an open
     upgrade; an API token for each person and an ingest token for each organization's edge."""
     monkeypatch.setattr(
-        "edges.checks.lookup_many",
+        "edges.services.dns_checks.lookup_many",
         lambda domains: {d.pk: DnsAnswer(Domain.DnsStatus.OK) for d in domains},
     )
     globex_edge = make_ssl_edge("globex-legacy", org=world.globex)

@@ -7,10 +7,10 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from dashboard.features import app_feature_states
+from dashboard.feature_states import app_feature_states
 from dashboard.models import ApiToken, App, AuditEvent
-from dashboard.rollout import rollout_bucket, rollout_plan
-from dashboard.tokens import hash_token
+from dashboard.services.rollout import rollout_bucket, rollout_plan
+from shared.secret_tokens import hash_token
 from tests.conftest import World
 from tests.factories import PRE_GA, make_app
 

@@ -1,6 +1,7 @@
 """Every page route, the admin site's included, refuses a POST without the CSRF token before any
-view runs. The only exempt routes are the edges' ingest endpoints, which take a bearer token and
-no cookie. Routes are read from the URL conf, so a new one is covered (or fails) by itself."""
+view runs. None is exempt: the edges' ingest endpoints, which take a bearer token and no cookie,
+live in the machine clients' URL conf only. Routes are read from the URL conf, so a new one is
+covered (or fails) by itself."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from dashboard.models import AuditEvent
+from edgeboard.middleware import API_URLCONF
 
 # Exempt by design: an edge agent authenticates with its ingest token, never a session.
 EXEMPT_PREFIXES = ("ingest/v1/",)
@@ -54,11 +56,22 @@ def test_the_sweep_reaches_the_pages_and_the_admin_site() -> None:
     assert len(ROUTES) > 40
 
 
-def test_only_the_ingest_endpoints_are_exempt_from_csrf() -> None:
+def test_no_page_route_is_exempt_from_csrf() -> None:
     exempt = sorted(
         path for path, view in page_routes() if getattr(view, "csrf_exempt", False) and path
     )
-    assert exempt and all(path.startswith(EXEMPT_PREFIXES) for path in exempt), exempt
+    assert exempt == [], exempt
+
+
+def test_the_ingest_endpoints_are_reached_only_through_the_machine_clients_url_conf() -> None:
+    assert not [path for path in ROUTES if path.startswith(EXEMPT_PREFIXES)]
+    machine = sorted({path for path, _ in page_routes(get_resolver(API_URLCONF).url_patterns)})
+    ingest = [path for path in machine if path.startswith(EXEMPT_PREFIXES)]
+    assert ingest == [
+        "ingest/v1/edges/<str:name>/config",
+        "ingest/v1/edges/<str:name>/config-status",
+        "ingest/v1/reports",
+    ]
 
 
 @pytest.mark.parametrize("who", ["alice", "admin_user"])

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from dashboard.features import app_feature_states
+from dashboard.feature_states import app_feature_states
 from dashboard.models import App, AppFeature, AuditEvent, Feature
 from dashboard.services.features import (
     SSL_ENDPOINT_REFUSAL,
@@ -190,7 +190,7 @@ def test_a_change_is_pushed_to_the_app_topic_after_commit(
 ) -> None:
     sent: list[tuple[str, dict]] = []
     monkeypatch.setattr(  # type: ignore[attr-defined]
-        "dashboard.realtime.publish", lambda topic, event, payload: sent.append((topic, payload))
+        "live.events.publish", lambda topic, event, payload: sent.append((topic, payload))
     )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:  # type: ignore[operator]
         feature_set(

@@ -25,17 +25,17 @@ from dashboard.services.accounts import organization_create, user_create
 from dashboard.services.apps import app_create, backend_add, domain_add
 from dashboard.services.features import account_feature_set, feature_define, feature_set
 from dashboard.services.tokens import api_token_create
-from dashboard.validators import (
+from edges.api.ingest_payloads import IngestError, parse_config_status, parse_report
+from edges.models import Edge, EdgeUpgrade
+from edges.services.edges import certificate_set, edge_create, edge_ingest_token_rotate
+from edges.services.upgrades import upgrade_request, upgrade_transition
+from shared.validators import (
     describe_char,
     normalize_hostname,
     validate_hostname,
     validate_line,
     validate_text,
 )
-from edges.ingest import IngestError, parse_config_status, parse_report
-from edges.models import Edge, EdgeUpgrade
-from edges.services import certificate_set, edge_create, edge_ingest_token_rotate
-from edges.upgrades import upgrade_request, upgrade_transition
 from tests.conftest import World, client_for
 from tests.dashboard.test_api import Api, api_for
 

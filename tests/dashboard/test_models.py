@@ -6,8 +6,8 @@ from django.db import IntegrityError
 
 from dashboard.models import Domain, Feature
 from dashboard.services.apps import app_create, domain_add
-from dashboard.validators import validate_app_name, validate_hostname
 from edges.models import Edge
+from shared.validators import validate_app_name, validate_hostname
 from tests.conftest import World
 from tests.factories import make_app, make_edge, make_org
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from dashboard.models import AuditEvent
 from dashboard.services.admin_edits import admin_model_save
-from edges.services import certificate_set
+from edges.services.edges import certificate_set
 from tests.conftest import World, client_for
 
 

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from django.core.cache import caches
 
-from dashboard import breaker, realtime
-from dashboard.api import ratelimit
-from dashboard.api.errors import ApiError
-from edges import hub as hub_module
-from edges.hub import LayerUnavailable, LiveHub
+from live import events as realtime
+from live import hub as hub_module
+from live.hub import LayerUnavailable, LiveHub
+from shared import breaker, ratelimit
+from shared.errors import ApiError
 
 
 class Clock:

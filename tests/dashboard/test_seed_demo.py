@@ -10,7 +10,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from dashboard.features import app_feature_states
+from dashboard.feature_states import app_feature_states
 from dashboard.models import ApiToken, App, AuditEvent
 from edges.models import Edge
 

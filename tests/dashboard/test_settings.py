@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from dashboard.env import env_bool, env_date, env_int, env_list, env_origins, env_url
+from shared.env import env_bool, env_date, env_int, env_list, env_origins, env_url
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_SECRET = "k3y-" + "f9a8b7c6d5e4" * 5

@@ -29,7 +29,6 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from dashboard.api.middleware import API_URLCONF
 from dashboard.models import (
     ApiToken,
     App,
@@ -41,13 +40,14 @@ from dashboard.models import (
     Membership,
     Organization,
 )
-from dashboard.routing import websocket_urlpatterns
 from dashboard.services.apps import backend_add
 from dashboard.services.tokens import api_token_create
+from edgeboard.middleware import API_URLCONF
 from edges.dns import DnsAnswer
-from edges.live_topics import authorize
 from edges.models import Certificate, Edge, EdgeUpgrade, FrontendStat
-from edges.services import edge_ingest_token_rotate
+from edges.services.edges import edge_ingest_token_rotate
+from live.routing import websocket_urlpatterns
+from live.topics import authorize
 from tests.conftest import World, client_for
 
 SCRIPT = "<script>alert(1)</script>\"'><img src=x onerror=alert(1)>"
@@ -433,12 +433,6 @@ PAGES: dict[str, Planner] = {
     ],
     "upgrade-step": _upgrade_steps,
     "upgrade-queue": lambda h: _staff_and_customer("/upgrades/"),
-    # Without a token (edges send one, and their requests go to the API's URL conf).
-    "ingest-report": lambda h: [ingest("/ingest/v1/reports", "post", {}, token=False)],
-    "ingest-edge-config": lambda h: [ingest("/ingest/v1/edges/gateway/config", token=False)],
-    "ingest-edge-config-status": lambda h: [
-        ingest("/ingest/v1/edges/gateway/config-status", "post", {}, token=False)
-    ],
     "app-dns-check": lambda h: [
         page("support", named("app-dns-check", "acme-web"), method="post", follow=True),
     ],
@@ -495,6 +489,7 @@ API_ROUTES: dict[str, Planner] = {
         api("alice", f"/apps/acme-web/domains/{q(SCRIPT)}"),
     ],
     "ingest/v1/reports": lambda h: [
+        ingest("/ingest/v1/reports", "post", {}, token=False),
         ingest(
             "/ingest/v1/reports",
             "post",
@@ -507,11 +502,13 @@ API_ROUTES: dict[str, Planner] = {
         ),
     ],
     "ingest/v1/edges/<str:name>/config": lambda h: [
+        ingest("/ingest/v1/edges/gateway/config", token=False),
         ingest("/ingest/v1/edges/gateway/config?format=haproxy"),
         ingest("/ingest/v1/edges/gateway/config?format=hipache"),
         ingest(f"/ingest/v1/edges/gateway/config?format={q(SCRIPT)}"),
     ],
     "ingest/v1/edges/<str:name>/config-status": lambda h: [
+        ingest("/ingest/v1/edges/gateway/config-status", "post", {}, token=False),
         ingest(
             "/ingest/v1/edges/gateway/config-status",
             "post",
@@ -811,7 +808,7 @@ def test_every_url_in_the_url_conf_is_swept_or_exempted_with_a_reason(
 def test_no_page_fragment_or_answer_shows_a_stored_payload_unescaped(
     hostile_world: Hostile, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("edges.checks.lookup_many", fake_dns)
+    monkeypatch.setattr("edges.services.dns_checks.lookup_many", fake_dns)
     sweep = Sweep()
     visitor = Visitor(hostile_world, sweep)
     for route in every_route():

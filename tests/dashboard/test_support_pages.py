@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from dashboard.models import ApiToken, AuditEvent, Feature
 from dashboard.services.features import feature_set
-from dashboard.tokens import hash_token
+from shared.secret_tokens import hash_token
 from tests.conftest import World, client_for
 
 

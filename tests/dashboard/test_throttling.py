@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.test import Client
 
-from edges.services import edge_ingest_token_rotate
+from edges.services.edges import edge_ingest_token_rotate
 from tests.conftest import World
 
 

@@ -11,8 +11,8 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client, override_settings
 
-from dashboard.asgi import application
-from dashboard.ws_limits import TokenBucket
+from edgeboard.asgi import application
+from live.limits import TokenBucket
 from tests.dashboard.test_settings import run_manage
 from tests.factories import make_user
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
 
-from dashboard.asgi import application
+from edgeboard.asgi import application
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from dashboard.server import server_argv
+from edgeboard.server import server_argv
 from tests.conftest import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -24,7 +24,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from dashboard.ws_limits import MAX_MESSAGE_BYTES
+from live.limits import MAX_MESSAGE_BYTES
 from tests.e2e.conftest import (
     DEMO_PASSWORD,
     Server,

@@ -9,7 +9,7 @@ import pytest
 
 from edges.agent import Agent, Backoff, frontends_from_stat, old_worker_pids, parse_stat
 from edges.models import Edge
-from edges.services import edge_ingest_token_rotate
+from edges.services.edges import edge_ingest_token_rotate
 from tests.conftest import World
 
 HEADER = "# pxname,svname,qcur,scur,status,addr\n"

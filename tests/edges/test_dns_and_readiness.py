@@ -15,10 +15,10 @@ from dnslib import CNAME, QTYPE, RR, A, DNSRecord
 from dnslib.server import BaseResolver, DNSServer
 
 from dashboard.models import App, AuditEvent, Domain
-from dashboard.services.demo import demo_seed
+from edgeboard.demo import demo_seed
 from edges.dns import lookup
-from edges.readiness import app_readiness, readiness_json
-from edges.services import certificate_set
+from edges.services.edges import certificate_set
+from edges.services.readiness import app_readiness, readiness_json
 from tests.conftest import World, client_for
 from tests.dashboard.test_api import api_for
 from tests.factories import make_app

@@ -12,13 +12,13 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from dashboard.features import WEBSOCKETS
+from dashboard.feature_states import WEBSOCKETS
 from dashboard.models import AuditEvent, Backend, Feature
 from dashboard.services.apps import backend_add
 from dashboard.services.features import feature_set
-from edges.edge_config import edge_routes, hipache_write, render_haproxy
 from edges.models import Edge
-from edges.services import edge_ingest_token_rotate
+from edges.services.edges import edge_ingest_token_rotate
+from edges.services.proxy_config import edge_routes, hipache_write, render_haproxy
 from tests.conftest import World, unavailable
 from tests.factories import make_edge
 

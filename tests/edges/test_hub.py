@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from edges.hub import LiveHub
+from live.hub import LiveHub
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the hub renders in a database thread
 

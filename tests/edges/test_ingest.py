@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from dashboard.models import App
 from edges.models import ConnectionRollup, Edge, FrontendStat
-from edges.services import edge_ingest_token_rotate
+from edges.services.edges import edge_ingest_token_rotate
 from tests.conftest import World
 
 URL = "/ingest/v1/reports"
@@ -108,7 +108,7 @@ def test_old_rollups_are_pruned(token: str, world: World, monkeypatch: Any) -> N
         sum_connections=1,
         samples=1,
     )
-    monkeypatch.setattr("edges.reports._last_prune", 0.0)
+    monkeypatch.setattr("edges.services.reports._last_prune", 0.0)
     post(token, report(1, **{WEB: {"connections": 10}}))
     assert not ConnectionRollup.objects.filter(minute=old).exists()
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edges.models import Edge, FrontendStat
-from edges.services import edge_ingest_token_rotate
+from edges.services.edges import edge_ingest_token_rotate
 from tests.conftest import IN_CI, World
 
 EXAMPLES = 1000 if IN_CI else 150

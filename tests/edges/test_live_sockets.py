@@ -1,4 +1,4 @@
-"""Live sockets through dashboard.asgi.application: who may watch, snapshot, then updates."""
+"""Live sockets through edgeboard.asgi.application: who may watch, snapshot, then updates."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
 
-from dashboard import realtime
-from dashboard.asgi import application
-from edges.ingest import parse_report
+from edgeboard.asgi import application
+from edges.api.ingest_payloads import parse_report
 from edges.models import Edge
-from edges.reports import report_apply
+from edges.services.reports import report_apply
+from live import events as realtime
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -214,7 +214,7 @@ class RecordingConsumer:
 
     @staticmethod
     def make(*, stalled: bool) -> Any:
-        from edges.consumers import LiveConsumer
+        from live.consumers import LiveConsumer
 
         consumer = LiveConsumer()
         consumer.pending, consumer.drain, consumer.sending_since = None, None, None
@@ -234,7 +234,7 @@ class RecordingConsumer:
 
 
 async def test_a_stalled_socket_neither_delays_others_nor_queues_frames(monkeypatch: Any) -> None:
-    monkeypatch.setattr("edges.consumers.SLOW_SOCKET_SECONDS", 0.05)
+    monkeypatch.setattr("live.consumers.SLOW_SOCKET_SECONDS", 0.05)
     stalled = RecordingConsumer.make(stalled=True)
     healthy = RecordingConsumer.make(stalled=False)
     for frame in ("one", "two", "three"):
@@ -286,7 +286,7 @@ async def test_an_edge_going_silent_is_pushed_as_stale_without_a_report(
 def test_every_id_a_push_targets_exists_on_the_full_page(
     request: pytest.FixtureRequest, world: World, persona: str, kind: str, name: str, url: str
 ) -> None:
-    from edges.live_topics import authorize
+    from live.topics import authorize
     from tests.conftest import client_for
 
     user = request.getfixturevalue(persona)

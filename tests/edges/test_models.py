@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from edges.capabilities import CAPABILITIES
 from edges.models import Certificate, Edge
-from edges.services import certificate_set
+from edges.services.edges import certificate_set
 from tests.conftest import World
 
 NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC)

@@ -14,7 +14,7 @@ from django.db import connections
 from django.test import Client
 
 from edges.models import Edge, FrontendStat
-from edges.services import edge_ingest_token_rotate
+from edges.services.edges import edge_ingest_token_rotate
 from tests.conftest import World
 from tests.naive import without_row_locks
 

@@ -13,7 +13,7 @@ from django.db import connections
 
 from dashboard.models import AuditEvent
 from edges.models import EdgeUpgrade
-from edges.upgrades import UpgradeConflict, upgrade_request, upgrade_transition
+from edges.services.upgrades import UpgradeConflict, upgrade_request, upgrade_transition
 from tests.conftest import World
 from tests.naive import without_row_locks
 

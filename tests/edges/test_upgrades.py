@@ -10,7 +10,12 @@ from django.urls import reverse
 
 from dashboard.models import AuditEvent, Domain
 from edges.models import Edge, EdgeUpgrade
-from edges.upgrades import TRANSITIONS, UpgradeConflict, upgrade_request, upgrade_transition
+from edges.services.upgrades import (
+    TRANSITIONS,
+    UpgradeConflict,
+    upgrade_request,
+    upgrade_transition,
+)
 from tests.conftest import World, client_for
 
 WINDOW = dt.datetime(2026, 12, 6, 2, 0, tzinfo=dt.UTC)

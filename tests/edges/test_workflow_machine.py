@@ -24,11 +24,11 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from dashboard.features import websockets_enabled
+from dashboard.feature_states import websockets_enabled
 from dashboard.models import App, AppFeature, AuditEvent, Feature, Membership
 from dashboard.services.features import FeatureRefused, feature_set, legacy_ssl_edges
 from edges.models import Edge, EdgeUpgrade
-from edges.upgrades import UpgradeConflict, upgrade_request, upgrade_transition
+from edges.services.upgrades import UpgradeConflict, upgrade_request, upgrade_transition
 from tests.conftest import IN_CI
 from tests.factories import (
     POST_GA,

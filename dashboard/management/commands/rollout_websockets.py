@@ -6,10 +6,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from dashboard.features import WEBSOCKETS
+from dashboard.feature_states import WEBSOCKETS
 from dashboard.models import AuditEvent, Feature
-from dashboard.rollout import rollout_plan
 from dashboard.services.features import FeatureRefused, feature_set
+from dashboard.services.rollout import rollout_plan
 
 
 def _percent(value: str) -> float:

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dashboard.models import App, AuditEvent, Domain
-from edges.checks import check_domains
+from edges.services.dns_checks import check_domains
 
 
 class Command(BaseCommand):

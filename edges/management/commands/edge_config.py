@@ -8,8 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from edges.agent import write_atomically
-from edges.edge_config import FORMATS, ConfigError, hipache_write, render
 from edges.models import Edge
+from edges.services.proxy_config import FORMATS, ConfigError, hipache_write, render
 
 
 class Command(BaseCommand):

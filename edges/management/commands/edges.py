@@ -10,8 +10,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dashboard.models import AuditEvent, Organization
 from edges.models import Edge, EdgeUpgrade
-from edges.services import edge_create
-from edges.upgrades import TRANSITIONS, UpgradeConflict, upgrade_request, upgrade_transition
+from edges.services.edges import edge_create
+from edges.services.upgrades import (
+    TRANSITIONS,
+    UpgradeConflict,
+    upgrade_request,
+    upgrade_transition,
+)
 
 SOURCE = AuditEvent.Source.CLI
 

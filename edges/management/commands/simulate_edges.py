@@ -9,8 +9,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from edges.edge_config import edge_routes
 from edges.models import Edge
+from edges.services.proxy_config import edge_routes
 from edges.simulator import EdgeSim, Host
 
 REFRESH_HOSTS_SECONDS = 10.0

@@ -1,0 +1,672 @@
+"""How fast does a report reach the sockets watching it, how many reports can the server take
+in, and what does it cost? `make bench` (under 10 minutes) / `make bench-quick` (under 2).
+
+B1  ingest throughput (ingest.py): 4 edges posting reports of 1000 frontends back to back.
+B2  report -> socket: one real daphne serving the dashboard (LIVE_MIN_INTERVAL=0, so every
+    report is pushed), N sockets on /ws/live/apps/acme-web/ signed in as alice, spread over
+    several subscriber processes. Each round POSTs a gateway report with a new connections value
+    for acme-web.example.net; a sample is the time from just before the POST to the arrival of
+    the frame whose #app-acme-web-connections carries that value, for every socket. The largest
+    size is measured on B6's sockets (one run), after its idle window.
+B3  fan-out throughput (fanout.py): a rising report rate over T topics until p99 passes 100 ms.
+B4  the textbook path (needs REDIS_URL): one consumer and one channel-layer channel per socket
+    in one group (textbook.py), each round a `group_send` of a frame of the same kind straight
+    into Redis; the same samples, at the same N.
+B5  B2 through HAProxy in front of two daphnes sharing Redis (cluster.py; needs REDIS_URL).
+B6  idle signed-in sockets on one daphne: memory per socket and CPU (idle.py).
+B7  1 % of the subscribers stop reading: the others' p99 and daphne's memory (slow.py).
+B8  the overview at platform scale (pages.py): 10,000 apps and 30,000 domains.
+B9  Chromium: report posted -> the number in the page changed (browser.py).
+
+B2, B3, B5, B6, B7 and B9 share one seeded database, each with fresh server processes. B2's
+latency includes the whole way in (HTTP request, database write, commit, publish, one render);
+B4's starts at the channel layer with a ready-made frame. "spread" (first to last arrival of a
+round) compares the fan-out alone.
+
+Per B2/B4/B5 figure: the median over the repeats, with min and max. Send and arrival times are
+`time.monotonic()` in different processes: CLOCK_MONOTONIC is one clock for the whole machine.
+Everything runs on 127.0.0.1 and stops by itself; results go to bench-results.json, the chart
+of B2 and B4 latency against subscribers to docs/bench-latency.png (quick: bench-latency.png).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import browser, chart, cluster, fanout, idle, ingest, pages, slow, targets
+from bench.clients import raise_open_files_limit
+from bench.common import (
+    close_templates,
+    database_label,
+    environ_without,
+    flush_redis_prefix,
+    reflow,
+    say,
+    seeded,
+)
+from bench.common import table as _table
+from bench.crowd import Crowd
+from bench.profile import profiled
+from bench.profile import render as render_profile
+from bench.servers import (
+    Rounds,
+    Values,
+    dashboard_target,
+    measure_rounds,
+    textbook_target,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "bench-results.json"
+CHART = ROOT / "docs" / "bench-latency.png"
+QUICK_CHART = ROOT / "bench-latency.png"
+
+# Figures of one run, as (key, column title, format): the latency table, then the cost table.
+LATENCY_FIGURES = [
+    ("p50_ms", "p50 ms", "{:.1f}"),
+    ("p90_ms", "p90 ms", "{:.1f}"),
+    ("p99_ms", "p99 ms", "{:.1f}"),
+    ("max_ms", "max ms", "{:.1f}"),
+    ("spread_ms", "spread ms", "{:.1f}"),
+    ("frames_per_s", "frames/s", "{:.0f}"),
+    ("missed", "missed", "{:.0f}"),
+]
+COST_FIGURES = [
+    ("subscribe_s", "subscribe s", "{:.1f}"),
+    ("server_cpu_s", "server CPU s", "{:.2f}"),
+    ("server_cpu_total_s", "server CPU s total", "{:.2f}"),
+    ("server_peak_rss_mib", "server peak RSS MiB", "{:.0f}"),
+    ("clients_cpu_s", "clients CPU s", "{:.2f}"),
+    ("redis_cpu_s", "Redis CPU s", "{:.2f}"),
+    ("send_ms_median", "send ms", "{:.1f}"),
+]
+FIGURES = LATENCY_FIGURES + COST_FIGURES
+BENCHES = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9")
+SEEDED = {"B2", "B3", "B5", "B6", "B7", "B9"}
+
+LEGEND = """\
+latency: from just before a round's report (B2, B5: POST /ingest/v1/reports; B4: group_send) to
+  the frame with the new value on a socket, every socket of every round pooled; max is the worst.
+spread: last minus first arrival of a round (median of rounds): the fan-out itself.
+frames/s: frames delivered over the time from each send to its last arrival, summed over rounds.
+missed: frames a socket never got (skipped to a newer value, or not there before the deadline).
+subscribe: all sockets connected and holding their snapshot. server CPU: during the rounds
+  (total: over the server's whole life, with start-up and subscribing; B5: both daphnes). peak
+  RSS: VmHWM (B5: the larger daphne). clients CPU: the subscriber processes during the rounds.
+  Redis CPU: the Redis server's, during the rounds. send: median time the send call took."""
+
+
+@dataclass(frozen=True)
+class Config:
+    sizes: tuple[int, ...]
+    repeats: int
+    rounds: Rounds
+    benches: tuple[str, ...]
+    quick: bool
+    output: Path
+    chart: Path
+    profile: Path | None
+    live_database: str
+    ingest: ingest.IngestConfig
+    pages: pages.PagesConfig
+    idle: idle.IdleConfig
+    fanout: fanout.FanoutConfig
+    cluster_sockets: int
+    slow: slow.SlowConfig
+    browser: browser.BrowserConfig
+
+
+# Summaries
+
+
+def summarize(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Median, min and max of every figure per (bench, sockets)."""
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for run in runs:
+        groups.setdefault((run["bench"], run["sockets"]), []).append(run)
+    rows = []
+    for (bench, sockets), group in groups.items():
+        row: dict[str, Any] = {"bench": bench, "sockets": sockets, "repeats": len(group)}
+        for key, _, _ in FIGURES:
+            numbers = [r[key] for r in group if r.get(key) is not None]
+            if numbers:
+                row[key] = {
+                    "median": statistics.median(numbers),
+                    "min": min(numbers),
+                    "max": max(numbers),
+                }
+        rows.append(row)
+    return rows
+
+
+def compare(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by = {(r["bench"], r["sockets"]): r for r in summary}
+    rows = []
+    for (bench, sockets), ours in by.items():
+        textbook = by.get(("B4", sockets))
+        if bench != "B2" or textbook is None:
+            continue
+        ratio = ours["frames_per_s"]["median"] / textbook["frames_per_s"]["median"]
+        rows.append(
+            {
+                "sockets": sockets,
+                "b2_p99_ms": ours["p99_ms"]["median"],
+                "b4_p99_ms": textbook["p99_ms"]["median"],
+                "b2_frames_per_s": ours["frames_per_s"]["median"],
+                "b4_frames_per_s": textbook["frames_per_s"]["median"],
+                "frames_per_s_ratio_b2_over_b4": ratio,
+            }
+        )
+    return rows
+
+
+def _cell(figure: dict[str, float] | None, form: str) -> str:
+    if figure is None:
+        return "-"
+    middle = form.format(figure["median"])
+    if figure["min"] == figure["max"]:
+        return middle
+    return f"{middle} ({form.format(figure['min'])}-{form.format(figure['max'])})"
+
+
+def render(summary: list[dict[str, Any]], comparison: list[dict[str, Any]], repeats: int) -> str:
+    if not summary:
+        return ""
+    parts = [f"median (min-max) of {repeats} runs" if repeats > 1 else "one run each"]
+    for group in (LATENCY_FIGURES, COST_FIGURES):
+        figures = [f for f in group if any(f[0] in r for r in summary)]
+        header = ["bench", "sockets", *(title for _, title, _ in figures)]
+        rows = [
+            [row["bench"], str(row["sockets"]), *(_cell(row.get(k), f) for k, _, f in figures)]
+            for row in summary
+        ]
+        parts += ["", _table(header, rows)]
+    parts += ["", LEGEND]
+    if comparison:
+        header = ["sockets", "B2 p99 ms", "B4 p99 ms", "B2 frames/s", "B4 frames/s", "B2/B4"]
+        rows = [
+            [
+                str(c["sockets"]),
+                f"{c['b2_p99_ms']:.1f}",
+                f"{c['b4_p99_ms']:.1f}",
+                f"{c['b2_frames_per_s']:.0f}",
+                f"{c['b4_frames_per_s']:.0f}",
+                f"{c['frames_per_s_ratio_b2_over_b4']:.2f}",
+            ]
+            for c in comparison
+        ]
+        parts += ["", "B2 (hub, one subscription per process) vs B4 (textbook), medians:"]
+        parts.append(_table(header, rows))
+    return "\n".join(parts)
+
+
+def render_fanout(rows: list[dict[str, Any]], config: fanout.FanoutConfig) -> str:
+    header = ["bench", "topics", "sockets", *(title for _, title, _ in fanout.FIGURES)]
+    lines = [
+        [
+            r["bench"],
+            str(r["topics"]),
+            str(r["connected"]),
+            *(f.format(r[k]) for k, _, f in fanout.FIGURES),
+        ]
+        for r in rows
+    ]
+    return "\n".join(
+        [_table(header, lines), "", reflow(fanout.LEGEND.format(limit=config.limit_ms))]
+    )
+
+
+def render_idle(row: dict[str, Any]) -> str:
+    header = ["bench", *(title for _, title, _ in idle.FIGURES)]
+    line = [row["bench"], *(f.format(row[k]) for k, _, f in idle.FIGURES)]
+    return "\n".join([_table(header, [line]), "", reflow(idle.LEGEND)])
+
+
+def render_slow(row: dict[str, Any]) -> str:
+    header = ["bench", "phase", "sockets reading", "rounds", "p50 ms", "p99 ms", "max ms", "missed"]
+    lines = []
+    for phase in ("baseline", "stalled"):
+        figures = row[phase]
+        lines.append(
+            [
+                "B7",
+                "all reading" if phase == "baseline" else f"{row['stallers']} stalled",
+                str(figures["connected"] - row["stallers"]),
+                str(len(figures["rounds"])),
+                f"{figures['p50_ms']:.1f}",
+                f"{figures['p99_ms']:.1f}",
+                f"{figures['max_ms']:.1f}",
+                str(figures["missed"]),
+            ]
+        )
+    legend = f"""\
+B7: every 100th socket stops reading (4 KiB receive buffer) after the baseline. Others' p99
+  {row["p99_change_percent"]:+.1f} %. daphne VmRSS {row["rss_baseline_end_mib"]:.1f} MiB at the
+  end of the baseline, {row["rss_stalled_end_mib"]:.1f} MiB at the end of the stalled series
+  (peak {row["rss_stalled_peak_mib"]:.1f}); {row["stallers_closed_by_server"]} of
+  {row["stallers"]} stallers closed by the server. Targets: others' p99 rises < 10 %, memory
+  bounded."""
+    return "\n".join([_table(header, lines), "", reflow(legend)])
+
+
+def render_browser(row: dict[str, Any]) -> str:
+    return reflow(
+        f"B9: Chromium, report posted -> DOM changed over {row['samples']} rounds: p50 "
+        f"{row['p50_ms']:.1f} ms, p90 {row['p90_ms']:.1f} ms, min {row['min_ms']:.1f}, max "
+        f"{row['max_ms']:.1f} ms, {row['missed']} missed. Target: p50 < 150 ms."
+    )
+
+
+# Main
+
+
+def parse_args(argv: list[str] | None) -> Config:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller and shorter: one run each, B2/B4 at 100 sockets, B6 (and B2) at 500, ...",
+    )
+    parser.add_argument(
+        "--sizes", help="B2/B4: comma-separated socket counts (default 100,1000; 100 --quick)"
+    )
+    parser.add_argument("--repeats", type=int, help="runs per figure (default 3, 1 with --quick)")
+    parser.add_argument(
+        "--rounds", type=int, help="measured reports per run (default 20, 10 with --quick)"
+    )
+    parser.add_argument("--warmup", type=int, default=2, help="unmeasured reports per run")
+    parser.add_argument("--interval", type=float, default=0.3, help="seconds between reports")
+    parser.add_argument("--clients", type=int, default=4, help="subscriber processes")
+    parser.add_argument(
+        "--settle", type=float, default=10.0, help="seconds to wait for the last frames"
+    )
+    parser.add_argument(
+        "--only",
+        default=",".join(b.lower() for b in BENCHES),
+        help="comma-separated benchmarks to run, of b1 ... b9 (default all)",
+    )
+    parser.add_argument(
+        "--ingest-seconds", type=float, help="B1: seconds of reporting (default 10, 3 with --quick)"
+    )
+    parser.add_argument(
+        "--ingest-apps", type=int, default=1000, help="B1: apps, and frontends per report"
+    )
+    parser.add_argument(
+        "--ingest-reporters", type=int, default=4, help="B1: edges reporting side by side"
+    )
+    parser.add_argument(
+        "--page-requests", type=int, help="B8: timed requests per page (default 30, 10 --quick)"
+    )
+    parser.add_argument(
+        "--page-apps", type=int, default=10_000, help="B8: apps (3 domains each, 100 orgs)"
+    )
+    parser.add_argument(
+        "--idle-sockets", type=int, help="B6 (and B2's largest size): default 5000, 500 --quick"
+    )
+    parser.add_argument(
+        "--idle-seconds", type=float, help="B6: idle window (default 10, 3 with --quick)"
+    )
+    parser.add_argument(
+        "--fanout-sockets", type=int, help="B3: sockets (default 1000, 300 with --quick)"
+    )
+    parser.add_argument(
+        "--fanout-topics", help="B3: comma-separated topic counts (default 1,10; 1 --quick)"
+    )
+    parser.add_argument(
+        "--fanout-rates",
+        help="B3: comma-separated reports/s, tried in order (default 1,2,5,10,20; 2,10 --quick)",
+    )
+    parser.add_argument(
+        "--fanout-seconds", type=float, help="B3: seconds per rate (default 3, 1.5 with --quick)"
+    )
+    parser.add_argument(
+        "--cluster-sockets", type=int, help="B5: sockets (default 1000, 200 with --quick)"
+    )
+    parser.add_argument(
+        "--slow-sockets", type=int, help="B7: sockets (default 1000, 300 with --quick)"
+    )
+    parser.add_argument(
+        "--slow-seconds",
+        type=float,
+        help="B7: seconds of rounds with the stallers stalled (default 15, 3 with --quick)",
+    )
+    parser.add_argument("--browser-rounds", type=int, help="B9: reports (default 20, 10 --quick)")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="record py-spy profiles of the servers (B1, B2's largest size, B3, B6's "
+        "subscribing) into DIR and summarize them",
+    )
+    parser.add_argument(
+        "--live-database",
+        choices=("sqlite", "configured"),
+        default="sqlite",
+        help="B2, B3, B5, B6, B7, B9: on a SQLite file (default) or on DATABASE_URL's database",
+    )
+    parser.add_argument("--output", type=Path, default=RESULTS, help="JSON results file")
+    parser.add_argument("--chart", type=Path, help="PNG of B2/B4 latency against subscribers")
+    args = parser.parse_args(argv)
+    quick = args.quick
+
+    def numbers(text: str | None, default: str, kind: type = int) -> tuple[Any, ...]:
+        return tuple(kind(s) for s in (text or default).split(",") if s.strip())
+
+    sizes = numbers(args.sizes, "100" if quick else "100,1000")
+    benches = tuple(b.strip().upper() for b in args.only.split(",") if b.strip())
+    topics = numbers(args.fanout_topics, "1" if quick else "1,10")
+    rates = numbers(args.fanout_rates, "2,10" if quick else "1,2,5,10,20", float)
+    if not sizes or min(sizes) < 1 or not benches or not set(benches) <= set(BENCHES):
+        parser.error("--sizes needs positive integers and --only some of b1 ... b9")
+    if not topics or min(topics) < 1 or not rates or min(rates) <= 0:
+        parser.error("--fanout-topics and --fanout-rates need positive numbers")
+    if min(args.ingest_apps, args.ingest_reporters, args.page_apps) < 1:
+        parser.error("--ingest-apps, --ingest-reporters and --page-apps must be positive")
+    return Config(
+        sizes=sizes,
+        repeats=max(1, args.repeats or (1 if quick else 3)),
+        rounds=Rounds(
+            rounds=max(1, args.rounds or (10 if quick else 20)),
+            warmup=max(0, args.warmup),
+            interval=max(0.0, args.interval),
+            settle=max(1.0, args.settle),
+            clients=max(1, args.clients),
+        ),
+        benches=benches,
+        quick=quick,
+        output=args.output,
+        chart=args.chart or (QUICK_CHART if quick else CHART),
+        profile=args.profile,
+        live_database=args.live_database,
+        ingest=ingest.IngestConfig(
+            seconds=max(0.5, args.ingest_seconds or (3.0 if quick else 10.0)),
+            apps=args.ingest_apps,
+            reporters=args.ingest_reporters,
+            warmup=1,
+            only_configured=quick,
+        ),
+        pages=pages.PagesConfig(
+            requests=max(1, args.page_requests or (10 if quick else 30)),
+            organizations=min(100, args.page_apps),
+            apps=args.page_apps,
+            custom_domains=2,
+        ),
+        idle=idle.IdleConfig(
+            sockets=max(1, args.idle_sockets or (500 if quick else 5000)),
+            window=max(1.0, args.idle_seconds or (3.0 if quick else 10.0)),
+        ),
+        fanout=fanout.FanoutConfig(
+            sockets=max(1, args.fanout_sockets or (300 if quick else 1000)),
+            topics=topics,
+            rates=rates,
+            seconds=max(0.5, args.fanout_seconds or (1.5 if quick else 3.0)),
+        ),
+        cluster_sockets=max(2, args.cluster_sockets or (200 if quick else 1000)),
+        slow=slow.SlowConfig(
+            sockets=max(100, args.slow_sockets or (300 if quick else 1000)),
+            stall_every=100,
+            stall_seconds=max(1.0, args.slow_seconds or (3.0 if quick else 15.0)),
+        ),
+        browser=browser.BrowserConfig(
+            rounds=max(1, args.browser_rounds or (10 if quick else 20)), interval=0.3
+        ),
+    )
+
+
+def _git_commit() -> str | None:
+    with contextlib.suppress(Exception):
+        return subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=5
+        ).stdout.strip()
+    return None
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+class Results:
+    """Everything one `make bench` measured, filled in as the benchmarks run."""
+
+    def __init__(self) -> None:
+        self.runs: list[dict[str, Any]] = []
+        self.ingest: list[dict[str, Any]] = []
+        self.pages: list[dict[str, Any]] = []
+        self.fanout: list[dict[str, Any]] = []
+        self.idle: dict[str, Any] | None = None
+        self.slow: dict[str, Any] | None = None
+        self.browser: dict[str, Any] | None = None
+        self.profiles: dict[str, dict[str, Any]] = {}
+        self.skipped: list[str] = []
+        self.sample: str | None = None
+
+    def skip(self, message: str) -> None:
+        self.skipped.append(message)
+        say(message)
+
+
+def run_b2(server: Any, tmp: Path, config: Config, values: Values, results: Results) -> None:
+    largest = max(config.sizes)
+    for sockets in config.sizes:
+        for repeat in range(1, config.repeats + 1):
+            label = f"B2 n={sockets} run {repeat}/{config.repeats}"
+            profile_dir = config.profile if sockets == largest and repeat == 1 else None
+            with dashboard_target(server, tmp) as target:
+                say(f"{label}: daphne (dashboard) up, pid {target.pid}")
+                with (
+                    Crowd(
+                        label, [target.endpoint], target.cookie, sockets, config.rounds.clients
+                    ) as crowd,
+                    profiled(target.pid, label, profile_dir) as profile,
+                ):
+                    figures = measure_rounds(target, crowd, label, config.rounds, values)
+            if profile:
+                results.profiles[f"B2 n={sockets} rounds"] = profile
+            say(f"{label}: server stopped")
+            results.sample = results.sample or crowd.sample
+            results.runs.append({"bench": "B2", "repeat": repeat, **figures})
+
+
+def run_seeded(tmp: Path, config: Config, values: Values, results: Results) -> None:
+    """The benchmarks that share one seeded database."""
+    redis_url = os.environ.get("REDIS_URL") or None
+    wanted = set(config.benches)
+    say(f"{','.join(sorted(SEEDED & wanted))}: a fresh seeded database")
+    hide = ("DATABASE_URL",) if config.live_database == "sqlite" else ()
+    with (
+        environ_without(*hide),
+        seeded(tmp, ["http://127.0.0.1:8000"]) as server,
+    ):
+        try:
+            if "B2" in wanted:
+                run_b2(server, tmp, config, values, results)
+            if "B6" in wanted:
+                results.idle, big = idle.run(
+                    server, tmp, config.idle, config.rounds, values, config.profile
+                )
+                if "profile" in results.idle:
+                    results.profiles[f"B6 n={config.idle.sockets} subscribing"] = results.idle.pop(
+                        "profile"
+                    )
+                if "B2" in wanted:
+                    results.runs.append({"bench": "B2", "repeat": 1, **big})
+            if "B3" in wanted:
+                results.fanout = fanout.run(
+                    server, tmp, config.fanout, config.rounds.clients, values, config.profile
+                )
+                for row in results.fanout:
+                    if "profile" in row:
+                        results.profiles[f"B3 T={row['topics']} steps"] = row.pop("profile")
+            if "B5" in wanted:
+                if not redis_url:
+                    results.skip(
+                        "B5 skipped: REDIS_URL is not set (two processes need Redis between "
+                        "them); try REDIS_URL=redis://127.0.0.1:6379/0 make bench-quick"
+                    )
+                else:
+                    row = cluster.run(server, tmp, config.cluster_sockets, config.rounds, values)
+                    if row is None:
+                        results.skip("B5 skipped: haproxy is not installed (make haproxy)")
+                    else:
+                        results.runs.append({"repeat": 1, **row})
+            if "B7" in wanted:
+                results.slow = slow.run(server, tmp, config.slow, config.rounds, values)
+            if "B9" in wanted:
+                results.browser = browser.run(server, tmp, config.browser, values)
+                if results.browser is None:
+                    results.skip(f"B9 skipped: {browser.CHROMIUM} is missing (make browser)")
+        finally:
+            flush_redis_prefix(redis_url, server.env.get("CHANNEL_LAYER_PREFIX"))
+
+
+def run_b4(tmp: Path, config: Config, values: Values, results: Results) -> None:
+    redis_url = os.environ.get("REDIS_URL") or None
+    if not redis_url:
+        results.skip(
+            "B4 skipped: REDIS_URL is not set (the textbook path needs Redis to reach the "
+            "server process); try REDIS_URL=redis://127.0.0.1:6379/0 make bench-quick"
+        )
+        return
+    for sockets in config.sizes:
+        for repeat in range(1, config.repeats + 1):
+            label = f"B4 n={sockets} run {repeat}/{config.repeats}"
+            with textbook_target(tmp, redis_url, results.sample) as target:
+                say(f"{label}: daphne (textbook) up, pid {target.pid}")
+                with Crowd(label, [target.endpoint], None, sockets, config.rounds.clients) as crowd:
+                    figures = measure_rounds(target, crowd, label, config.rounds, values)
+            say(f"{label}: server stopped")
+            results.runs.append({"bench": "B4", "repeat": repeat, **figures})
+
+
+def run_all(tmp: Path, config: Config, values: Values, results: Results) -> None:
+    if "B1" in config.benches:
+        results.ingest = ingest.run(tmp, config.ingest, config.profile)
+        for row in results.ingest:
+            if "profile" in row:
+                results.profiles[f"B1 {row['database']}"] = row.pop("profile")
+    if SEEDED & set(config.benches):
+        run_seeded(tmp / "live", config, values, results)
+    if "B4" in config.benches:
+        run_b4(tmp, config, values, results)
+    if "B8" in config.benches:
+        results.pages = pages.run(tmp, config.pages, os.environ.get("DATABASE_URL"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    config = parse_args(argv)
+    # Ctrl-C or a `timeout`'s SIGTERM: unwind, so the servers and subscribers started are stopped.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    # Servers and subscribers inherit the limit: thousands of sockets need as many descriptors.
+    raise_open_files_limit()
+    redis_url = os.environ.get("REDIS_URL") or None
+    database = database_label(os.environ.get("DATABASE_URL"))
+    live_database = "SQLite file" if config.live_database == "sqlite" else database
+    layer = "Redis" if redis_url else "in-memory"
+    say(
+        f"benchmarks {','.join(config.benches)}{' (quick)' if config.quick else ''}; "
+        f"B2/B4 sockets {config.sizes}, {config.repeats} run(s) each, {config.rounds.rounds} "
+        f"rounds every {config.rounds.interval * 1000:.0f} ms, {config.rounds.clients} "
+        f"subscriber processes; database: {database} (sockets: {live_database}), channel layer: "
+        f"{layer}"
+    )
+    values = Values()
+    results = Results()
+    started = dt.datetime.now(dt.UTC)
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        try:
+            run_all(tmp, config, values, results)
+        finally:
+            close_templates()
+
+    summary = summarize(results.runs)
+    comparison = compare(summary)
+    report: dict[str, Any] = {
+        "meta": {
+            "started_at": started.isoformat(timespec="seconds"),
+            "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "command": " ".join(
+                [
+                    Path(sys.executable).name,
+                    "-m",
+                    "bench.run",
+                    *(argv if argv is not None else sys.argv[1:]),
+                ]
+            ),
+            "config": json.loads(json.dumps(asdict(config), default=str)),
+            "git_commit": _git_commit(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_average_at_end": os.getloadavg(),
+            "database": database,
+            "live_database": live_database,
+            "channel_layer": layer,
+            "fragment_bytes": len(results.sample) if results.sample else None,
+            "clock": "time.monotonic (CLOCK_MONOTONIC, shared by all processes)",
+            "skipped": results.skipped,
+        },
+        "runs": results.runs,
+        "summary": summary,
+        "comparison": comparison,
+        "ingest": results.ingest,
+        "fanout": results.fanout,
+        "idle": results.idle,
+        "slow": results.slow,
+        "browser": results.browser,
+        "pages": results.pages,
+        "profiles": results.profiles,
+    }
+    report["targets"] = targets.judge(report)
+    drawn = chart.draw(
+        summary,
+        config.chart,
+        f"report -> socket latency, one daphne ({live_database}, {layer}); "
+        "B2 from the POST, B4 from group_send",
+    )
+    report["meta"]["chart"] = str(drawn) if drawn else None
+    config.output.write_text(json.dumps(report, indent=2) + "\n")
+    sections = [
+        render(summary, comparison, config.repeats),
+        render_fanout(results.fanout, config.fanout) if results.fanout else "",
+        render_idle(results.idle) if results.idle else "",
+        render_slow(results.slow) if results.slow else "",
+        render_browser(results.browser) if results.browser else "",
+        ingest.render(results.ingest, config.ingest) if results.ingest else "",
+        pages.render(results.pages, config.pages) if results.pages else "",
+        "\n\n".join(render_profile(name, p) for name, p in results.profiles.items()),
+        "targets (markdown, for the README):\n" + targets.markdown(report["targets"]),
+    ]
+    for section in sections:
+        if section:
+            print()
+            print(section)
+    for message in results.skipped:
+        print(message)
+    print(f"\nwritten to {config.output}" + (f"; chart {drawn}" if drawn else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt as stopped:
+        print(f"\ninterrupted ({stopped}); servers and subscribers stopped", file=sys.stderr)
+        sys.exit(130)

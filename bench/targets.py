@@ -1,0 +1,167 @@
+"""Each benchmark's target from the issue, judged against this run's figures: the table the
+README's Performance section shows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench import fanout
+
+MET, MISSED, NOT_RUN = "met", "missed", "not run"
+
+
+def _verdict(ok: bool) -> str:
+    return MET if ok else MISSED
+
+
+def _median(row: dict[str, Any], key: str) -> float:
+    return row[key]["median"]
+
+
+def _spread(row: dict[str, Any], key: str, form: str = "{:.0f}") -> str:
+    figure = row[key]
+    if row.get("repeats", 1) == 1 or figure["min"] == figure["max"]:
+        return form.format(figure["median"])
+    return (
+        f"{form.format(figure['median'])} ({form.format(figure['min'])}-"
+        f"{form.format(figure['max'])})"
+    )
+
+
+def judge(report: dict[str, Any]) -> list[dict[str, str]]:
+    rows: list[dict[str, str]] = []
+    wanted = set(report["meta"]["config"]["benches"])
+
+    def add(bench: str, what: str, measured: str, target: str, verdict: str) -> None:
+        rows.append(
+            {"bench": bench, "what": what, "measured": measured, "target": target,
+             "verdict": verdict}
+        )  # fmt: skip
+
+    for row in report.get("ingest", []):
+        on_postgres = row["database"] == "PostgreSQL"
+        add(
+            "B1",
+            f"ingest, {row['reporters']} edges x {row['frontends_per_report']} frontends, "
+            f"{row['database']}",
+            f"{row['counts_per_s']:,.0f} counts/s, p99 {row['p99_ms']:.0f} ms",
+            ">= 100,000 counts/s on PostgreSQL, p99 < 50 ms",
+            _verdict(row["counts_per_s"] >= 100_000 and row["p99_ms"] < 50)
+            if on_postgres
+            else "(SQLite: for comparison)",
+        )
+    summary = {(r["bench"], r["sockets"]): r for r in report.get("summary", [])}
+    limits = {1000: 100.0, 5000: 250.0}
+    for (bench, sockets), row in sorted(summary.items()):
+        if bench != "B2":
+            continue
+        limit = limits.get(sockets)
+        add(
+            "B2",
+            f"report -> socket, {sockets:,} subscribers, 1 daphne",
+            f"p50 {_spread(row, 'p50_ms')} ms, p99 {_spread(row, 'p99_ms')} ms",
+            f"p99 < {limit:.0f} ms" if limit else "(no target at this size)",
+            _verdict(_median(row, "p99_ms") < limit) if limit else "-",
+        )
+    fan = report.get("fanout", [])
+    if fan:
+        for topics in sorted({r["topics"] for r in fan}):
+            rows_t = [r for r in fan if r["topics"] == topics]
+            top = fanout.best(rows_t, 100.0)
+            last = rows_t[-1]
+            measured = (
+                f"{top['frames_per_s']:,.0f} frames/s at {top['rate']:g} reports/s "
+                f"(p99 {top['p99_ms']:.0f} ms)"
+                if top
+                else "no step within 100 ms"
+            )
+            if last is not top:
+                measured += f"; next step p99 {last['p99_ms']:.0f} ms"
+            add(
+                "B3",
+                f"fan-out, {rows_t[0]['sockets']:,} sockets over {topics} topic(s)",
+                measured,
+                ">= 30,000 frames/s with p99 < 100 ms",
+                _verdict(bool(top) and top["frames_per_s"] >= 30_000),
+            )
+    elif "B3" in wanted:
+        add("B3", "fan-out throughput", "-", ">= 30,000 frames/s", NOT_RUN)
+    for item in report.get("comparison", []):
+        add(
+            "B4",
+            f"textbook group_send per consumer, {item['sockets']:,} subscribers",
+            f"p99 {item['b4_p99_ms']:.0f} ms vs ours {item['b2_p99_ms']:.0f} ms; "
+            f"{item['b4_frames_per_s']:,.0f} vs {item['b2_frames_per_s']:,.0f} frames/s: "
+            f"ours {item['frames_per_s_ratio_b2_over_b4']:.1f}x",
+            "ours >= 5x its frames/s",
+            _verdict(item["frames_per_s_ratio_b2_over_b4"] >= 5),
+        )
+    for (bench, sockets), row in sorted(summary.items()):
+        if bench != "B5":
+            continue
+        single = summary.get(("B2", sockets))
+        redis = row.get("redis_cpu_s")
+        measured = f"p99 {_spread(row, 'p99_ms')} ms"
+        if single:
+            measured += f" (1 daphne: {_median(single, 'p99_ms'):.0f} ms)"
+        if redis:
+            measured += f"; Redis CPU {_median(row, 'redis_cpu_s'):.2f} s"
+        add(
+            "B5",
+            f"2 daphnes behind HAProxy with Redis, {sockets:,} subscribers",
+            measured,
+            "B2's p99 holds (< 100 ms)",
+            _verdict(_median(row, "p99_ms") < 100),
+        )
+    if "B5" in wanted and not any(b == "B5" for b, _ in summary):
+        add("B5", "2 daphnes behind HAProxy", "-", "B2's p99 holds", NOT_RUN)
+    idle = report.get("idle")
+    if idle:
+        kb = idle["kib_per_socket"] * 1.024
+        add(
+            "B6",
+            f"{idle['connected']:,} idle signed-in sockets, 1 daphne",
+            f"{kb:.1f} kB/socket, CPU {idle['server_cpu_percent']:.1f} %",
+            "<= 40 kB/socket, < 3 % CPU",
+            _verdict(kb <= 40 and idle["server_cpu_percent"] < 3),
+        )
+    slow = report.get("slow")
+    if slow:
+        bounded = slow["rss_growth_mib"] < 1.0 * max(1, slow["stallers"])
+        add(
+            "B7",
+            f"{slow['stallers']} of {slow['sockets']:,} subscribers stop reading",
+            f"others' p99 {slow['baseline']['p99_ms']:.0f} -> {slow['stalled']['p99_ms']:.0f} "
+            f"ms ({slow['p99_change_percent']:+.0f} %); RSS +{slow['rss_growth_mib']:.1f} MiB, "
+            f"{slow['stallers_closed_by_server']} stallers closed",
+            "others' p99 rises < 10 %; memory bounded",
+            # A drop is the machine's noise, not harm done by the stallers.
+            _verdict(slow["p99_change_percent"] < 10 and bounded),
+        )
+    for page in report.get("pages", []):
+        add(
+            "B8",
+            f"GET {page['path']} as {page['user']}, {page['database']}",
+            f"{page['queries']} queries, p50 {page['p50_ms']:.0f} ms",
+            "<= 6 queries, p50 < 30 ms",
+            _verdict(page["queries"] <= 6 and page["p50_ms"] < 30),
+        )
+    browser = report.get("browser")
+    if browser:
+        add(
+            "B9",
+            "Chromium: report posted -> DOM changed",
+            f"p50 {browser['p50_ms']:.0f} ms, p90 {browser['p90_ms']:.0f} ms",
+            "p50 < 150 ms",
+            _verdict(browser["p50_ms"] < 150),
+        )
+    return rows
+
+
+def markdown(rows: list[dict[str, str]]) -> str:
+    lines = ["| # | what | measured | target | |", "| --- | --- | --- | --- | --- |"]
+    lines += [
+        f"| {r['bench']} | {r['what']} | {r['measured']} | {r['target']} | {r['verdict']} |"
+        for r in rows
+    ]
+    return "\n".join(lines)

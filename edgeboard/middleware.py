@@ -1,0 +1,32 @@
+"""Send Platform API clients to the API's URLs, whatever path they ask for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+API_URLCONF = "edgeboard.api_urls"
+INGEST_PREFIX = "/ingest/"
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    """Heroku clients send `Accept: application/vnd.heroku+json; version=3`; scripts may only
+    send a token. Browsers send neither, so pages and the API can share paths like /apps.
+    Edges' ingest endpoints answer in JSON whatever the edge sends."""
+    if request.path.startswith(INGEST_PREFIX):
+        return True
+    if "application/vnd.heroku+json" in request.headers.get("Accept", ""):
+        return True
+    authorization = request.headers.get("Authorization", "")
+    return authorization.startswith(("Bearer ", "Basic "))
+
+
+class PlatformApiMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if is_api_request(request):
+            request.urlconf = API_URLCONF
+        return self.get_response(request)

@@ -1,0 +1,150 @@
+"""Run daphne the way the dashboard is meant to be served: `python -m edgeboard.server`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from live.limits import MAX_MESSAGE_BYTES
+
+# Keep sockets open as long as clients want them (no 24-hour cut-off), ping idle ones so dead
+# peers are noticed, and cap message sizes: the dashboard's sockets only push.
+WEBSOCKET_ARGS = [
+    "--websocket_timeout",
+    "-1",
+    "--ping-interval",
+    "20",
+    "--ping-timeout",
+    "30",
+    "--websocket-max-message-size",
+    str(MAX_MESSAGE_BYTES),
+    "--websocket-max-frame-size",
+    str(MAX_MESSAGE_BYTES),
+    "--application-close-timeout",
+    "5",
+]
+
+
+def server_argv(*, host: str, port: int, extra: list[str] | None = None) -> list[str]:
+    """The command that serves the dashboard (what `make run` runs, minus the demo traffic)."""
+    return [
+        sys.executable,
+        "-m",
+        "edgeboard.server",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        *(extra or []),
+    ]
+
+
+def daphne_argv(*, host: str, port: int, extra: list[str] | None = None) -> list[str]:
+    """daphne's own command line with the dashboard's options (what `main` hands to daphne)."""
+    return [
+        "daphne",
+        "--bind",
+        host,
+        "--port",
+        str(port),
+        *WEBSOCKET_ARGS,
+        *(extra or []),
+        "edgeboard.asgi:application",
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="Trust X-Forwarded-For from a load balancer in front.",
+    )
+    parser.add_argument(
+        "--demo-traffic",
+        metavar="CREDENTIALS",
+        help="Also run simulate_edges with the demo's edge tokens from this file.",
+    )
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "edgeboard.settings")
+    extra = ["--proxy-headers"] if args.proxy_headers else []
+    if args.demo_traffic:
+        _start_demo_traffic(args.port, args.demo_traffic)
+    _command_line().run(daphne_argv(host=args.host, port=args.port, extra=extra)[1:])
+
+
+# Close codes RFC 6455 (and IANA's registry) let a server put on the wire, besides 3000-4999.
+SERVER_CLOSE_CODES = frozenset({1000, 1001, 1002, 1003, 1007, 1008, 1009, 1011, 1012, 1013, 1014})
+
+
+def _command_line() -> Any:
+    """daphne's command line, serving with the dashboard's WebSocket behaviour."""
+    # Importing daphne.server installs Twisted's reactor: only the serving process may do it.
+    from daphne.cli import CommandLineInterface
+    from daphne.server import Server
+    from daphne.ws_protocol import WebSocketProtocol
+
+    class DashboardWebSocketProtocol(WebSocketProtocol):
+        def serverClose(self, code: int | None = None) -> None:
+            # autobahn lets an application close with 1000 or 3000-4999 only and raises on
+            # anything else, which daphne turns into a 1011 (django/daphne#374): send the
+            # standard codes consumers close with (1008, 1009, 1013) as they are.
+            if code in SERVER_CLOSE_CODES:
+                self.sendCloseFrame(code=code, isReply=False)
+            else:
+                super().serverClose(code)
+
+    class DashboardServer(Server):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("ready_callable", self.configure_websockets)
+            super().__init__(*args, **kwargs)
+
+        def configure_websockets(self) -> None:
+            # daphne calls this once its WebSocket factory exists, before accepting connections.
+            self.ws_factory.protocol = DashboardWebSocketProtocol
+            # Fail a connection on a protocol error, invalid UTF-8 or an oversized message with
+            # a close frame that says why (1002, 1007, 1009), as RFC 6455 asks, instead of
+            # dropping the TCP connection without a word.
+            self.ws_factory.setProtocolOptions(failByDrop=False)
+
+    class DashboardCommandLine(CommandLineInterface):
+        server_class = DashboardServer
+
+    return DashboardCommandLine()
+
+
+def _start_demo_traffic(port: int, credentials: str) -> None:
+    """simulate_edges in a child process, stopped when the server stops."""
+    import atexit
+    import signal
+    import subprocess
+
+    manage = Path(__file__).resolve().parent.parent / "manage.py"
+    child = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
+        [
+            sys.executable,
+            str(manage),
+            "simulate_edges",
+            "--url",
+            f"http://127.0.0.1:{port}",
+            "--credentials",
+            credentials,
+            "--quiet",
+        ],
+    )
+
+    def stop(*_: object) -> None:
+        if child.poll() is None:
+            child.terminate()
+
+    atexit.register(stop)
+    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

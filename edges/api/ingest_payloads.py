@@ -1,0 +1,188 @@
+"""Edge reports: strict parsing of what an edge says it carries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from shared.validators import normalize_hostname, validate_hostname, validate_server_address
+
+MAX_BODY_BYTES = 1024 * 1024
+MAX_FRONTENDS = 10_000
+MAX_BACKENDS = 1_000
+MAX_COUNT = 10_000_000
+MAX_SEQ = 2**63 - 1
+BACKEND_STATES = ("up", "dead")
+
+
+class IngestError(Exception):
+    def __init__(
+        self, status: int, error_id: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_id = error_id
+        self.message = message
+        self.headers = headers or {}
+
+
+@dataclass(frozen=True)
+class Frontend:
+    hostname: str
+    connections: int
+    websockets: int
+    backends: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Report:
+    edge: str
+    seq: int
+    sent_at: dt.datetime
+    frontends: list[Frontend]
+
+
+def _bad(message: str) -> IngestError:
+    return IngestError(400, "bad_request", message)
+
+
+def _count(value: Any, where: str, *, maximum: int = MAX_COUNT) -> int:
+    # bool is an int subclass in Python; JSON true is not a count.
+    if type(value) is not int:
+        raise _bad(f"{where} must be a whole number.")
+    if value < 0:
+        raise _bad(f"{where} must not be negative.")
+    if value > maximum:
+        raise _bad(f"{where} is implausibly large.")
+    return value
+
+
+def _hostname(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not 0 < len(value) <= 253:
+        raise _bad(f"{where} must be a hostname.")
+    hostname = normalize_hostname(value)
+    try:
+        validate_hostname(hostname)
+    except ValidationError as invalid:
+        raise _bad(f"{where}: {invalid.messages[0]}") from None
+    return hostname
+
+
+def _backends(value: Any, where: str) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > MAX_BACKENDS:
+        raise _bad(f"{where} must be a list of at most {MAX_BACKENDS} back-ends.")
+    result = []
+    for index, backend in enumerate(value):
+        at = f"{where}[{index}]"
+        if not isinstance(backend, dict):
+            raise _bad(f"{at} must be an object.")
+        address = backend.get("address")
+        try:
+            validate_server_address(address)
+        except ValidationError:
+            raise _bad(f"{at}.address must be a host:port string.") from None
+        state = backend.get("state", "up")
+        if state not in BACKEND_STATES:
+            raise _bad(f"{at}.state must be one of {', '.join(BACKEND_STATES)}.")
+        result.append(
+            {
+                "address": address,
+                "connections": _count(backend.get("connections", 0), f"{at}.connections"),
+                "state": state,
+            }
+        )
+    return result
+
+
+def parse_report(body: bytes, content_type: str) -> Report:
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        raise IngestError(415, "unsupported_media_type", "Send the report as application/json.")
+    if len(body) > MAX_BODY_BYTES:
+        raise IngestError(413, "payload_too_large", "A report may be at most 1 MiB.")
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise _bad("The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise _bad("The report must be a JSON object.")
+    edge = data.get("edge")
+    if not isinstance(edge, str) or not edge:
+        raise _bad("edge must be the edge's name.")
+    seq = _count(data.get("seq"), "seq", maximum=MAX_SEQ)
+    sent_at_raw = data.get("sent_at")
+    if not isinstance(sent_at_raw, str):
+        raise _bad("sent_at must be an ISO 8601 time.")
+    try:
+        sent_at = dt.datetime.fromisoformat(sent_at_raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise _bad("sent_at must be an ISO 8601 time.") from None
+    if sent_at.tzinfo is None:
+        sent_at = sent_at.replace(tzinfo=dt.UTC)
+    frontends_raw = data.get("frontends")
+    if not isinstance(frontends_raw, list):
+        raise _bad("frontends must be a list.")
+    if len(frontends_raw) > MAX_FRONTENDS:
+        raise _bad(f"A report may list at most {MAX_FRONTENDS} frontends.")
+    frontends = []
+    seen: set[str] = set()
+    for index, item in enumerate(frontends_raw):
+        at = f"frontends[{index}]"
+        if not isinstance(item, dict):
+            raise _bad(f"{at} must be an object.")
+        hostname = _hostname(item.get("hostname"), f"{at}.hostname")
+        if hostname in seen:
+            raise _bad(f"{at}.hostname {hostname} is listed twice.")
+        seen.add(hostname)
+        connections = _count(item.get("connections"), f"{at}.connections")
+        websockets = _count(item.get("websockets", 0), f"{at}.websockets")
+        if websockets > connections:
+            raise _bad(f"{at}.websockets cannot exceed its connections.")
+        frontends.append(
+            Frontend(
+                hostname, connections, websockets, _backends(item.get("backends"), f"{at}.backends")
+            )
+        )
+    return Report(edge=edge, seq=seq, sent_at=sent_at, frontends=frontends)
+
+
+@dataclass(frozen=True)
+class ConfigStatus:
+    status: str
+    etag: str
+    message: str
+
+
+CONFIG_STATUSES = ("applied", "rejected")
+
+
+def parse_config_status(body: bytes, content_type: str) -> ConfigStatus:
+    """{"status": "applied" | "rejected", "etag": "...", "message": "haproxy -c said ..."}"""
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        raise IngestError(415, "unsupported_media_type", "Send the status as application/json.")
+    if len(body) > 64 * 1024:
+        raise IngestError(413, "payload_too_large", "A configuration status is at most 64 KiB.")
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise _bad("The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise _bad("The status must be a JSON object.")
+    status = data.get("status")
+    if status not in CONFIG_STATUSES:
+        raise _bad(f"status must be one of {', '.join(CONFIG_STATUSES)}.")
+    etag = data.get("etag")
+    valid = isinstance(etag, str) and 0 < len(etag) <= 80 and etag.isascii()
+    if not valid or not etag.isprintable():
+        raise _bad("etag must be the ETag of the configuration the edge was served.")
+    message = data.get("message", "")
+    if not isinstance(message, str):
+        raise _bad("message must be text.")
+    # What haproxy -c printed: keep printable lines, cap the size.
+    message = "".join(c for c in message[:4000] if c.isprintable() or c in "\n\t")
+    return ConfigStatus(status=status, etag=etag, message=message)

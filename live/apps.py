@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class LiveConfig(AppConfig):
+    """The real-time path: what reaches an open page, when and why."""
+
+    name = "live"
+    verbose_name = "Live"

@@ -1,0 +1,101 @@
+"""The live sockets: authenticate, authorize, subscribe, send a snapshot, then forward updates."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.db import DatabaseError
+
+from live import events as realtime
+from live.hub import LayerUnavailable, get_hub
+from live.limits import CLOSE_POLICY_VIOLATION, RateLimitedConsumer
+from live.topics import authorize
+
+logger = logging.getLogger(__name__)
+
+# Close codes the browser's htmx extension reconnects after.
+CLOSE_TRY_AGAIN = 1013
+CLOSE_POLICY = CLOSE_POLICY_VIOLATION
+# A socket whose frame has not gone out for this long is closed, so it reconnects.
+SLOW_SOCKET_SECONDS = 10.0
+
+
+class LiveConsumer(RateLimitedConsumer):
+    # No channel of its own per socket: the hub subscribes once per process. A per-socket
+    # receive on Redis would also fail each socket with 1011 (not retried) when Redis goes.
+    channel_layer_alias = None
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        kwargs = self.scope["url_route"]["kwargs"]
+        self.kind = kwargs.get("kind", "overview")
+        self.target = kwargs.get("name", "")
+        self.pending: str | None = None
+        self.sending_since: float | None = None
+        self.drain: asyncio.Task[None] | None = None
+        try:
+            topic = (
+                await database_sync_to_async(authorize)(user, self.kind, self.target)
+                if user is not None
+                else None
+            )
+        except DatabaseError:
+            logger.warning("live socket refused: the database is unavailable", exc_info=True)
+            topic = None
+        if topic is None:
+            await self.close()  # before accept: the handshake is refused
+            return
+        await self.accept()
+        hub = get_hub()
+        try:
+            await hub.listen(self, realtime.user_topic(user.pk))
+            await hub.join(self, topic.name, topic.audience, topic.render)
+        except LayerUnavailable:
+            # No live updates can reach this socket now: the browser retries after 1013.
+            await self.close(code=CLOSE_TRY_AGAIN)
+
+    async def disconnect(self, code: int) -> None:
+        await get_hub().leave(self)
+        if self.drain is not None:
+            self.drain.cancel()
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """The socket only pushes: what the browser sends, text or binary, is ignored (though
+        counted against the frame rate limit)."""
+
+    # Called by the hub
+
+    def push(self, frame: str) -> None:
+        self.pending = frame
+        if self.drain is None or self.drain.done():
+            self.drain = asyncio.get_running_loop().create_task(self._drain())
+        elif self.sending_since and time.monotonic() - self.sending_since > SLOW_SOCKET_SECONDS:
+            asyncio.get_running_loop().create_task(self.close(code=CLOSE_TRY_AGAIN))
+
+    async def _drain(self) -> None:
+        while self.pending is not None:
+            frame, self.pending = self.pending, None
+            self.sending_since = time.monotonic()
+            await self.send(text_data=frame)
+            self.sending_since = None
+
+    def reconnect(self) -> None:
+        asyncio.get_running_loop().create_task(self.close(code=CLOSE_TRY_AGAIN))
+
+    def on_event(self, topic: str, event: str, payload: dict[str, Any]) -> None:
+        if event == realtime.ACCESS_CHANGED:
+            asyncio.get_running_loop().create_task(self._recheck(payload))
+
+    async def _recheck(self, payload: dict[str, Any]) -> None:
+        session = self.scope.get("session")
+        key = getattr(session, "session_key", None)
+        if payload.get("session") and payload["session"] == key:
+            await self.close(code=CLOSE_POLICY)
+            return
+        user = self.scope.get("user")
+        if await database_sync_to_async(authorize)(user, self.kind, self.target) is None:
+            await self.close(code=CLOSE_POLICY)

@@ -1,0 +1,284 @@
+"""Fan-out of live numbers inside one server process.
+
+Each process subscribes once per topic to the channel layer (whatever number of sockets it
+holds for that topic), coalesces the topic's changes (latest state wins, at most one push per
+LIVE_MIN_INTERVAL, the first change after a quiet period at once), renders the fragment once per
+update and writes it to each local socket. A socket keeps at most one pending frame, so a slow
+one skips to the latest state and never holds the others back.
+
+When the channel layer fails (Redis stopped, restarted empty or frozen) the hub cannot know what
+it missed, nor whether its subscriptions survived: it asks every socket to reconnect (close 1013,
+which the browser retries) and starts afresh, so each socket that comes back subscribes again and
+gets a snapshot of the current state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from live import events as realtime
+from shared.breaker import redis as redis_breaker
+
+logger = logging.getLogger(__name__)
+
+STALENESS_POLL_SECONDS = 1.0
+GROUP_REFRESH_SECONDS = 3600.0
+
+
+class LiveSocket(Protocol):
+    def push(self, frame: str) -> None: ...
+
+    def on_event(self, topic: str, event: str, payload: dict[str, Any]) -> None: ...
+
+    def reconnect(self) -> None:
+        """Close so that the client connects again (the hub lost the channel layer)."""
+
+
+class LayerUnavailable(Exception):
+    """The channel layer cannot be reached; try again shortly."""
+
+
+Renderer = Callable[[], str]
+
+
+@dataclass
+class View:
+    """One topic as one audience sees it, with the sockets watching it."""
+
+    topic: str
+    audience: str
+    render: Renderer
+    sockets: set[LiveSocket] = field(default_factory=set)
+    frame: str | None = None
+    dirty: bool = True
+    last_push: float = float("-inf")
+    scheduled: asyncio.TimerHandle | None = None
+    rendering: bool = False
+
+
+class LiveHub:
+    def __init__(self) -> None:
+        self.views: dict[tuple[str, str], View] = {}
+        self.listeners: dict[str, set[LiveSocket]] = {}
+        self.channel: str | None = None
+        self.groups: set[str] = set()
+        self.tasks: list[asyncio.Task[Any]] = []
+        self.stale_edges: set[str] | None = None
+        self.lock = asyncio.Lock()
+
+    # Subscriptions
+
+    async def join(self, socket: LiveSocket, topic: str, audience: str, render: Renderer) -> None:
+        """Watch a topic's view and get its current state right away."""
+        await self._subscribe(topic)
+        key = (topic, audience)
+        view = self.views.get(key)
+        if view is None:
+            view = self.views[key] = View(topic, audience, render)
+        view.sockets.add(socket)
+        if view.frame is not None and not view.dirty:
+            socket.push(view.frame)
+            return
+        # The view changed since its last push: this render is news to every socket watching it,
+        # not just the new one (it also clears the dirty flag a scheduled flush would act on).
+        await self._refresh(view)
+        if view.frame is not None:
+            for watcher in list(view.sockets):
+                watcher.push(view.frame)
+        if view.dirty:
+            # A change arrived while this render ran; mark_dirty left it to the render's end.
+            self.mark_dirty(view)
+
+    async def listen(self, socket: LiveSocket, topic: str) -> None:
+        """Receive a topic's raw events (e.g. a user's access changes) without a view."""
+        await self._subscribe(topic)
+        self.listeners.setdefault(topic, set()).add(socket)
+
+    async def leave(self, socket: LiveSocket) -> None:
+        for key, view in list(self.views.items()):
+            view.sockets.discard(socket)
+            if not view.sockets:
+                if view.scheduled:
+                    view.scheduled.cancel()
+                del self.views[key]
+        for topic, sockets in list(self.listeners.items()):
+            sockets.discard(socket)
+            if not sockets:
+                del self.listeners[topic]
+        for topic in list(self.groups):
+            if not self._wanted(topic):
+                await self._unsubscribe(topic)
+
+    def _wanted(self, topic: str) -> bool:
+        if topic == realtime.COUNTS_TOPIC:
+            return bool(self.views)
+        return topic in self.listeners or any(v.topic == topic for v in self.views.values())
+
+    async def _subscribe(self, topic: str) -> None:
+        async with self.lock:
+            layer = get_channel_layer()
+            if layer is None:
+                return
+            if not redis_breaker.closed:
+                raise LayerUnavailable
+            try:
+                if self.channel is None:
+                    self.channel = await layer.new_channel()
+                    loop = asyncio.get_running_loop()
+                    self.tasks = [loop.create_task(self._read()), loop.create_task(self._watch())]
+                for wanted in (topic, realtime.COUNTS_TOPIC):
+                    if wanted not in self.groups:
+                        await layer.group_add(wanted, self.channel)
+                        self.groups.add(wanted)
+            except Exception as error:
+                redis_breaker.failed()
+                raise LayerUnavailable from error
+
+    async def _unsubscribe(self, topic: str) -> None:
+        async with self.lock:
+            layer = get_channel_layer()
+            if layer is not None and self.channel and topic in self.groups:
+                self.groups.discard(topic)
+                with contextlib.suppress(Exception):
+                    await layer.group_discard(topic, self.channel)
+
+    # Events in
+
+    async def _read(self) -> None:
+        layer = get_channel_layer()
+        while True:
+            try:
+                message = await layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("live hub lost the channel layer", exc_info=True)
+                await self._lose_layer()
+                return
+            self.dispatch(message)
+
+    async def _lose_layer(self) -> None:
+        """Forget every subscription and ask every socket to reconnect."""
+        redis_breaker.failed()
+        async with self.lock:
+            sockets = {s for view in self.views.values() for s in view.sockets}
+            sockets.update(s for listening in self.listeners.values() for s in listening)
+            for view in self.views.values():
+                if view.scheduled is not None:
+                    view.scheduled.cancel()
+            self.views.clear()
+            self.listeners.clear()
+            self.groups.clear()
+            self.channel = None
+            current = asyncio.current_task()
+            for task in self.tasks:
+                if task is not current:
+                    task.cancel()
+            self.tasks = []
+        logger.warning("asking %d live sockets to reconnect", len(sockets))
+        for socket in sockets:
+            socket.reconnect()
+
+    def dispatch(self, message: dict[str, Any]) -> None:
+        topic = message.get("topic", "")
+        event = message.get("event", "")
+        payload = message.get("payload", {})
+        for socket in list(self.listeners.get(topic, ())):
+            socket.on_event(topic, event, payload)
+        concerned = realtime.counts_topics(payload) if topic == realtime.COUNTS_TOPIC else {topic}
+        for view in list(self.views.values()):
+            if view.topic in concerned:
+                self.mark_dirty(view)
+
+    def mark_dirty(self, view: View) -> None:
+        view.dirty = True
+        if view.scheduled is not None or view.rendering:
+            return
+        loop = asyncio.get_running_loop()
+        wait = max(0.0, view.last_push + settings.LIVE_MIN_INTERVAL - loop.time())
+        view.scheduled = loop.call_later(wait, self._flush_soon, view)
+
+    def _flush_soon(self, view: View) -> None:
+        view.scheduled = None
+        asyncio.get_running_loop().create_task(self._flush(view))
+
+    async def _flush(self, view: View) -> None:
+        if self.views.get((view.topic, view.audience)) is not view or not view.dirty:
+            return
+        await self._refresh(view)
+        if view.frame is not None:
+            for socket in list(view.sockets):
+                socket.push(view.frame)
+        if view.dirty:
+            self.mark_dirty(view)
+
+    async def _refresh(self, view: View) -> None:
+        view.rendering = True
+        view.dirty = False
+        try:
+            view.frame = await database_sync_to_async(_render)(view.render)
+            view.last_push = asyncio.get_running_loop().time()
+        except Exception:
+            logger.exception("could not render %s for %s", view.topic, view.audience)
+        finally:
+            view.rendering = False
+
+    # Staleness: an edge going silent changes numbers without any report arriving.
+
+    async def _watch(self) -> None:
+        elapsed = 0.0
+        with contextlib.suppress(Exception):
+            self.stale_edges = await database_sync_to_async(_stale_edges)()
+        while True:
+            await asyncio.sleep(STALENESS_POLL_SECONDS)
+            elapsed += STALENESS_POLL_SECONDS
+            if not self.views:
+                continue
+            try:
+                stale = await database_sync_to_async(_stale_edges)()
+            except Exception:
+                logger.warning("could not read edge staleness", exc_info=True)
+                continue
+            if self.stale_edges is not None and stale != self.stale_edges:
+                for view in list(self.views.values()):
+                    self.mark_dirty(view)
+            self.stale_edges = stale
+            if elapsed >= GROUP_REFRESH_SECONDS:
+                # Channel-layer group memberships expire; renew the ones in use.
+                elapsed = 0.0
+                layer = get_channel_layer()
+                for topic in list(self.groups):
+                    with contextlib.suppress(Exception):
+                        await layer.group_add(topic, self.channel)
+
+
+def _render(render: Renderer) -> str:
+    return render()
+
+
+def _stale_edges() -> set[str]:
+    from edges.counts import is_stale
+    from edges.models import Edge
+
+    return {e.name for e in Edge.objects.only("name", "last_report_at") if is_stale(e)}
+
+
+_hubs: dict[asyncio.AbstractEventLoop, LiveHub] = {}
+
+
+def get_hub() -> LiveHub:
+    """The hub of the running event loop (one per server process)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        hub = _hubs[loop] = LiveHub()
+    return hub

@@ -1,0 +1,50 @@
+"""Every browser page and htmx panel of the dashboard."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from pages.views import (
+    app_tools,
+    apps,
+    auth,
+    backends,
+    edges,
+    features,
+    overview,
+    support,
+    tokens,
+)
+
+urlpatterns = [
+    path("", overview.overview, name="overview"),
+    path("healthz", overview.healthz, name="healthz"),
+    path("login/", auth.ThrottledLoginView.as_view(), name="login"),
+    path("logout/", auth.LogoutClosingSockets.as_view(), name="logout"),
+    path("orgs/<slug:name>/", overview.organization_detail, name="organization-detail"),
+    path("apps/<slug:name>/", apps.app_detail, name="app-detail"),
+    path("apps/<slug:name>/features/", features.app_feature_toggle, name="app-features"),
+    path("apps/<slug:name>/backends/", backends.app_backend_add, name="app-backend-add"),
+    path(
+        "apps/<slug:name>/backends/remove/", backends.app_backend_remove, name="app-backend-remove"
+    ),
+    path("apps/<slug:name>/dns-check/", app_tools.app_dns_check, name="app-dns-check"),
+    path(
+        "apps/<slug:name>/websocket-test/",
+        app_tools.app_websocket_test,
+        name="app-websocket-test",
+    ),
+    path("edges/<slug:name>/", edges.edge_detail, name="edge-detail"),
+    path("edges/<slug:name>/config/", edges.edge_config_view, name="edge-config-view"),
+    path("edges/<slug:name>/upgrades/", edges.upgrade_create, name="upgrade-create"),
+    path(
+        "edges/<slug:name>/upgrades/<int:pk>/<slug:action>/",
+        edges.upgrade_step,
+        name="upgrade-step",
+    ),
+    path("upgrades/", edges.upgrade_queue, name="upgrade-queue"),
+    path("support/", support.support, name="support"),
+    path("audit/", support.audit, name="audit"),
+    path("account/tokens/", tokens.token_list, name="tokens"),
+    path("account/tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
+]

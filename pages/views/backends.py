@@ -1,0 +1,53 @@
+"""Support staff maintain an app's back-ends from its page, with or without JavaScript."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_POST
+
+from dashboard.models import App, AuditEvent, Backend
+from dashboard.services.apps import backend_add, backend_remove
+from pages.views.apps import render_app_page
+
+SOURCE = AuditEvent.Source.WEB
+
+
+def _done(request: HttpRequest, app: App, notice: str) -> HttpResponse:
+    if request.htmx:
+        return render_app_page(request, app, backend_notice=notice)
+    messages.success(request, notice)
+    return redirect(f"{app.get_absolute_url()}#backends-panel")
+
+
+def _refused(request: HttpRequest, app: App, error: Exception, value: str) -> HttpResponse:
+    status = 403 if isinstance(error, PermissionDenied) else 422
+    message = str(error) if isinstance(error, PermissionDenied) else error.messages[0]
+    return render_app_page(request, app, status=status, backend_error=message, backend_value=value)
+
+
+@require_POST
+def app_backend_add(request: HttpRequest, name: str) -> HttpResponse:
+    app = get_object_or_404(App.objects.visible_to(request.user), name=name)
+    address = request.POST.get("address", "")[:100]
+    try:
+        backend = backend_add(app=app, address=address, actor=request.user, source=SOURCE)
+    except (PermissionDenied, ValidationError) as error:
+        return _refused(request, app, error, address)
+    return _done(request, app, f"Added {backend.address}: the edges route to it within seconds.")
+
+
+@require_POST
+def app_backend_remove(request: HttpRequest, name: str) -> HttpResponse:
+    app = get_object_or_404(App.objects.visible_to(request.user), name=name)
+    address = request.POST.get("address", "")[:100]
+    backend = Backend.objects.filter(app=app).at(address)
+    if backend is None:
+        raise Http404
+    try:
+        backend_remove(backend=backend, actor=request.user, source=SOURCE)
+    except PermissionDenied as error:
+        return _refused(request, app, error, "")
+    return _done(request, app, f"Removed {backend.address}.")

@@ -1,0 +1,165 @@
+"""The dashboard's pages: overview, organization and app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.decorators import login_not_required
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from dashboard.feature_states import WEBSOCKETS, websockets_ga_start
+from dashboard.models import App, AppFeature, AuditEvent, Domain, Membership, Organization
+from edges.counts import organization_live, platform_live
+from edges.models import Edge
+
+APPS_PER_PAGE = 50
+SIDE_LIST_LIMIT = 50
+ACTIVITY_LIMIT = 20
+
+
+def _search_term(request: HttpRequest) -> str:
+    return request.GET.get("q", "").strip()[:100]
+
+
+def apps_with_summary(apps: QuerySet[App]) -> QuerySet[App]:
+    """Apps with their organization, domain count and explicit websockets setting."""
+    websockets = AppFeature.objects.filter(app=OuterRef("pk"), feature__name=WEBSOCKETS)
+    # A correlated count is evaluated for the rows of the page only, where a join with GROUP BY
+    # would count the domains of every app before the page is cut.
+    domains = (
+        Domain.objects.filter(app=OuterRef("pk"))
+        .order_by()
+        .values("app")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return apps.select_related("organization").annotate(
+        domain_count=Coalesce(Subquery(domains[:1]), 0),
+        websockets_explicit=Subquery(websockets.values("enabled")[:1]),
+    )
+
+
+def _mark_websockets(apps: list[App]) -> list[App]:
+    ga = websockets_ga_start()
+    for app in apps:
+        explicit = app.websockets_explicit  # type: ignore[attr-defined]
+        app.websockets_on = explicit if explicit is not None else app.created_at >= ga  # type: ignore[attr-defined]
+    return apps
+
+
+def _app_search(apps: QuerySet[App], term: str) -> QuerySet[App]:
+    if not term:
+        return apps
+    by_domain = Domain.objects.filter(hostname__icontains=term).values("app_id")
+    by_member = Membership.objects.filter(
+        Q(user__email__icontains=term) | Q(user__username__icontains=term)
+    ).values("organization_id")
+    return apps.filter(
+        Q(name__icontains=term)
+        | Q(organization__name__icontains=term)
+        | Q(id__in=by_domain)
+        | Q(organization_id__in=by_member)
+    )
+
+
+@dataclass
+class PageWindow:
+    """One page of a long list, found without counting the whole list."""
+
+    number: int
+    object_list: list[Any]
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
+def page_window(queryset: QuerySet[Any], raw_number: str | None, size: int) -> PageWindow:
+    number = int(raw_number) if raw_number and raw_number.isdigit() and int(raw_number) > 0 else 1
+    rows = list(queryset[(number - 1) * size : number * size + 1])
+    return PageWindow(number=number, object_list=rows[:size], has_next=len(rows) > size)
+
+
+@require_GET
+def overview(request: HttpRequest) -> HttpResponse:
+    """Staff: live platform numbers, every app (searchable) and organization. Customers: their
+    apps and the edges carrying them. A constant number of queries however many apps exist."""
+    user = request.user
+    term = _search_term(request)
+    apps = _app_search(apps_with_summary(App.objects.visible_to(user)), term).order_by("name")
+    page = page_window(apps, request.GET.get("page"), APPS_PER_PAGE)
+    _mark_websockets(page.object_list)
+    context: dict[str, Any] = {"term": term, "page": page, "side_list_limit": SIDE_LIST_LIMIT}
+    if user.is_staff:
+        organizations = Organization.objects.all()
+        if term:
+            organizations = organizations.filter(
+                Q(name__icontains=term) | Q(display_name__icontains=term)
+            )
+        organizations = organizations.annotate(
+            app_count=Count("apps", distinct=True),
+            member_count=Count("memberships", distinct=True),
+        )
+        context["platform"] = platform_live()
+        context["organizations"] = list(organizations[:SIDE_LIST_LIMIT])
+    else:
+        # On shared gateways a customer counts only their own domains.
+        own_domains = (
+            Domain.objects.visible_to(user)
+            .filter(edge=OuterRef("pk"))
+            .order_by()
+            .values("edge")
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
+        edges = (
+            Edge.objects.visible_to(user)
+            .select_related("organization")
+            .annotate(domain_count=Coalesce(Subquery(own_domains[:1]), 0))
+        )
+        own = list(Organization.objects.visible_to(user))
+        context["edges"] = list(edges[:SIDE_LIST_LIMIT])
+        context["organizations"] = own
+        context["org_lives"] = [(org, organization_live(org)) for org in own]
+    template = "dashboard/overview.html"
+    if request.htmx and request.htmx.target == "results":
+        template += "#results"
+    return render(request, template, context)
+
+
+@require_GET
+def organization_detail(request: HttpRequest, name: str) -> HttpResponse:
+    organization = get_object_or_404(Organization.objects.visible_to(request.user), name=name)
+    apps = _mark_websockets(list(apps_with_summary(organization.apps.all()).order_by("name")))
+    context = {
+        "organization": organization,
+        "memberships": organization.memberships.select_related("user").order_by(
+            "role", "user__username"
+        ),
+        "apps": apps,
+        "edges": organization.edges.annotate(domain_count=Count("domains")),
+        "activity": AuditEvent.objects.visible_to(request.user)
+        .filter(organization=organization)
+        .select_related("app")[:ACTIVITY_LIMIT],
+    }
+    return render(request, "dashboard/organization_detail.html", context)
+
+
+@login_not_required
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})

@@ -1,0 +1,74 @@
+"""Request budgets in fixed windows, kept in the cache (Redis when REDIS_URL is set).
+
+While Redis is unavailable the budgets are counted in this process's memory instead: limits stay
+in force (per process) and requests do not wait on a Redis that does not answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.core.cache import BaseCache, caches
+
+from shared.breaker import redis as redis_breaker
+from shared.errors import ApiError
+
+logger = logging.getLogger(__name__)
+WINDOW_SECONDS = 60
+
+
+def _store() -> BaseCache:
+    return caches["default"] if redis_breaker.closed else caches["local"]
+
+
+def _failed() -> None:
+    logger.warning("rate limit cache unavailable; counting in this process", exc_info=True)
+    redis_breaker.failed()
+
+
+def _key(scope: str, key: str, window: int, now: float) -> tuple[str, int]:
+    index = int(now // window)
+    return f"ratelimit:{scope}:{key}:{index}", index
+
+
+def used(scope: str, key: str, *, window: int = WINDOW_SECONDS) -> int:
+    """How many requests the current window has counted so far."""
+    cache_key, _ = _key(scope, key, window, time.time())
+    try:
+        return int(_store().get(cache_key) or 0)
+    except Exception:
+        _failed()
+        return int(caches["local"].get(cache_key) or 0)
+
+
+def rate_limit(scope: str, key: str, limit: int, *, window: int = WINDOW_SECONDS) -> int:
+    """Count one request; answer how many remain, or raise 429 with Retry-After."""
+    now = time.time()
+    cache_key, index = _key(scope, key, window, now)
+    try:
+        count = _count(_store(), cache_key, window)
+    except Exception:
+        # A cache outage must not take the service down with it, nor lift the limits.
+        _failed()
+        count = _count(caches["local"], cache_key, window)
+    if count > limit:
+        retry_after = max(1, int((index + 1) * window - now) + 1)
+        raise ApiError(
+            429,
+            "rate_limit",
+            "Your account reached the API rate limit\n"
+            "Please wait a few minutes before making new requests",
+            headers={"Retry-After": str(retry_after), "RateLimit-Remaining": "0"},
+        )
+    return limit - count
+
+
+def _count(store: BaseCache, cache_key: str, window: int) -> int:
+    store.add(cache_key, 0, timeout=window * 2)
+    return store.incr(cache_key)
+
+
+def api_rate_limit(user_id: int) -> int:
+    return rate_limit("api", str(user_id), settings.API_RATE_LIMIT_PER_MINUTE)
