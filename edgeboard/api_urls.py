@@ -10,7 +10,7 @@ from django.urls import include, path
 handler400 = "shared.errors.handler400"
 handler403 = "shared.errors.handler403"
 handler404 = "shared.errors.handler404"
-handler500 = "pages.views.errors.server_error"
+handler500 = "edgeboard.errors.server_error"
 
 urlpatterns = [
     path("", include("dashboard.api.urls")),

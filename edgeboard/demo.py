@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from dashboard.models import App, AuditEvent, Domain, Feature, Membership, Organization
 from dashboard.services.accounts import membership_set, organization_create, user_create
-from dashboard.services.apps import app_create, backend_add, domain_add, domain_dns_record
+from dashboard.services.apps import app_create, backend_add
+from dashboard.services.domains import domain_add, domain_dns_record
 from dashboard.services.features import feature_define
 from dashboard.services.tokens import api_token_create
 from edges.models import Edge

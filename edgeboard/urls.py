@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
-handler500 = "pages.views.errors.server_error"
+handler500 = "edgeboard.errors.server_error"
 
 urlpatterns = [
     path("", include("pages.urls")),

@@ -38,6 +38,24 @@ class EdgeQuerySet(models.QuerySet["Edge"]):
             return self
         return self.filter(Q(kind=Edge.Kind.GATEWAY) | Q(organization_id__in=member_org_ids(user)))
 
+    def gateway_for(self, region: str) -> Edge:
+        """The shared gateway of the region (else the first one): where default domains go."""
+        gateways = self.filter(kind=Edge.Kind.GATEWAY).order_by("name")
+        gateway = gateways.filter(region=region).first() or gateways.first()
+        if gateway is None:
+            raise ValidationError("There is no shared gateway to route the app's default domain.")
+        return gateway
+
+    def route_for(self, *, organization_id: int, region: str, hostname: str) -> Edge:
+        """Where a custom domain goes: the organization's custom SSL edge whose certificate
+        covers the hostname, else the shared gateway of the app's region."""
+        ssl_edges = self.filter(kind=Edge.Kind.CUSTOM_SSL, organization_id=organization_id)
+        for edge in ssl_edges.select_related("certificate").order_by("name"):
+            certificate = getattr(edge, "certificate", None)
+            if certificate is not None and certificate.covers(hostname):
+                return edge
+        return self.gateway_for(region)
+
 
 class Edge(models.Model):
     class Kind(models.TextChoices):
@@ -127,6 +145,12 @@ class Edge(models.Model):
     @property
     def carries_websockets(self) -> bool:
         return self.capabilities.websockets
+
+    @property
+    def blocks_websockets(self) -> bool:
+        """A custom SSL edge whose proxy cannot carry WebSockets (the legacy Nginx build): the
+        apps whose custom domains it carries cannot turn websockets on."""
+        return self.kind == Edge.Kind.CUSTOM_SSL and not self.carries_websockets
 
     @property
     def ping_advice(self) -> str:

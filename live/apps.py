@@ -8,3 +8,9 @@ class LiveConfig(AppConfig):
 
     name = "live"
     verbose_name = "Live"
+
+    def ready(self) -> None:
+        from live import events
+        from shared import bus
+
+        bus.install_router(events.topics_of)

@@ -10,7 +10,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.db import DatabaseError
 
-from live import events as realtime
+from live import events
 from live.hub import LayerUnavailable, get_hub
 from live.limits import CLOSE_POLICY_VIOLATION, RateLimitedConsumer
 from live.topics import authorize
@@ -52,7 +52,7 @@ class LiveConsumer(RateLimitedConsumer):
         await self.accept()
         hub = get_hub()
         try:
-            await hub.listen(self, realtime.user_topic(user.pk))
+            await hub.listen(self, events.user_topic(user.pk))
             await hub.join(self, topic.name, topic.audience, topic.render)
         except LayerUnavailable:
             # No live updates can reach this socket now: the browser retries after 1013.
@@ -87,7 +87,7 @@ class LiveConsumer(RateLimitedConsumer):
         asyncio.get_running_loop().create_task(self.close(code=CLOSE_TRY_AGAIN))
 
     def on_event(self, topic: str, event: str, payload: dict[str, Any]) -> None:
-        if event == realtime.ACCESS_CHANGED:
+        if event == events.ACCESS_CHANGED:
             asyncio.get_running_loop().create_task(self._recheck(payload))
 
     async def _recheck(self, payload: dict[str, Any]) -> None:

@@ -25,7 +25,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from live import events as realtime
+from live import events
 from shared.breaker import redis as redis_breaker
 
 logger = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ class LiveHub:
                 await self._unsubscribe(topic)
 
     def _wanted(self, topic: str) -> bool:
-        if topic == realtime.COUNTS_TOPIC:
+        if topic == events.COUNTS_TOPIC:
             return bool(self.views)
         return topic in self.listeners or any(v.topic == topic for v in self.views.values())
 
@@ -135,7 +135,7 @@ class LiveHub:
                     self.channel = await layer.new_channel()
                     loop = asyncio.get_running_loop()
                     self.tasks = [loop.create_task(self._read()), loop.create_task(self._watch())]
-                for wanted in (topic, realtime.COUNTS_TOPIC):
+                for wanted in (topic, events.COUNTS_TOPIC):
                     if wanted not in self.groups:
                         await layer.group_add(wanted, self.channel)
                         self.groups.add(wanted)
@@ -194,7 +194,7 @@ class LiveHub:
         payload = message.get("payload", {})
         for socket in list(self.listeners.get(topic, ())):
             socket.on_event(topic, event, payload)
-        concerned = realtime.counts_topics(payload) if topic == realtime.COUNTS_TOPIC else {topic}
+        concerned = events.concerned_topics(topic, payload)
         for view in list(self.views.values()):
             if view.topic in concerned:
                 self.mark_dirty(view)

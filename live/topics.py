@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from dashboard.models import App, Membership, Organization
 from edges.counts import app_live, edge_live, organization_live, platform_live
 from edges.models import Edge
-from live import events as realtime
+from live import events
 
 
 @dataclass(frozen=True)
@@ -60,25 +60,25 @@ def authorize(user: Any, kind: str, name: str) -> Topic | None:
     if kind == "overview":
         if not user.is_staff:
             return None
-        return Topic(realtime.OVERVIEW_TOPIC, "staff", platform_live_fragment)
+        return Topic(events.OVERVIEW_TOPIC, "staff", platform_live_fragment)
     if kind == "apps":
         app = App.objects.visible_to(user).filter(name=name).first()
         if app is None:
             return None
-        return Topic(realtime.app_topic(app.name), "all", lambda: app_live_fragment(app))
+        return Topic(events.app_topic(app.name), "all", lambda: app_live_fragment(app))
     if kind == "edges":
         edge = Edge.objects.visible_to(user).filter(name=name).first()
         if edge is None:
             return None
         return Topic(
-            realtime.edge_topic(edge.name), _audience(user), lambda: edge_live_fragment(edge, user)
+            events.edge_topic(edge.name), _audience(user), lambda: edge_live_fragment(edge, user)
         )
     if kind == "orgs":
         organization = Organization.objects.visible_to(user).filter(name=name).first()
         if organization is None:
             return None
         return Topic(
-            realtime.organization_topic(organization.name),
+            events.organization_topic(organization.name),
             "all",
             lambda: organization_live_fragment(organization),
         )

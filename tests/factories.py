@@ -9,7 +9,8 @@ from django.contrib.auth.models import User
 
 from dashboard.models import App, Membership, Organization
 from dashboard.services.accounts import membership_set, organization_create, user_create
-from dashboard.services.apps import app_create, domain_add
+from dashboard.services.apps import app_create
+from dashboard.services.domains import domain_add
 from dashboard.services.features import feature_define
 from edgeboard.demo import FEATURES
 from edges.models import Edge

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.conf import settings
 
-from dashboard.feature_states import FeatureState
 from dashboard.models import App, Domain, Membership, Organization
+from dashboard.models.features import FeatureState
 
 # Stable ids for things that have no UUID column: users, regions, stacks.
 _NAMESPACE = uuid.UUID("6f0b6a3c-3f1e-4d6a-9a57-2f6f3c1f8e21")

@@ -21,9 +21,10 @@ from dashboard.api.serializers import (
     team_json,
     timestamp,
 )
-from dashboard.feature_states import FeatureState, account_feature_states, app_feature_states
 from dashboard.models import App, AuditEvent, Backend, Domain, Feature, Organization
-from dashboard.services.apps import backend_add, backend_remove, domain_add, domain_remove
+from dashboard.models.features import FeatureState, account_feature_states, app_feature_states
+from dashboard.services.apps import backend_add, backend_remove
+from dashboard.services.domains import domain_add, domain_remove
 from dashboard.services.features import FeatureRefused, account_feature_set, feature_set
 from shared.errors import (
     APP_NOT_FOUND,

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from dashboard.models import Membership, Organization
 from dashboard.services.audit import audit_write
+from shared import bus
 from shared.validators import validate_username
 
 
@@ -99,3 +100,24 @@ def membership_set(
         after={"user": user.get_username(), "role": role},
     )
     return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, actor: Any, source: str) -> None:
+    """Take the user out of the organization; their open live pages check access again."""
+    membership = (
+        Membership.objects.select_for_update()
+        .select_related("user", "organization")
+        .get(pk=membership.pk)
+    )
+    audit_write(
+        actor=actor,
+        source=source,
+        action="membership.delete",
+        target=membership,
+        organization=membership.organization,
+        before={"label": str(membership)},
+    )
+    membership.delete()
+    # The user may have lost sight of apps: their live sockets re-check access.
+    bus.announce_on_commit("access.changed", {"user": membership.user_id})

@@ -7,8 +7,8 @@ from typing import Any
 from django.db import models, transaction
 
 from dashboard.models import App, AuditEvent, Membership, Organization
+from dashboard.services.accounts import membership_remove
 from dashboard.services.audit import audit_write
-from live import events as realtime
 
 
 def _owner_of(instance: models.Model) -> tuple[Organization | None, App | None]:
@@ -55,12 +55,10 @@ def admin_model_save(
 def admin_model_delete(*, instance: models.Model, actor: Any) -> None:
     if isinstance(instance, AuditEvent):
         raise PermissionError("The audit trail is read-only.")
-    organization, app = _owner_of(instance)
     if isinstance(instance, Membership):
-        # The user may have lost sight of apps: their live sockets re-check access.
-        realtime.publish_on_commit(
-            realtime.user_topic(instance.user_id), realtime.ACCESS_CHANGED, {"membership": True}
-        )
+        membership_remove(membership=instance, actor=actor, source=AuditEvent.Source.ADMIN)
+        return
+    organization, app = _owner_of(instance)
     audit_write(
         actor=actor,
         source=AuditEvent.Source.ADMIN,

@@ -8,11 +8,11 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from dashboard.feature_states import WEBSOCKETS, feature_default
-from dashboard.models import AccountFeature, App, AppFeature, Feature, Membership
+from dashboard import access
+from dashboard.models import AccountFeature, App, AppFeature, Domain, Feature
+from dashboard.models.features import WEBSOCKETS, feature_default
 from dashboard.services.audit import audit_write
-from edges.models import Edge
-from live import events as realtime
+from shared import bus
 from shared.validators import validate_text
 
 _FIELDS = (
@@ -60,17 +60,16 @@ def feature_define(*, name: str, actor: Any, source: str, **fields: Any) -> Feat
 class FeatureRefused(ValidationError):
     """A rule forbids the change; `blocking_edges` are what must be upgraded first."""
 
-    def __init__(self, message: str, *, blocking_edges: list[Edge] | None = None) -> None:
+    def __init__(self, message: str, *, blocking_edges: list[Any] | None = None) -> None:
         super().__init__(message, code="refused")
         self.blocking_edges = blocking_edges or []
 
 
-def legacy_ssl_edges(app: App) -> list[Edge]:
-    """Custom SSL edges carrying the app's custom domains that cannot carry WebSockets."""
-    edges = Edge.objects.filter(
-        domains__app=app, domains__kind="custom", kind=Edge.Kind.CUSTOM_SSL
-    ).distinct()
-    return [edge for edge in edges.order_by("name") if not edge.carries_websockets]
+def legacy_ssl_edges(app: App) -> list[Any]:
+    """The edges that keep websockets off the app: those carrying its custom domains that block
+    WebSockets (`Edge.blocks_websockets`, a custom SSL edge on the legacy Nginx build)."""
+    domains = app.domains.filter(kind=Domain.Kind.CUSTOM).select_related("edge")
+    return sorted({d.edge for d in domains if d.edge.blocks_websockets}, key=lambda e: e.name)
 
 
 def feature_refusal(app: App, feature: Feature, enabled: bool) -> FeatureRefused | None:
@@ -82,26 +81,19 @@ def feature_refusal(app: App, feature: Feature, enabled: bool) -> FeatureRefused
     return None
 
 
-def _is_member(user: Any, app: App) -> bool:
-    return Membership.objects.filter(user=user, organization_id=app.organization_id).exists()
-
-
 def feature_permission_error(
     actor: Any, app: App, feature: Feature, reason: str
 ) -> PermissionDenied | ValidationError | None:
     """Members switch their own self-serve features; staff switch anything, with a reason."""
-    if actor is None:
-        return None
-    if feature.self_serve and _is_member(actor, app):
-        return None
-    if actor.is_active and actor.is_staff:
-        if not reason.strip():
-            return ValidationError(
-                {"reason": "Support staff must give a reason; it is kept in the audit trail."},
-                code="reason_required",
-            )
-        return None
-    return PermissionDenied("Only support staff can change this feature.")
+    if not access.can_switch_feature(actor, app, feature):
+        return PermissionDenied("Only support staff can change this feature.")
+    own_switch = feature.self_serve and access.is_member(actor, app.organization_id)
+    if access.reason_required(actor) and not own_switch and not reason.strip():
+        return ValidationError(
+            {"reason": "Support staff must give a reason; it is kept in the audit trail."},
+            code="reason_required",
+        )
+    return None
 
 
 @dataclass
@@ -158,10 +150,8 @@ def feature_set(
         after={"feature": feature.name, "enabled": enabled},
         reason=reason,
     )
-    realtime.publish_on_commit(
-        realtime.app_topic(app.name),
-        realtime.FEATURE_CHANGED,
-        {"app": app.name, "feature": feature.name, "enabled": enabled},
+    bus.announce_on_commit(
+        "feature.changed", {"app": app.name, "feature": feature.name, "enabled": enabled}
     )
     return FeatureChange(app=app, feature=feature, enabled=enabled, changed=True, row=row)
 
@@ -175,14 +165,14 @@ def account_feature_set(
     if feature.scope != Feature.Scope.ACCOUNT:
         raise ValidationError(f"{feature.name} is an app feature, not an account feature.")
     reason = validate_text(reason, what="The reason").strip()
-    if actor is not None and not (actor.pk == user.pk and feature.self_serve):
-        if not (actor.is_active and actor.is_staff):
-            raise PermissionDenied("Only support staff can change this feature.")
-        if not reason:
-            raise ValidationError(
-                {"reason": "Support staff must give a reason; it is kept in the audit trail."},
-                code="reason_required",
-            )
+    if not access.can_switch_account_feature(actor, user, feature):
+        raise PermissionDenied("Only support staff can change this feature.")
+    own_switch = actor is not None and actor.pk == user.pk and feature.self_serve
+    if actor is not None and not own_switch and not reason:
+        raise ValidationError(
+            {"reason": "Support staff must give a reason; it is kept in the audit trail."},
+            code="reason_required",
+        )
     user_model = type(user)
     user = user_model.objects.select_for_update().get(pk=user.pk)
     row = AccountFeature.objects.filter(user=user, feature=feature).first()

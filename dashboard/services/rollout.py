@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from dashboard.feature_states import WEBSOCKETS, websockets_ga_start
 from dashboard.models import App, AppFeature
+from dashboard.models.features import WEBSOCKETS, websockets_ga_start
 from dashboard.services.features import legacy_ssl_edges
 
 BUCKETS = 10_000

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from dashboard.models import Domain
-from dashboard.services.apps import domain_dns_record
+from dashboard.services.domains import domain_dns_record
 from edges.dns import lookup_many
 
 

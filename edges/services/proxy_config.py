@@ -16,8 +16,8 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from dashboard.feature_states import websockets_enabled
 from dashboard.models import Backend, Domain
+from dashboard.models.features import websockets_enabled
 from edges.models import Edge
 
 FORMATS = ("haproxy", "hipache")

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from dashboard.feature_states import WEBSOCKETS, app_feature_states
 from dashboard.models import App, Domain
+from dashboard.models.features import WEBSOCKETS, app_feature_states
 from edges.models import Certificate, Edge
 
 

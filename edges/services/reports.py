@@ -13,7 +13,7 @@ from django.utils import timezone
 from dashboard.models import App, Domain
 from edges.api.ingest_payloads import Report
 from edges.models import ConnectionRollup, Edge, FrontendStat
-from live import events as realtime
+from shared import bus
 
 ROLLUP_RETENTION = dt.timedelta(days=7)
 PRUNE_EVERY_SECONDS = 60.0
@@ -135,9 +135,9 @@ def _announce(edge: Edge, app_ids: set[int], *, edge_changed: bool) -> None:
         return
     apps = list(App.objects.filter(pk__in=app_ids).values_list("name", "organization__name"))
     # One event for the whole report; an organization's page re-reads all of its apps.
-    event = realtime.counts_changed(
-        apps=[app for app, _ in apps],
-        organizations=sorted({org for _, org in apps}),
-        edges=[edge.name],
-    )
-    realtime.publish_many_on_commit([event])
+    payload = {
+        "apps": sorted(app for app, _ in apps),
+        "organizations": sorted({org for _, org in apps}),
+        "edges": [edge.name],
+    }
+    bus.announce_on_commit("counts.changed", payload)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from dashboard.models import Domain, Membership
 from dashboard.services.audit import audit_write
 from edges.models import Edge, EdgeUpgrade
-from live import events as realtime
+from shared import bus
 from shared.validators import normalize_hostname, validate_hostname, validate_text
 
 State = EdgeUpgrade.State
@@ -71,12 +71,9 @@ def _publish(edge: Edge, upgrade: EdgeUpgrade, app_names: list[str]) -> None:
         "upgrade": upgrade.pk,
         "state": upgrade.state,
         "proxy": edge.proxy,
+        "apps": app_names,
     }
-    realtime.publish_on_commit(
-        realtime.edge_topic(edge.name), realtime.EDGE_UPGRADE_CHANGED, payload
-    )
-    for name in app_names:
-        realtime.publish_on_commit(realtime.app_topic(name), realtime.EDGE_UPGRADE_CHANGED, payload)
+    bus.announce_on_commit("edge.upgrade_changed", payload)
 
 
 def _app_names(edge: Edge) -> list[str]:

@@ -8,8 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from dashboard.feature_states import app_feature_states, websockets_ga_start
 from dashboard.models import App, AuditEvent, Membership
+from dashboard.models.features import app_feature_states, websockets_ga_start
 from edges.charts import LAST_DAY, LAST_HOUR, connections_chart
 from edges.counts import app_live
 from edges.models import Edge, EdgeUpgrade

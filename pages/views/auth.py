@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth.views import LoginView, LogoutView
 from django.http import HttpRequest, HttpResponse
 
-from live import events as realtime
+from shared import bus
 from shared.errors import ApiError
 from shared.ratelimit import rate_limit, used
 
@@ -60,7 +60,5 @@ class LogoutClosingSockets(LogoutView):
         session_key = request.session.session_key
         response = super().post(request, *args, **kwargs)
         if user_id is not None and session_key:
-            realtime.publish(
-                realtime.user_topic(user_id), realtime.ACCESS_CHANGED, {"session": session_key}
-            )
+            bus.announce("access.changed", {"user": user_id, "session": session_key})
         return response

@@ -12,8 +12,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from dashboard.feature_states import WEBSOCKETS, websockets_ga_start
 from dashboard.models import App, AppFeature, AuditEvent, Domain, Membership, Organization
+from dashboard.models.features import WEBSOCKETS, websockets_ga_start
 from edges.counts import organization_live, platform_live
 from edges.models import Edge
 

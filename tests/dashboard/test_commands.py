@@ -7,8 +7,8 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from dashboard.feature_states import app_feature_states
 from dashboard.models import ApiToken, App, AuditEvent
+from dashboard.models.features import app_feature_states
 from dashboard.services.rollout import rollout_bucket, rollout_plan
 from shared.secret_tokens import hash_token
 from tests.conftest import World

@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from dashboard.feature_states import app_feature_states
 from dashboard.models import App, AppFeature, AuditEvent, Feature
+from dashboard.models.features import app_feature_states
 from dashboard.services.features import (
     SSL_ENDPOINT_REFUSAL,
     FeatureRefused,
@@ -190,7 +190,8 @@ def test_a_change_is_pushed_to_the_app_topic_after_commit(
 ) -> None:
     sent: list[tuple[str, dict]] = []
     monkeypatch.setattr(  # type: ignore[attr-defined]
-        "live.events.publish", lambda topic, event, payload: sent.append((topic, payload))
+        "shared.bus.publish_many",
+        lambda events: sent.extend((topic, payload) for topic, _, payload in events),
     )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:  # type: ignore[operator]
         feature_set(

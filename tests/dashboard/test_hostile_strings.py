@@ -22,7 +22,8 @@ from django.test import Client
 
 from dashboard.models import ApiToken, App, AuditEvent, Domain, Feature, Organization
 from dashboard.services.accounts import organization_create, user_create
-from dashboard.services.apps import app_create, backend_add, domain_add
+from dashboard.services.apps import app_create, backend_add
+from dashboard.services.domains import domain_add
 from dashboard.services.features import account_feature_set, feature_define, feature_set
 from dashboard.services.tokens import api_token_create
 from edges.api.ingest_payloads import IngestError, parse_config_status, parse_report

@@ -5,7 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
 from dashboard.models import Domain, Feature
-from dashboard.services.apps import app_create, domain_add
+from dashboard.services.apps import app_create
+from dashboard.services.domains import domain_add
 from edges.models import Edge
 from shared.validators import validate_app_name, validate_hostname
 from tests.conftest import World

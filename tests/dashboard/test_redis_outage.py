@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from django.core.cache import caches
 
-from live import events as realtime
+from live import events
 from live import hub as hub_module
 from live.hub import LayerUnavailable, LiveHub
-from shared import breaker, ratelimit
+from shared import breaker, bus, ratelimit
 from shared.errors import ApiError
 
 
@@ -29,7 +29,7 @@ class Clock:
 def redis_breaker(monkeypatch: pytest.MonkeyPatch) -> tuple[breaker.Breaker, Clock]:
     clock = Clock()
     fresh = breaker.Breaker("Redis", cooldown=2.0, clock=clock)
-    for module in (ratelimit, realtime, hub_module):
+    for module in (ratelimit, bus, hub_module):
         monkeypatch.setattr(module, "redis_breaker", fresh)
     return fresh, clock
 
@@ -106,9 +106,9 @@ def test_a_failed_publish_is_logged_and_opens_the_breaker(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     guard, _ = redis_breaker
-    monkeypatch.setattr(realtime, "get_channel_layer", BrokenLayer)
+    monkeypatch.setattr(bus, "get_channel_layer", BrokenLayer)
 
-    realtime.publish("app.acme-web", realtime.FEATURE_CHANGED, {"app": "acme-web"})
+    bus.publish("app.acme-web", events.FEATURE_CHANGED, {"app": "acme-web"})
 
     assert not guard.closed
     assert "could not publish 1 of 1 events" in caplog.text
@@ -120,10 +120,10 @@ def test_with_the_breaker_open_a_publish_to_a_frozen_redis_is_abandoned(
     guard, _ = redis_breaker
     guard.failed()
     layer = HangingLayer()
-    monkeypatch.setattr(realtime, "get_channel_layer", lambda: layer)
-    monkeypatch.setattr(realtime, "OPEN_BREAKER_DEADLINE", 0.05)
+    monkeypatch.setattr(bus, "get_channel_layer", lambda: layer)
+    monkeypatch.setattr(bus, "OPEN_BREAKER_DEADLINE", 0.05)
 
-    realtime.publish_many([("app.acme-web", realtime.FEATURE_CHANGED, {"app": "acme-web"})] * 3)
+    bus.publish_many([("app.acme-web", events.FEATURE_CHANGED, {"app": "acme-web"})] * 3)
 
     assert layer.cancelled == 3
 

@@ -10,8 +10,8 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from dashboard.feature_states import app_feature_states
 from dashboard.models import ApiToken, App, AuditEvent
+from dashboard.models.features import app_feature_states
 from edges.models import Edge
 
 

@@ -9,7 +9,7 @@ from django.db import OperationalError
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from pages.views.errors import server_error
+from edgeboard.errors import server_error
 
 API = {"Accept": "application/vnd.heroku+json; version=3", "Authorization": "Bearer x"}
 

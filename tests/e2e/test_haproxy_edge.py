@@ -118,7 +118,7 @@ def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
                 "shell",
                 "-c",
                 "from dashboard.models import App; from edges.models import Edge; "
-                "from dashboard.services.apps import domain_add; "
+                "from dashboard.services.domains import domain_add; "
                 f"domain_add(app=App.objects.get(name={APP!r}), hostname={HOSTNAME!r}, "
                 f"edge=Edge.objects.get(name={EDGE!r}), actor=None, source='cli')",
             )

@@ -12,8 +12,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from dashboard.feature_states import WEBSOCKETS
 from dashboard.models import AuditEvent, Backend, Feature
+from dashboard.models.features import WEBSOCKETS
 from dashboard.services.apps import backend_add
 from dashboard.services.features import feature_set
 from edges.models import Edge
@@ -38,7 +38,7 @@ def haproxy_check(config: str, tmp_path: Path) -> subprocess.CompletedProcess[st
 @pytest.fixture
 def haproxy_edge(world: World) -> Edge:
     """A custom SSL edge of acme on HAProxy carrying www2.acme.example for acme-web."""
-    from dashboard.services.apps import domain_add
+    from dashboard.services.domains import domain_add
 
     edge = make_edge(
         "acme-rt",
@@ -108,7 +108,7 @@ def test_a_legacy_edge_never_carries_websockets_whatever_the_feature(world: Worl
 def test_routes_cost_three_queries_whatever_the_number_of_hostnames(
     haproxy_edge: Edge, world: World, django_assert_num_queries: object
 ) -> None:
-    from dashboard.services.apps import domain_add
+    from dashboard.services.domains import domain_add
 
     for n in range(20):
         domain_add(

@@ -18,7 +18,8 @@ from edgeboard.asgi import application
 from edges.api.ingest_payloads import parse_report
 from edges.models import Edge
 from edges.services.reports import report_apply
-from live import events as realtime
+from live import events
+from shared import bus
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -203,10 +204,10 @@ async def test_losing_membership_closes_the_socket(
 
 
 def test_event_messages_survive_a_json_round_trip() -> None:
-    message = realtime.message("app.acme-web", realtime.COUNTS_CHANGED, {"app": "acme-web"})
+    message = bus.message("app.acme-web", events.COUNTS_CHANGED, {"app": "acme-web"})
     assert json.loads(json.dumps(message)) == message
     with pytest.raises(TypeError):
-        realtime.message("app.x", realtime.COUNTS_CHANGED, {"app": object()})
+        bus.message("app.x", events.COUNTS_CHANGED, {"app": object()})
 
 
 class RecordingConsumer:

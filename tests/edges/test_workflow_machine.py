@@ -24,8 +24,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from dashboard.feature_states import websockets_enabled
 from dashboard.models import App, AppFeature, AuditEvent, Feature, Membership
+from dashboard.models.features import websockets_enabled
 from dashboard.services.features import FeatureRefused, feature_set, legacy_ssl_edges
 from edges.models import Edge, EdgeUpgrade
 from edges.services.upgrades import UpgradeConflict, upgrade_request, upgrade_transition

@@ -6,8 +6,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from dashboard.feature_states import app_feature_states
 from dashboard.models import App, AuditEvent, Feature
+from dashboard.models.features import app_feature_states
 from dashboard.services.features import FeatureRefused, feature_set
 
 

@@ -6,8 +6,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from dashboard.feature_states import WEBSOCKETS
 from dashboard.models import AuditEvent, Feature
+from dashboard.models.features import WEBSOCKETS
 from dashboard.services.features import FeatureRefused, feature_set
 from dashboard.services.rollout import rollout_plan
 

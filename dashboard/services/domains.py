@@ -1,0 +1,92 @@
+"""Custom domains: attached, routed through the edge that fits them, removed, DNS-checked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from dashboard import access
+from dashboard.models import App, Domain
+from dashboard.services.audit import audit_write
+from shared.validators import normalize_hostname
+
+
+def _check_member(actor: Any, app: App) -> None:
+    if not access.can_change_domains(actor, app):
+        raise PermissionDenied("Only members of the app's organization can change its domains.")
+
+
+@transaction.atomic
+def domain_add(*, app: App, hostname: str, edge: Any = None, actor: Any, source: str) -> Domain:
+    """Attach a custom domain, routed through the given edge or the one that fits it."""
+    _check_member(actor, app)
+    app = App.objects.select_for_update().get(pk=app.pk)
+    hostname = normalize_hostname(hostname)
+    domain = Domain(
+        app=app,
+        hostname=hostname,
+        kind=Domain.Kind.CUSTOM,
+        edge=edge
+        or Domain.edges().route_for(
+            organization_id=app.organization_id, region=app.region, hostname=hostname
+        ),
+    )
+    domain.full_clean()
+    domain.save()
+    audit_write(
+        actor=actor,
+        source=source,
+        action="domain.add",
+        target=domain,
+        organization=app.organization,
+        app=app,
+        after={"hostname": domain.hostname, "app": app.name, "edge": domain.edge.name},
+    )
+    return domain
+
+
+@transaction.atomic
+def domain_remove(*, domain: Domain, actor: Any, source: str) -> None:
+    """Detach a custom domain; an app's default domain stays."""
+    domain = Domain.objects.select_for_update().select_related("app", "edge").get(pk=domain.pk)
+    _check_member(actor, domain.app)
+    if domain.kind == Domain.Kind.DEFAULT:
+        raise ValidationError("The default domain of an app cannot be removed.")
+    audit_write(
+        actor=actor,
+        source=source,
+        action="domain.remove",
+        target=domain,
+        organization=domain.app.organization,
+        app=domain.app,
+        before={"hostname": domain.hostname, "app": domain.app.name, "edge": domain.edge.name},
+    )
+    domain.delete()
+
+
+@transaction.atomic
+def domain_dns_record(*, domain: Domain, status: str, seen: str, actor: Any, source: str) -> Domain:
+    """Store what a DNS check found; a changed status is audited."""
+    if status not in Domain.DnsStatus.values:
+        raise ValidationError(f"Unknown DNS status {status!r}.")
+    domain = Domain.objects.select_for_update().select_related("app", "edge").get(pk=domain.pk)
+    before = {"dns_status": domain.dns_status, "seen": domain.dns_seen_target}
+    domain.dns_status = status
+    domain.dns_seen_target = "" if status == Domain.DnsStatus.OK else seen[:253]
+    domain.dns_checked_at = timezone.now()
+    domain.save(update_fields=["dns_status", "dns_seen_target", "dns_checked_at", "updated_at"])
+    if before["dns_status"] != status:
+        audit_write(
+            actor=actor,
+            source=source,
+            action="domain.dns_check",
+            target=domain,
+            organization=domain.app.organization,
+            app=domain.app,
+            before=before,
+            after={"dns_status": status, "seen": domain.dns_seen_target},
+        )
+    return domain
