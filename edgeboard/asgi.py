@@ -10,15 +10,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "edgeboard.settings")
 # Load Django before anything imports models.
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.routing import ProtocolTypeRouter  # noqa: E402
 
-from live.origin import ExactOriginValidator  # noqa: E402
-from live.routing import websocket_urlpatterns  # noqa: E402
+from live.routing import websocket_application  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": ExactOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": websocket_application,
     }
 )

@@ -7,21 +7,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.db.models import Q, QuerySet, Sum
 
 from dashboard.models import App, Domain, Organization
-from edges.models import Edge, FrontendStat
-
-
-def stale_cutoff(now: dt.datetime | None = None) -> dt.datetime:
-    return (now or timezone.now()) - dt.timedelta(seconds=settings.EDGE_STALE_AFTER)
-
-
-def is_stale(edge: Edge, now: dt.datetime | None = None) -> bool:
-    return edge.last_report_at is None or edge.last_report_at < stale_cutoff(now)
+from edges.models import Edge, FrontendStat, stale_cutoff
 
 
 @dataclass
@@ -32,7 +21,7 @@ class EdgeCount:
 
     @property
     def stale(self) -> bool:
-        return is_stale(self.edge)
+        return self.edge.is_stale()
 
 
 @dataclass
@@ -74,7 +63,7 @@ def app_live(app: App) -> AppLive:
     live = AppLive(app=app)
     per_edge: dict[int, EdgeCount] = {}
     for row in rows:
-        stale = is_stale(row.edge)
+        stale = row.edge.is_stale()
         live.hosts.append(HostCount(row.hostname, row.edge, row.connections, row.websockets, stale))
         count = per_edge.setdefault(row.edge_id, EdgeCount(row.edge))
         count.connections += row.connections
@@ -120,7 +109,7 @@ class EdgeLive:
 
     @property
     def stale(self) -> bool:
-        return is_stale(self.edge)
+        return self.edge.is_stale()
 
 
 def edge_live(edge: Edge, visible_apps: QuerySet[App]) -> EdgeLive:
@@ -166,17 +155,10 @@ BUSIEST = 10
 def platform_live() -> PlatformLive:
     """Totals, the busiest apps and every edge, in two queries whatever the platform's size."""
     # A correlated count walks each edge's index entries instead of grouping a join.
-    domains = (
-        Domain.objects.filter(edge=OuterRef("pk"))
-        .order_by()
-        .values("edge")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
     edges = {
         e.pk: EdgeCount(e)
         for e in Edge.objects.select_related("organization")
-        .annotate(domain_count=Coalesce(Subquery(domains[:1]), 0))
+        .annotate(domain_count=Domain.objects.count_per("edge"))
         .order_by("name")
     }
     per_app: dict[str, list[int]] = defaultdict(lambda: [0, 0])

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -29,6 +30,11 @@ if TYPE_CHECKING:
 _PORT = [MinValueValidator(1), MaxValueValidator(65535)]
 
 
+def stale_cutoff(now: dt.datetime | None = None) -> dt.datetime:
+    """Edges that last reported before this moment are stale: shown, but left out of totals."""
+    return (now or timezone.now()) - dt.timedelta(seconds=settings.EDGE_STALE_AFTER)
+
+
 class EdgeQuerySet(models.QuerySet["Edge"]):
     def visible_to(self, user: AnyUser) -> EdgeQuerySet:
         """Staff see every edge; customers see the shared gateways and their own SSL edges."""
@@ -37,6 +43,9 @@ class EdgeQuerySet(models.QuerySet["Edge"]):
         if user.is_staff:
             return self
         return self.filter(Q(kind=Edge.Kind.GATEWAY) | Q(organization_id__in=member_org_ids(user)))
+
+    def stale(self) -> EdgeQuerySet:
+        return self.filter(Q(last_report_at__isnull=True) | Q(last_report_at__lt=stale_cutoff()))
 
     def gateway_for(self, region: str) -> Edge:
         """The shared gateway of the region (else the first one): where default domains go."""
@@ -145,6 +154,28 @@ class Edge(models.Model):
     @property
     def carries_websockets(self) -> bool:
         return self.capabilities.websockets
+
+    def setup(self) -> dict[str, Any]:
+        """What the edge is set up as, in primitives: the audit trail's record of it and the
+        core of the API's answer."""
+        return {
+            "name": self.name,
+            "hostname": self.hostname,
+            "kind": self.kind,
+            "proxy": self.proxy,
+            "region": self.region,
+            "ports": {
+                "http": self.http_port,
+                "https": self.https_port,
+                "ws": self.ws_port,
+                "wss": self.wss_port,
+            },
+            "idle_timeout_seconds": self.idle_timeout_seconds,
+        }
+
+    def is_stale(self, now: dt.datetime | None = None) -> bool:
+        """Silent for longer than EDGE_STALE_AFTER (or never heard from)."""
+        return self.last_report_at is None or self.last_report_at < stale_cutoff(now)
 
     @property
     def blocks_websockets(self) -> bool:

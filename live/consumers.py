@@ -13,7 +13,7 @@ from django.db import DatabaseError
 from live import events
 from live.hub import LayerUnavailable, get_hub
 from live.limits import CLOSE_POLICY_VIOLATION, RateLimitedConsumer
-from live.topics import authorize
+from live.topics import OVERVIEW, authorize
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ class LiveConsumer(RateLimitedConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         kwargs = self.scope["url_route"]["kwargs"]
-        self.kind = kwargs.get("kind", "overview")
+        self.kind = kwargs.get("kind", OVERVIEW)
         self.target = kwargs.get("name", "")
         self.pending: str | None = None
         self.sending_since: float | None = None

@@ -26,6 +26,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from live import events
+from live.staleness import stale_edge_names
 from shared.breaker import redis as redis_breaker
 
 logger = logging.getLogger(__name__)
@@ -66,7 +67,10 @@ class View:
 
 
 class LiveHub:
-    def __init__(self) -> None:
+    def __init__(self, *, stale_reader: Callable[[], set[str]] | None = None) -> None:
+        # Numbers can change without an event (an edge going silent): the reader names what is
+        # stale now, and every view is refreshed when that changes.
+        self.stale_reader = stale_reader
         self.views: dict[tuple[str, str], View] = {}
         self.listeners: dict[str, set[LiveSocket]] = {}
         self.channel: str | None = None
@@ -236,15 +240,17 @@ class LiveHub:
 
     async def _watch(self) -> None:
         elapsed = 0.0
-        with contextlib.suppress(Exception):
-            self.stale_edges = await database_sync_to_async(_stale_edges)()
+        reader = self.stale_reader
+        if reader is not None:
+            with contextlib.suppress(Exception):
+                self.stale_edges = await database_sync_to_async(reader)()
         while True:
             await asyncio.sleep(STALENESS_POLL_SECONDS)
             elapsed += STALENESS_POLL_SECONDS
-            if not self.views:
+            if not self.views or reader is None:
                 continue
             try:
-                stale = await database_sync_to_async(_stale_edges)()
+                stale = await database_sync_to_async(reader)()
             except Exception:
                 logger.warning("could not read edge staleness", exc_info=True)
                 continue
@@ -265,13 +271,6 @@ def _render(render: Renderer) -> str:
     return render()
 
 
-def _stale_edges() -> set[str]:
-    from edges.counts import is_stale
-    from edges.models import Edge
-
-    return {e.name for e in Edge.objects.only("name", "last_report_at") if is_stale(e)}
-
-
 _hubs: dict[asyncio.AbstractEventLoop, LiveHub] = {}
 
 
@@ -280,5 +279,5 @@ def get_hub() -> LiveHub:
     loop = asyncio.get_running_loop()
     hub = _hubs.get(loop)
     if hub is None:
-        hub = _hubs[loop] = LiveHub()
+        hub = _hubs[loop] = LiveHub(stale_reader=stale_edge_names)
     return hub

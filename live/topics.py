@@ -1,5 +1,7 @@
-"""Who may watch which live topic, and how each topic renders: the same named partials as the
-pages, so a page and its pushes never disagree."""
+"""What each socket kind subscribes to, and who may: the same visibility rules as the pages.
+
+A socket at /ws/live/<kind>/<name>/ watches one topic as one audience (everyone who may see an
+app sees the same numbers; an edge's per-app rows depend on which apps the viewer sees)."""
 
 from __future__ import annotations
 
@@ -7,12 +9,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.template.loader import render_to_string
-
+from dashboard import access
 from dashboard.models import App, Membership, Organization
-from edges.counts import app_live, edge_live, organization_live, platform_live
 from edges.models import Edge
 from live import events
+from live.renderers import (
+    app_live_fragment,
+    edge_live_fragment,
+    organization_live_fragment,
+    platform_live_fragment,
+)
 
 
 @dataclass(frozen=True)
@@ -22,64 +28,60 @@ class Topic:
     render: Callable[[], str]
 
 
-def _frame(html: str) -> str:
-    return str(html).strip()
-
-
-def app_live_fragment(app: App) -> str:
-    context = {"app": app, "live": app_live(app)}
-    return _frame(render_to_string("dashboard/app_detail.html#app-live", context))
-
-
-def edge_live_fragment(edge: Edge, user: Any) -> str:
-    context = {"edge": edge, "user": user, "live": edge_live(edge, App.objects.visible_to(user))}
-    return _frame(render_to_string("edges/edge_detail.html#edge-live", context))
-
-
-def platform_live_fragment() -> str:
-    context = {"platform": platform_live()}
-    return _frame(render_to_string("dashboard/overview.html#platform-live", context))
-
-
-def organization_live_fragment(organization: Organization) -> str:
-    context = {"organization": organization, "org_apps": organization_live(organization)}
-    return _frame(render_to_string("dashboard/overview.html#org-live", context))
-
-
 def _audience(user: Any) -> str:
-    if user.is_staff:
+    if access.is_support(user):
         return "staff"
     orgs = Membership.objects.filter(user=user).order_by("organization_id")
     return "orgs:" + ",".join(str(o) for o in orgs.values_list("organization_id", flat=True))
+
+
+def _overview(user: Any, name: str) -> Topic | None:
+    if not access.is_support(user):
+        return None
+    return Topic(events.OVERVIEW_TOPIC, "staff", platform_live_fragment)
+
+
+def _app(user: Any, name: str) -> Topic | None:
+    app = App.objects.visible_to(user).filter(name=name).first()
+    if app is None:
+        return None
+    return Topic(events.app_topic(app.name), "all", lambda: app_live_fragment(app))
+
+
+def _edge(user: Any, name: str) -> Topic | None:
+    edge = Edge.objects.visible_to(user).filter(name=name).first()
+    if edge is None:
+        return None
+    return Topic(
+        events.edge_topic(edge.name), _audience(user), lambda: edge_live_fragment(edge, user)
+    )
+
+
+def _organization(user: Any, name: str) -> Topic | None:
+    organization = Organization.objects.visible_to(user).filter(name=name).first()
+    if organization is None:
+        return None
+    return Topic(
+        events.organization_topic(organization.name),
+        "all",
+        lambda: organization_live_fragment(organization),
+    )
+
+
+# The overview is one page for staff; the other kinds name what they watch.
+OVERVIEW = "overview"
+NAMED_KINDS: dict[str, Callable[[Any, str], Topic | None]] = {
+    "apps": _app,
+    "edges": _edge,
+    "orgs": _organization,
+}
 
 
 def authorize(user: Any, kind: str, name: str) -> Topic | None:
     """The topic a user may watch, or None: the same rules as the pages."""
     if not (user.is_authenticated and user.is_active):
         return None
-    if kind == "overview":
-        if not user.is_staff:
-            return None
-        return Topic(events.OVERVIEW_TOPIC, "staff", platform_live_fragment)
-    if kind == "apps":
-        app = App.objects.visible_to(user).filter(name=name).first()
-        if app is None:
-            return None
-        return Topic(events.app_topic(app.name), "all", lambda: app_live_fragment(app))
-    if kind == "edges":
-        edge = Edge.objects.visible_to(user).filter(name=name).first()
-        if edge is None:
-            return None
-        return Topic(
-            events.edge_topic(edge.name), _audience(user), lambda: edge_live_fragment(edge, user)
-        )
-    if kind == "orgs":
-        organization = Organization.objects.visible_to(user).filter(name=name).first()
-        if organization is None:
-            return None
-        return Topic(
-            events.organization_topic(organization.name),
-            "all",
-            lambda: organization_live_fragment(organization),
-        )
-    return None
+    if kind == OVERVIEW:
+        return _overview(user, name)
+    subscribe = NAMED_KINDS.get(kind)
+    return subscribe(user, name) if subscribe else None

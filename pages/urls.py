@@ -35,7 +35,7 @@ urlpatterns = [
         name="app-websocket-test",
     ),
     path("edges/<slug:name>/", edges.edge_detail, name="edge-detail"),
-    path("edges/<slug:name>/config/", edges.edge_config_view, name="edge-config-view"),
+    path("edges/<slug:name>/config/", edges.proxy_config_page, name="edge-config-view"),
     path("edges/<slug:name>/upgrades/", edges.upgrade_create, name="upgrade-create"),
     path(
         "edges/<slug:name>/upgrades/<int:pk>/<slug:action>/",

@@ -9,11 +9,9 @@ from __future__ import annotations
 import logging
 import time
 
-from django.conf import settings
 from django.core.cache import BaseCache, caches
 
 from shared.breaker import redis as redis_breaker
-from shared.errors import ApiError
 
 logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
@@ -43,32 +41,42 @@ def used(scope: str, key: str, *, window: int = WINDOW_SECONDS) -> int:
         return int(caches["local"].get(cache_key) or 0)
 
 
-def rate_limit(scope: str, key: str, limit: int, *, window: int = WINDOW_SECONDS) -> int:
-    """Count one request; answer how many remain, or raise 429 with Retry-After."""
+class RateLimited(Exception):
+    """A budget is spent until the window turns, `retry_after` seconds from now."""
+
+    status = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"rate limited for {retry_after} s")
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after), "RateLimit-Remaining": "0"}
+
+
+def count(scope: str, key: str, *, window: int = WINDOW_SECONDS) -> int:
+    """Count one occurrence in the current window (e.g. a failed sign-in); answer the total."""
     now = time.time()
-    cache_key, index = _key(scope, key, window, now)
+    cache_key, _ = _key(scope, key, window, now)
     try:
-        count = _count(_store(), cache_key, window)
+        return _count(_store(), cache_key, window)
     except Exception:
         # A cache outage must not take the service down with it, nor lift the limits.
         _failed()
-        count = _count(caches["local"], cache_key, window)
-    if count > limit:
-        retry_after = max(1, int((index + 1) * window - now) + 1)
-        raise ApiError(
-            429,
-            "rate_limit",
-            "Your account reached the API rate limit\n"
-            "Please wait a few minutes before making new requests",
-            headers={"Retry-After": str(retry_after), "RateLimit-Remaining": "0"},
-        )
-    return limit - count
+        return _count(caches["local"], cache_key, window)
+
+
+def hit(scope: str, key: str, limit: int, *, window: int = WINDOW_SECONDS) -> int:
+    """Count one request; answer how many remain, or raise RateLimited beyond the limit."""
+    now = time.time()
+    total = count(scope, key, window=window)
+    if total > limit:
+        index = int(now // window)
+        raise RateLimited(max(1, int((index + 1) * window - now) + 1))
+    return limit - total
 
 
 def _count(store: BaseCache, cache_key: str, window: int) -> int:
     store.add(cache_key, 0, timeout=window * 2)
     return store.incr(cache_key)
-
-
-def api_rate_limit(user_id: int) -> int:
-    return rate_limit("api", str(user_id), settings.API_RATE_LIMIT_PER_MINUTE)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
@@ -16,8 +17,9 @@ from django.views.decorators.csrf import csrf_exempt
 
 from dashboard.api.auth import authenticate
 from dashboard.api.idempotency import idempotent
-from shared.errors import ApiError, invalid_params, not_found
-from shared.ratelimit import api_rate_limit
+from dashboard.models import App
+from shared import ratelimit
+from shared.errors import APP_NOT_FOUND, ApiError, invalid_params, not_found
 
 ApiView = Callable[..., HttpResponse]
 
@@ -68,6 +70,20 @@ def api_view(*methods: str) -> Callable[[ApiView], ApiView]:
     return decorator
 
 
+def api_rate_limit(user_id: int) -> int:
+    """Count the account's request; beyond its budget, Heroku's 429 answer."""
+    try:
+        return ratelimit.hit("api", str(user_id), settings.API_RATE_LIMIT_PER_MINUTE)
+    except ratelimit.RateLimited as limited:
+        raise ApiError(
+            429,
+            "rate_limit",
+            "Your account reached the API rate limit\n"
+            "Please wait a few minutes before making new requests",
+            headers=limited.headers,
+        ) from None
+
+
 def json_body(request: HttpRequest) -> dict[str, Any]:
     if not request.body:
         return {}
@@ -92,3 +108,9 @@ def by_id_or_name(
     if found is None:
         raise not_found(message)
     return found
+
+
+def app_for(user: Any, id_or_name: str) -> App:
+    """The app a URL names, by id or name, among those the user may see (404 otherwise)."""
+    apps = App.objects.visible_to(user).select_related("organization")
+    return by_id_or_name(apps, id_or_name, message=APP_NOT_FOUND)  # type: ignore[return-value]

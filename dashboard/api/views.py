@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 
-from dashboard.api.base import api_view, by_id_or_name, json_body
+from dashboard.api.base import api_view, app_for, by_id_or_name, json_body
 from dashboard.api.pagination import paginate
 from dashboard.api.serializers import (
     account_json,
@@ -27,7 +27,6 @@ from dashboard.services.apps import backend_add, backend_remove
 from dashboard.services.domains import domain_add, domain_remove
 from dashboard.services.features import FeatureRefused, account_feature_set, feature_set
 from shared.errors import (
-    APP_NOT_FOUND,
     BACKEND_NOT_FOUND,
     DOMAIN_NOT_FOUND,
     FEATURE_NOT_FOUND,
@@ -43,10 +42,6 @@ SOURCE = AuditEvent.Source.API
 
 def _apps(user: Any) -> QuerySet[App]:
     return App.objects.visible_to(user).select_related("organization")
-
-
-def _app(user: Any, id_or_name: str) -> App:
-    return by_id_or_name(_apps(user), id_or_name, message=APP_NOT_FOUND)  # type: ignore[return-value]
 
 
 def _app_list(request: HttpRequest, apps: QuerySet[App]) -> JsonResponse:
@@ -126,7 +121,7 @@ def app_list(request: HttpRequest, user: Any) -> JsonResponse:
 
 @api_view("GET")
 def app_detail(request: HttpRequest, user: Any, id_or_name: str) -> JsonResponse:
-    return JsonResponse(app_json(_app(user, id_or_name)))
+    return JsonResponse(app_json(app_for(user, id_or_name)))
 
 
 def _team(user: Any, id_or_name: str) -> Organization:
@@ -162,7 +157,7 @@ def team_app_list(request: HttpRequest, user: Any, id_or_name: str) -> JsonRespo
 
 @api_view("GET")
 def app_collaborator_list(request: HttpRequest, user: Any, app: str) -> JsonResponse:
-    target = _app(user, app)
+    target = app_for(user, app)
     memberships = target.organization.memberships.select_related("user").order_by("pk")
     return JsonResponse([collaborator_json(target, m) for m in memberships], safe=False)
 
@@ -170,13 +165,13 @@ def app_collaborator_list(request: HttpRequest, user: Any, app: str) -> JsonResp
 @api_view("GET")
 def app_empty_list(request: HttpRequest, user: Any, app: str) -> JsonResponse:
     """Add-ons, dynos and SNI endpoints: the platform has none of these to report."""
-    _app(user, app)
+    app_for(user, app)
     return JsonResponse([], safe=False)
 
 
 @api_view("GET")
 def app_pipeline_coupling(request: HttpRequest, user: Any, app: str) -> JsonResponse:
-    _app(user, app)
+    app_for(user, app)
     raise ApiError(404, "not_found", "Couldn't find that pipeline coupling.")
 
 
@@ -185,13 +180,13 @@ def app_pipeline_coupling(request: HttpRequest, user: Any, app: str) -> JsonResp
 
 @api_view("GET")
 def app_feature_list(request: HttpRequest, user: Any, app: str) -> JsonResponse:
-    states = app_feature_states(_app(user, app))
+    states = app_feature_states(app_for(user, app))
     return JsonResponse([feature_json(s) for s in states], safe=False)
 
 
 @api_view("GET", "PATCH")
 def app_feature_detail(request: HttpRequest, user: Any, app: str, id_or_name: str) -> HttpResponse:
-    target = _app(user, app)
+    target = app_for(user, app)
     state = _state(app_feature_states(target), id_or_name)
     if request.method == "GET":
         return JsonResponse(feature_json(state))
@@ -223,7 +218,7 @@ def _domains(user: Any, app: App) -> QuerySet[Domain]:
 
 @api_view("GET", "POST")
 def domain_list(request: HttpRequest, user: Any, app: str) -> JsonResponse:
-    target = _app(user, app)
+    target = app_for(user, app)
     if request.method == "POST":
         body = json_body(request)
         hostname = body.get("hostname")
@@ -242,7 +237,7 @@ def domain_list(request: HttpRequest, user: Any, app: str) -> JsonResponse:
 
 @api_view("GET", "DELETE")
 def domain_detail(request: HttpRequest, user: Any, app: str, id_or_hostname: str) -> JsonResponse:
-    target = _app(user, app)
+    target = app_for(user, app)
     domain = by_id_or_name(
         _domains(user, target), id_or_hostname, name_field="hostname", message=DOMAIN_NOT_FOUND
     )
@@ -273,7 +268,7 @@ def _backend(user: Any, app: App, address: str) -> Backend:
 @api_view("GET", "POST")
 def backend_list(request: HttpRequest, user: Any, app: str) -> JsonResponse:
     """The app's web processes, which edges route its hostnames to. Staff add them."""
-    target = _app(user, app)
+    target = app_for(user, app)
     if request.method == "POST":
         address = json_body(request).get("address")
         if not isinstance(address, str) or not address.strip():
@@ -286,7 +281,7 @@ def backend_list(request: HttpRequest, user: Any, app: str) -> JsonResponse:
 
 @api_view("GET", "DELETE")
 def backend_detail(request: HttpRequest, user: Any, app: str, address: str) -> JsonResponse:
-    backend = _backend(user, _app(user, app), address)
+    backend = _backend(user, app_for(user, app), address)
     body = backend_json(backend)
     if request.method == "DELETE":
         backend_remove(backend=backend, actor=user, source=SOURCE)

@@ -10,7 +10,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from dashboard.models.organizations import (
@@ -81,6 +82,20 @@ class App(models.Model):
 
 
 class DomainQuerySet(models.QuerySet["Domain"]):
+    def count_per(self, field: str) -> Coalesce:
+        """These domains counted per row of an outer query on apps (`field="app"`) or edges
+        (`field="edge"`), for `.annotate(domain_count=...)`. A correlated count is evaluated for
+        the rows fetched only, where a join with GROUP BY would count every row's domains first.
+        """
+        counts = (
+            self.filter(**{field: OuterRef("pk")})
+            .order_by()
+            .values(field)
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
+        return Coalesce(Subquery(counts[:1]), 0)
+
     def visible_to(self, user: AnyUser) -> DomainQuerySet:
         return self.filter(app__in=App.objects.visible_to(user))
 

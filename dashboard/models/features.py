@@ -127,6 +127,11 @@ def feature_default(feature: Feature, app: App) -> bool:
     return False
 
 
+def websockets_on(app: App, explicit: bool | None) -> bool:
+    """Whether websockets is on for an app, given its explicit setting (None: no setting)."""
+    return explicit if explicit is not None else app.created_at >= websockets_ga_start()
+
+
 @dataclass(frozen=True)
 class FeatureState:
     feature: Feature
@@ -175,4 +180,4 @@ def websockets_enabled(apps: list[App]) -> dict[int, bool]:
             "app_id", "enabled"
         )
     )
-    return {app.pk: explicit.get(app.pk, feature_default(feature, app)) for app in apps}
+    return {app.pk: websockets_on(app, explicit.get(app.pk)) for app in apps}

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, JsonResponse
 
+from dashboard import access
 from dashboard.api.base import api_view, json_body
 from dashboard.api.serializers import team_ref, timestamp
 from dashboard.models import AuditEvent
@@ -57,19 +58,8 @@ def edge_json(edge: Edge) -> dict[str, Any]:
     certificate = Certificate.objects.filter(edge=edge).first()
     open_upgrade = edge.upgrades.open().select_related("requested_by").first()
     return {
-        "name": edge.name,
-        "hostname": edge.hostname,
-        "kind": edge.kind,
-        "proxy": edge.proxy,
-        "region": edge.region,
+        **edge.setup(),
         "organization": team_ref(edge.organization) if edge.organization else None,
-        "ports": {
-            "http": edge.http_port,
-            "https": edge.https_port,
-            "ws": edge.ws_port,
-            "wss": edge.wss_port,
-        },
-        "idle_timeout_seconds": edge.idle_timeout_seconds,
         "ping_advice": edge.ping_advice,
         "capabilities": {
             "websockets": capabilities.websockets,
@@ -153,7 +143,7 @@ def upgrade_detail(request: HttpRequest, user: Any, name: str, pk: int) -> JsonR
         raise not_found(UPGRADE_NOT_FOUND)
     if request.method == "GET":
         return JsonResponse(upgrade_json(upgrade))
-    if not user.is_staff:
+    if not access.can_step_upgrade(user):
         raise ApiError(403, "forbidden", "Only support staff can move an upgrade along.")
     body = json_body(request)
     state = body.get("state")

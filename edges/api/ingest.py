@@ -1,4 +1,5 @@
-"""POST /ingest/v1/reports: edges report what they carry, authenticated by their ingest token."""
+"""What edge agents call, authenticated by their edge's ingest token: POST a report of what the
+edge carries, GET the proxy configuration to run, POST whether the proxy took it."""
 
 from __future__ import annotations
 
@@ -7,43 +8,44 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from edges.api.ingest_payloads import MAX_BODY_BYTES, IngestError, parse_config_status, parse_report
+from edges.api.ingest_payloads import MAX_BODY_BYTES, parse_config_status, parse_report
 from edges.models import Edge
 from edges.services.edges import edge_config_status_record
 from edges.services.proxy_config import CONTENT_TYPES, ConfigError, etag_of, render
 from edges.services.reports import report_apply
+from shared import ratelimit
 from shared.errors import ApiError
-from shared.ratelimit import rate_limit
 from shared.secret_tokens import hash_token
 
-
-def _error(error: IngestError) -> JsonResponse:
-    response = JsonResponse({"id": error.error_id, "message": error.message}, status=error.status)
-    if error.status == 401:
-        response["WWW-Authenticate"] = 'Bearer realm="ingest"'
-    for name, value in error.headers.items():
-        response[name] = value
-    return response
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="ingest"'}
 
 
 def edge_for_token(request: HttpRequest) -> Edge:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > 200:
-        raise IngestError(401, "unauthorized", "Send the edge's ingest token as a Bearer token.")
+        raise ApiError(
+            401,
+            "unauthorized",
+            "Send the edge's ingest token as a Bearer token.",
+            headers=CHALLENGE,
+        )
     edge = Edge.objects.filter(ingest_token_hash=hash_token(token)).first()
     if edge is None:
-        raise IngestError(401, "unauthorized", "Invalid ingest token.")
+        raise ApiError(401, "unauthorized", "Invalid ingest token.", headers=CHALLENGE)
     return edge
 
 
 def _limit(edge: Edge) -> None:
     """Reports, configuration polls and statuses share the edge's per-minute budget."""
     try:
-        rate_limit("ingest", str(edge.pk), settings.INGEST_RATE_LIMIT_PER_MINUTE)
-    except ApiError as limited:
-        raise IngestError(
-            429, "rate_limit", "Too many requests from this edge: slow down.", limited.headers
+        ratelimit.hit("ingest", str(edge.pk), settings.INGEST_RATE_LIMIT_PER_MINUTE)
+    except ratelimit.RateLimited as limited:
+        raise ApiError(
+            429,
+            "rate_limit",
+            "Too many requests from this edge: slow down.",
+            headers=limited.headers,
         ) from None
 
 
@@ -52,7 +54,7 @@ def _limit(edge: Edge) -> None:
 def ingest_report(request: HttpRequest) -> JsonResponse:
     try:
         if request.method != "POST":
-            raise IngestError(405, "method_not_allowed", "POST the report.")
+            raise ApiError(405, "method_not_allowed", "POST the report.")
         edge = edge_for_token(request)
         _limit(edge)
         try:
@@ -60,15 +62,15 @@ def ingest_report(request: HttpRequest) -> JsonResponse:
         except ValueError:
             declared = 0
         if declared > MAX_BODY_BYTES:
-            raise IngestError(413, "payload_too_large", "A report may be at most 1 MiB.")
+            raise ApiError(413, "payload_too_large", "A report may be at most 1 MiB.")
         report = parse_report(request.body, request.content_type or "")
         if report.edge != edge.name:
-            raise IngestError(
+            raise ApiError(
                 403, "forbidden", f"This token belongs to edge {edge.name}, not {report.edge}."
             )
         result = report_apply(edge=edge, report=report)
-    except IngestError as error:
-        return _error(error)
+    except ApiError as error:
+        return error.response()
     if not result.applied:
         return JsonResponse({"ignored": True, "last_seq": result.last_seq}, status=200)
     return JsonResponse(
@@ -80,7 +82,7 @@ def _authorized_edge(request: HttpRequest, name: str) -> Edge:
     """The token's edge, which must be the one named in the URL; rate limited like reports."""
     edge = edge_for_token(request)
     if edge.name != name:
-        raise IngestError(403, "forbidden", f"This token belongs to edge {edge.name}, not {name}.")
+        raise ApiError(403, "forbidden", f"This token belongs to edge {edge.name}, not {name}.")
     _limit(edge)
     return edge
 
@@ -92,12 +94,12 @@ def _etag_matches(header: str, etag: str) -> bool:
 
 @csrf_exempt
 @login_not_required
-def edge_config(request: HttpRequest, name: str) -> HttpResponse:
+def agent_config(request: HttpRequest, name: str) -> HttpResponse:
     """GET /ingest/v1/edges/{name}/config?format=haproxy|hipache: the edge's routing, with an
     ETag so a polling agent downloads it only when it changed."""
     try:
         if request.method not in ("GET", "HEAD"):
-            raise IngestError(405, "method_not_allowed", "GET the configuration.")
+            raise ApiError(405, "method_not_allowed", "GET the configuration.")
         edge = _authorized_edge(request, name)
         fmt = request.GET.get("format", "haproxy")
         try:
@@ -108,9 +110,9 @@ def edge_config(request: HttpRequest, name: str) -> HttpResponse:
                 bind=request.GET.get("bind"),
             )
         except ConfigError as invalid:
-            raise IngestError(400, "bad_request", str(invalid)) from None
-    except IngestError as error:
-        return _error(error)
+            raise ApiError(400, "bad_request", str(invalid)) from None
+    except ApiError as error:
+        return error.response()
     etag = etag_of(body)
     if _etag_matches(request.headers.get("If-None-Match", ""), etag):
         response = HttpResponse(status=304)
@@ -123,16 +125,16 @@ def edge_config(request: HttpRequest, name: str) -> HttpResponse:
 
 @csrf_exempt
 @login_not_required
-def edge_config_status(request: HttpRequest, name: str) -> JsonResponse:
+def agent_config_status(request: HttpRequest, name: str) -> JsonResponse:
     """POST /ingest/v1/edges/{name}/config-status: the agent says whether the proxy took the
     configuration with that ETag, or why it refused it."""
     try:
         if request.method != "POST":
-            raise IngestError(405, "method_not_allowed", "POST the configuration status.")
+            raise ApiError(405, "method_not_allowed", "POST the configuration status.")
         edge = _authorized_edge(request, name)
         status = parse_config_status(request.body, request.content_type or "")
-    except IngestError as error:
-        return _error(error)
+    except ApiError as error:
+        return error.response()
     edge_config_status_record(
         edge=edge, status=status.status, etag=status.etag, message=status.message
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from shared.errors import ApiError
 from shared.validators import normalize_hostname, validate_hostname, validate_server_address
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -17,17 +18,6 @@ MAX_BACKENDS = 1_000
 MAX_COUNT = 10_000_000
 MAX_SEQ = 2**63 - 1
 BACKEND_STATES = ("up", "dead")
-
-
-class IngestError(Exception):
-    def __init__(
-        self, status: int, error_id: str, message: str, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error_id = error_id
-        self.message = message
-        self.headers = headers or {}
 
 
 @dataclass(frozen=True)
@@ -46,8 +36,8 @@ class Report:
     frontends: list[Frontend]
 
 
-def _bad(message: str) -> IngestError:
-    return IngestError(400, "bad_request", message)
+def _bad(message: str) -> ApiError:
+    return ApiError(400, "bad_request", message)
 
 
 def _count(value: Any, where: str, *, maximum: int = MAX_COUNT) -> int:
@@ -102,9 +92,9 @@ def _backends(value: Any, where: str) -> list[dict[str, Any]]:
 
 def parse_report(body: bytes, content_type: str) -> Report:
     if content_type.split(";")[0].strip().lower() != "application/json":
-        raise IngestError(415, "unsupported_media_type", "Send the report as application/json.")
+        raise ApiError(415, "unsupported_media_type", "Send the report as application/json.")
     if len(body) > MAX_BODY_BYTES:
-        raise IngestError(413, "payload_too_large", "A report may be at most 1 MiB.")
+        raise ApiError(413, "payload_too_large", "A report may be at most 1 MiB.")
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -164,9 +154,9 @@ CONFIG_STATUSES = ("applied", "rejected")
 def parse_config_status(body: bytes, content_type: str) -> ConfigStatus:
     """{"status": "applied" | "rejected", "etag": "...", "message": "haproxy -c said ..."}"""
     if content_type.split(";")[0].strip().lower() != "application/json":
-        raise IngestError(415, "unsupported_media_type", "Send the status as application/json.")
+        raise ApiError(415, "unsupported_media_type", "Send the status as application/json.")
     if len(body) > 64 * 1024:
-        raise IngestError(413, "payload_too_large", "A configuration status is at most 64 KiB.")
+        raise ApiError(413, "payload_too_large", "A configuration status is at most 64 KiB.")
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):

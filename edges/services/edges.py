@@ -17,16 +17,7 @@ from shared.validators import normalize_hostname
 
 
 def _edge_state(edge: Edge) -> dict[str, Any]:
-    return {
-        "name": edge.name,
-        "hostname": edge.hostname,
-        "kind": edge.kind,
-        "proxy": edge.proxy,
-        "region": edge.region,
-        "organization": edge.organization.name if edge.organization else None,
-        "ports": [edge.http_port, edge.https_port, edge.ws_port, edge.wss_port],
-        "idle_timeout_seconds": edge.idle_timeout_seconds,
-    }
+    return {**edge.setup(), "organization": edge.organization.name if edge.organization else None}
 
 
 @transaction.atomic

@@ -6,7 +6,6 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -63,9 +62,7 @@ def report_apply(*, edge: Edge, report: Report) -> ApplyResult:
     if edge.last_seq is not None and report.seq <= edge.last_seq:
         return ApplyResult(applied=False, last_seq=edge.last_seq)
     now = timezone.now()
-    was_stale = edge.last_report_at is None or (
-        (now - edge.last_report_at).total_seconds() > settings.EDGE_STALE_AFTER
-    )
+    was_stale = edge.is_stale(now)
     hostnames = [f.hostname for f in report.frontends]
     domains = dict(
         Domain.objects.carried_by(edge)

@@ -13,7 +13,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from dashboard.models import Domain, Membership
+from dashboard import access
+from dashboard.models import Domain
 from dashboard.services.audit import audit_write
 from edges.models import Edge, EdgeUpgrade
 from shared import bus
@@ -61,10 +62,6 @@ def action_for(upgrade: EdgeUpgrade, target_state: str) -> str:
     )
 
 
-def _is_member(actor: Any, edge: Edge) -> bool:
-    return Membership.objects.filter(user=actor, organization_id=edge.organization_id).exists()
-
-
 def _publish(edge: Edge, upgrade: EdgeUpgrade, app_names: list[str]) -> None:
     payload = {
         "edge": edge.name,
@@ -80,17 +77,34 @@ def _app_names(edge: Edge) -> list[str]:
     return sorted(set(Domain.objects.filter(edge=edge).values_list("app__name", flat=True)))
 
 
+def upgrade_needless(edge: Edge) -> str:
+    """Why the edge needs no WebSocket upgrade ("" when it does)."""
+    if edge.kind != Edge.Kind.CUSTOM_SSL:
+        return "Shared gateways already run Hipache; only custom SSL edges upgrade."
+    if edge.carries_websockets:
+        return f"{edge.name} already carries WebSockets."
+    return ""
+
+
+def may_request_upgrade(user: Any, edge: Edge, open_upgrade: EdgeUpgrade | None) -> bool:
+    """Whether the edge page offers this user the request button."""
+    return (
+        open_upgrade is None
+        and not upgrade_needless(edge)
+        and access.can_request_upgrade(user, edge.organization_id)
+    )
+
+
 @transaction.atomic
 def upgrade_request(*, edge: Edge, actor: Any, source: str, note: str = "") -> EdgeUpgrade:
     """Ask for a WebSocket upgrade: members of the edge's organization, or staff."""
-    if actor is not None and not (actor.is_active and (actor.is_staff or _is_member(actor, edge))):
+    if not access.can_request_upgrade(actor, edge.organization_id):
         raise PermissionDenied("Only the edge's organization or support staff can request this.")
     validate_text(note, what="The note")
     edge = Edge.objects.select_for_update().get(pk=edge.pk)
-    if edge.kind != Edge.Kind.CUSTOM_SSL:
-        raise ValidationError("Shared gateways already run Hipache; only custom SSL edges upgrade.")
-    if edge.carries_websockets:
-        raise ValidationError(f"{edge.name} already carries WebSockets.")
+    problem = upgrade_needless(edge)
+    if problem:
+        raise ValidationError(problem)
     current = EdgeUpgrade.objects.open().filter(edge=edge).first()
     if current is not None:
         state = current.get_state_display().lower()
@@ -135,7 +149,7 @@ def upgrade_transition(
     same button one wins and the other gets UpgradeConflict."""
     if action not in TRANSITIONS:
         raise ValidationError(f"Unknown step {action!r}.")
-    if actor is not None and not (actor.is_active and actor.is_staff):
+    if not access.can_step_upgrade(actor):
         raise PermissionDenied("Only support staff can move an upgrade along.")
     upgrade = EdgeUpgrade.objects.select_for_update().select_related("edge").get(pk=upgrade.pk)
     allowed, to_state = TRANSITIONS[action]

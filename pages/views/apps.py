@@ -1,4 +1,4 @@
-"""The app page and its panels."""
+"""The app page, built from one context per panel; htmx requests get the panel they target."""
 
 from __future__ import annotations
 
@@ -8,81 +8,114 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from dashboard.models import App, AuditEvent, Membership
+from dashboard import access
+from dashboard.models import App, AuditEvent
 from dashboard.models.features import app_feature_states, websockets_ga_start
+from dashboard.services.features import legacy_ssl_edges
 from edges.charts import LAST_DAY, LAST_HOUR, connections_chart
 from edges.counts import app_live
-from edges.models import Edge, EdgeUpgrade
+from edges.models import EdgeUpgrade
 from edges.services.readiness import app_readiness
 
+TEMPLATE = "dashboard/app_detail.html"
 ACTIVITY_LIMIT = 20
 
 
-def app_feature_rows(app: App, user: Any) -> list[dict[str, Any]]:
-    """The catalog for this app, and whether this user gets a switch for each feature."""
-    is_member = Membership.objects.filter(user=user, organization_id=app.organization_id).exists()
-    rows = []
-    for state in app_feature_states(app):
-        switchable = bool(user.is_staff or (is_member and state.feature.self_serve))
-        rows.append({"state": state, "switchable": switchable})
-    return rows
+def features_context(
+    request: HttpRequest, app: App, *, error: Any = None, notice: str = ""
+) -> dict[str, Any]:
+    """The catalog for this app, with a switch where this user may use one, and its activity."""
+    user = request.user
+    rows = [
+        {"state": state, "switchable": access.can_switch_feature(user, app, state.feature)}
+        for state in app_feature_states(app)
+    ]
+    return {
+        "feature_rows": rows,
+        "feature_error": error,
+        "feature_notice": notice,
+        "reason_required": access.reason_required(user),
+        "ga_date": websockets_ga_start().date(),
+        "activity": AuditEvent.objects.filter(app=app).select_related("app")[:ACTIVITY_LIMIT],
+    }
 
 
-def render_app_page(
-    request: HttpRequest,
-    app: App,
-    *,
-    status: int = 200,
-    error: Any = None,
-    notice: str = "",
-    backend_error: str = "",
-    backend_notice: str = "",
-    backend_value: str = "",
-) -> HttpResponse:
-    """The app page, or only its features panel for htmx requests."""
-    domains = list(app.domains.select_related("edge").order_by("kind", "hostname"))
-    legacy_edges = sorted(
-        {
-            d.edge
-            for d in domains
-            if d.edge.kind == Edge.Kind.CUSTOM_SSL and not d.edge.carries_websockets
-        },
-        key=lambda edge: edge.name,
-    )
+def backends_context(
+    request: HttpRequest, app: App, *, error: str = "", notice: str = "", value: str = ""
+) -> dict[str, Any]:
+    return {
+        "backends": list(app.backends.all()),
+        "may_change_backends": access.can_change_backends(request.user),
+        "backend_error": error,
+        "backend_notice": notice,
+        "backend_value": value,
+    }
+
+
+def charts_context(app: App) -> dict[str, Any]:
+    return {
+        "chart_hour": connections_chart(app, LAST_HOUR),
+        "chart_day": connections_chart(app, LAST_DAY),
+    }
+
+
+def readiness_context(app: App, legacy_edges: list[Any]) -> dict[str, Any]:
     _enabled, readiness = app_readiness(app)
     open_upgrades = set(
         EdgeUpgrade.objects.open()
         .filter(edge__in=legacy_edges)
         .values_list("edge__name", flat=True)
     )
-    context = {
+    return {"readiness": readiness, "open_upgrades": open_upgrades}
+
+
+def page_context(
+    request: HttpRequest,
+    app: App,
+    *,
+    features: dict[str, Any] | None = None,
+    backends: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Every panel of the page; a form posted without JavaScript passes its own panel's state."""
+    legacy_edges = legacy_ssl_edges(app)
+    return {
         "app": app,
-        "domains": domains,
-        "readiness": readiness,
-        "live": app_live(app),
-        "chart_hour": connections_chart(app, LAST_HOUR),
-        "chart_day": connections_chart(app, LAST_DAY),
-        "open_upgrades": open_upgrades,
+        "domains": list(app.domains.select_related("edge").order_by("kind", "hostname")),
         "legacy_edges": legacy_edges,
-        "feature_rows": app_feature_rows(app, request.user),
-        "feature_error": error,
-        "feature_notice": notice,
-        "activity": AuditEvent.objects.filter(app=app).select_related("app")[:ACTIVITY_LIMIT],
-        "ga_date": websockets_ga_start().date(),
-        "reason_required": request.user.is_staff,
-        "backends": list(app.backends.all()),
-        "backend_error": backend_error,
-        "backend_notice": backend_notice,
-        "backend_value": backend_value,
+        "live": app_live(app),
+        **charts_context(app),
+        **readiness_context(app, legacy_edges),
+        **(features or features_context(request, app)),
+        **(backends or backends_context(request, app)),
     }
-    template = "dashboard/app_detail.html"
-    if request.htmx and request.htmx.target == "app-charts":
-        template += "#app-charts"
-    elif request.htmx and request.htmx.target == "backends-panel":
-        template += "#backends-panel"
-    elif request.htmx:
-        template += "#features-panel"
-    return render(request, template, context, status=status)
+
+
+def render_features_panel(
+    request: HttpRequest, app: App, *, status: int = 200, error: Any = None, notice: str = ""
+) -> HttpResponse:
+    """The features panel after a switch: alone for htmx, else inside the whole page."""
+    features = features_context(request, app, error=error, notice=notice)
+    if request.htmx:
+        context = {"app": app, **features}
+        return render(request, f"{TEMPLATE}#features-panel", context, status=status)
+    return render(request, TEMPLATE, page_context(request, app, features=features), status=status)
+
+
+def render_backends_panel(
+    request: HttpRequest,
+    app: App,
+    *,
+    status: int = 200,
+    error: str = "",
+    notice: str = "",
+    value: str = "",
+) -> HttpResponse:
+    """The back-ends panel after a change: alone for htmx, else inside the whole page."""
+    backends = backends_context(request, app, error=error, notice=notice, value=value)
+    if request.htmx:
+        context = {"app": app, **backends}
+        return render(request, f"{TEMPLATE}#backends-panel", context, status=status)
+    return render(request, TEMPLATE, page_context(request, app, backends=backends), status=status)
 
 
 @require_GET
@@ -90,4 +123,11 @@ def app_detail(request: HttpRequest, name: str) -> HttpResponse:
     app = get_object_or_404(
         App.objects.visible_to(request.user).select_related("organization"), name=name
     )
-    return render_app_page(request, app)
+    target = request.htmx.target if request.htmx else None
+    if target == "app-charts":
+        return render(request, f"{TEMPLATE}#app-charts", {"app": app, **charts_context(app)})
+    if target == "backends-panel":
+        return render_backends_panel(request, app)
+    if request.htmx:
+        return render_features_panel(request, app)
+    return render(request, TEMPLATE, page_context(request, app))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from typing import Any
 
@@ -10,9 +9,7 @@ from django.conf import settings
 from django.contrib.auth.views import LoginView, LogoutView
 from django.http import HttpRequest, HttpResponse
 
-from shared import bus
-from shared.errors import ApiError
-from shared.ratelimit import rate_limit, used
+from shared import bus, ratelimit
 
 LOCKED_OUT = (
     "Too many failed sign-ins for this account from your address. Try again in {minutes} minutes."
@@ -44,14 +41,11 @@ class ThrottledLoginView(LoginView):
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form: Any) -> HttpResponse:
-        with contextlib.suppress(ApiError):
-            rate_limit(
-                "login", _login_key(self.request), limit=2**31, window=settings.LOGIN_FAILURE_WINDOW
-            )
+        ratelimit.count("login", _login_key(self.request), window=settings.LOGIN_FAILURE_WINDOW)
         return super().form_invalid(form)
 
     def _failures(self, request: HttpRequest) -> int:
-        return used("login", _login_key(request), window=settings.LOGIN_FAILURE_WINDOW)
+        return ratelimit.used("login", _login_key(request), window=settings.LOGIN_FAILURE_WINDOW)
 
 
 class LogoutClosingSockets(LogoutView):

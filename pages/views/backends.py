@@ -10,14 +10,14 @@ from django.views.decorators.http import require_POST
 
 from dashboard.models import App, AuditEvent, Backend
 from dashboard.services.apps import backend_add, backend_remove
-from pages.views.apps import render_app_page
+from pages.views.apps import render_backends_panel
 
 SOURCE = AuditEvent.Source.WEB
 
 
 def _done(request: HttpRequest, app: App, notice: str) -> HttpResponse:
     if request.htmx:
-        return render_app_page(request, app, backend_notice=notice)
+        return render_backends_panel(request, app, notice=notice)
     messages.success(request, notice)
     return redirect(f"{app.get_absolute_url()}#backends-panel")
 
@@ -25,7 +25,7 @@ def _done(request: HttpRequest, app: App, notice: str) -> HttpResponse:
 def _refused(request: HttpRequest, app: App, error: Exception, value: str) -> HttpResponse:
     status = 403 if isinstance(error, PermissionDenied) else 422
     message = str(error) if isinstance(error, PermissionDenied) else error.messages[0]
-    return render_app_page(request, app, status=status, backend_error=message, backend_value=value)
+    return render_backends_panel(request, app, status=status, error=message, value=value)
 
 
 @require_POST

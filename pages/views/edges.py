@@ -10,7 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from dashboard.models import App, AuditEvent, Domain, Membership
+from dashboard import access
+from dashboard.models import App, AuditEvent, Domain
 from edges.capabilities import CAPABILITIES, capabilities_of
 from edges.counts import edge_live
 from edges.models import Certificate, Edge, EdgeUpgrade
@@ -19,6 +20,7 @@ from edges.services.proxy_config import render as render_edge_config
 from edges.services.upgrades import (
     TRANSITIONS,
     UpgradeConflict,
+    may_request_upgrade,
     upgrade_request,
     upgrade_transition,
 )
@@ -63,17 +65,9 @@ def edge_detail(request: HttpRequest, name: str) -> HttpResponse:
     upgrades = list(edge.upgrades.select_related("requested_by"))
     open_upgrade = next((u for u in upgrades if u.is_open), None)
     user = request.user
-    may_request = (
-        edge.kind == Edge.Kind.CUSTOM_SSL
-        and not edge.carries_websockets
-        and open_upgrade is None
-        and (
-            user.is_staff
-            or Membership.objects.filter(user=user, organization=edge.organization).exists()
-        )
-    )
+    may_request = may_request_upgrade(user, edge, open_upgrade)
     actions = []
-    if open_upgrade is not None and user.is_staff:
+    if open_upgrade is not None and access.can_step_upgrade(user):
         actions = [a for a, (allowed, _) in TRANSITIONS.items() if open_upgrade.state in allowed]
     context = {
         "edge": edge,
@@ -128,7 +122,7 @@ def _parse_window(value: str) -> dt.datetime | None:
 
 @require_POST
 def upgrade_step(request: HttpRequest, name: str, pk: int, action: str) -> HttpResponse:
-    if not request.user.is_staff:
+    if not access.can_step_upgrade(request.user):
         raise Http404
     upgrade = get_object_or_404(EdgeUpgrade.objects.filter(edge__name=name), pk=pk)
     if action not in TRANSITIONS:
@@ -156,7 +150,7 @@ def upgrade_step(request: HttpRequest, name: str, pk: int, action: str) -> HttpR
 
 @require_GET
 def upgrade_queue(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_staff:
+    if not access.can_search_platform(request.user):
         raise Http404
     upgrades = EdgeUpgrade.objects.select_related("edge", "edge__organization", "requested_by")
     context = {
@@ -175,9 +169,9 @@ def _message(error: Exception) -> str:
 
 
 @require_GET
-def edge_config_view(request: HttpRequest, name: str) -> HttpResponse:
+def proxy_config_page(request: HttpRequest, name: str) -> HttpResponse:
     """Staff read the configuration the edge's agent is served, as plain text."""
-    if not request.user.is_staff:
+    if not access.can_read_proxy_config(request.user):
         raise Http404
     edge = get_object_or_404(Edge, name=name)
     fmt = request.GET.get("format", "haproxy")

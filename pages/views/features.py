@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from dashboard.models import App, AuditEvent, Feature
 from dashboard.services.features import FeatureRefused, feature_set
-from pages.views.apps import render_app_page
+from pages.views.apps import render_features_panel
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def app_feature_toggle(request: HttpRequest, name: str) -> HttpResponse:
     app = get_object_or_404(App.objects.visible_to(request.user), name=name)
     parsed = _parse_toggle(request.POST.get("toggle", ""))
     if parsed is None:
-        return render_app_page(
+        return render_features_panel(
             request,
             app,
             status=400,
@@ -60,14 +60,14 @@ def app_feature_toggle(request: HttpRequest, name: str) -> HttpResponse:
             message=refusal.messages[0],
             blocking_edges=tuple(refusal.blocking_edges),
         )
-        return render_app_page(request, app, status=422, error=error)
+        return render_features_panel(request, app, status=422, error=error)
     except PermissionDenied as denied:
         error = FeatureError(feature=feature.name, message=str(denied))
-        return render_app_page(request, app, status=403, error=error)
+        return render_features_panel(request, app, status=403, error=error)
     except ValidationError as invalid:
         field = "reason" if "reason" in getattr(invalid, "error_dict", {}) else ""
         error = FeatureError(feature=feature.name, message=invalid.messages[0], field=field)
-        return render_app_page(request, app, status=422, error=error)
+        return render_features_panel(request, app, status=422, error=error)
     verb = "Enabled" if enabled else "Disabled"
     notice = (
         f"{verb} {feature.name} for {app.name}."
@@ -75,6 +75,6 @@ def app_feature_toggle(request: HttpRequest, name: str) -> HttpResponse:
         else f"{feature.name} was already {'on' if enabled else 'off'} for {app.name}."
     )
     if request.htmx:
-        return render_app_page(request, app, notice=notice)
+        return render_features_panel(request, app, notice=notice)
     messages.success(request, notice)
     return redirect(f"{app.get_absolute_url()}#features")

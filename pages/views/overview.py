@@ -7,13 +7,13 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from dashboard import access
 from dashboard.models import App, AppFeature, AuditEvent, Domain, Membership, Organization
-from dashboard.models.features import WEBSOCKETS, websockets_ga_start
+from dashboard.models.features import WEBSOCKETS, websockets_on
 from edges.counts import organization_live, platform_live
 from edges.models import Edge
 
@@ -29,26 +29,16 @@ def _search_term(request: HttpRequest) -> str:
 def apps_with_summary(apps: QuerySet[App]) -> QuerySet[App]:
     """Apps with their organization, domain count and explicit websockets setting."""
     websockets = AppFeature.objects.filter(app=OuterRef("pk"), feature__name=WEBSOCKETS)
-    # A correlated count is evaluated for the rows of the page only, where a join with GROUP BY
-    # would count the domains of every app before the page is cut.
-    domains = (
-        Domain.objects.filter(app=OuterRef("pk"))
-        .order_by()
-        .values("app")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
     return apps.select_related("organization").annotate(
-        domain_count=Coalesce(Subquery(domains[:1]), 0),
+        domain_count=Domain.objects.count_per("app"),
         websockets_explicit=Subquery(websockets.values("enabled")[:1]),
     )
 
 
-def _mark_websockets(apps: list[App]) -> list[App]:
-    ga = websockets_ga_start()
+def mark_websockets(apps: list[App]) -> list[App]:
+    """Set `websockets_on` on apps read with `apps_with_summary`, by the feature's one rule."""
     for app in apps:
-        explicit = app.websockets_explicit  # type: ignore[attr-defined]
-        app.websockets_on = explicit if explicit is not None else app.created_at >= ga  # type: ignore[attr-defined]
+        app.websockets_on = websockets_on(app, app.websockets_explicit)  # type: ignore[attr-defined]
     return apps
 
 
@@ -102,9 +92,9 @@ def overview(request: HttpRequest) -> HttpResponse:
     term = _search_term(request)
     apps = _app_search(apps_with_summary(App.objects.visible_to(user)), term).order_by("name")
     page = page_window(apps, request.GET.get("page"), APPS_PER_PAGE)
-    _mark_websockets(page.object_list)
+    mark_websockets(page.object_list)
     context: dict[str, Any] = {"term": term, "page": page, "side_list_limit": SIDE_LIST_LIMIT}
-    if user.is_staff:
+    if access.is_support(user):
         organizations = Organization.objects.all()
         if term:
             organizations = organizations.filter(
@@ -118,18 +108,10 @@ def overview(request: HttpRequest) -> HttpResponse:
         context["organizations"] = list(organizations[:SIDE_LIST_LIMIT])
     else:
         # On shared gateways a customer counts only their own domains.
-        own_domains = (
-            Domain.objects.visible_to(user)
-            .filter(edge=OuterRef("pk"))
-            .order_by()
-            .values("edge")
-            .annotate(count=Count("pk"))
-            .values("count")
-        )
         edges = (
             Edge.objects.visible_to(user)
             .select_related("organization")
-            .annotate(domain_count=Coalesce(Subquery(own_domains[:1]), 0))
+            .annotate(domain_count=Domain.objects.visible_to(user).count_per("edge"))
         )
         own = list(Organization.objects.visible_to(user))
         context["edges"] = list(edges[:SIDE_LIST_LIMIT])
@@ -144,14 +126,14 @@ def overview(request: HttpRequest) -> HttpResponse:
 @require_GET
 def organization_detail(request: HttpRequest, name: str) -> HttpResponse:
     organization = get_object_or_404(Organization.objects.visible_to(request.user), name=name)
-    apps = _mark_websockets(list(apps_with_summary(organization.apps.all()).order_by("name")))
+    apps = mark_websockets(list(apps_with_summary(organization.apps.all()).order_by("name")))
     context = {
         "organization": organization,
         "memberships": organization.memberships.select_related("user").order_by(
             "role", "user__username"
         ),
         "apps": apps,
-        "edges": organization.edges.annotate(domain_count=Count("domains")),
+        "edges": organization.edges.annotate(domain_count=Domain.objects.count_per("edge")),
         "activity": AuditEvent.objects.visible_to(request.user)
         .filter(organization=organization)
         .select_related("app")[:ACTIVITY_LIMIT],

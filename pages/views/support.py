@@ -10,16 +10,17 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from dashboard import access
 from dashboard.models import App, AuditEvent, Domain, Membership, Organization
 from edges.models import Edge
-from pages.views.overview import _mark_websockets, apps_with_summary
+from pages.views.overview import apps_with_summary, mark_websockets
 
 RESULT_LIMIT = 50
 AUDIT_PER_PAGE = 50
 
 
 def _staff_only(request: HttpRequest) -> None:
-    if not request.user.is_staff:
+    if not access.can_search_platform(request.user):
         raise Http404
 
 
@@ -44,7 +45,7 @@ def support(request: HttpRequest) -> HttpResponse:
             Prefetch("domains", queryset=domain_hits.select_related("edge"), to_attr="hits"),
             Prefetch("organization__memberships", queryset=member_hits, to_attr="member_hits"),
         )
-        results = _mark_websockets(list(apps.order_by("name")[:RESULT_LIMIT]))
+        results = mark_websockets(list(apps.order_by("name")[:RESULT_LIMIT]))
     legacy_edges = (
         Edge.objects.filter(proxy=Edge.Proxy.NGINX_LEGACY, kind=Edge.Kind.CUSTOM_SSL)
         .select_related("organization")

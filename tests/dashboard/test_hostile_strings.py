@@ -26,10 +26,11 @@ from dashboard.services.apps import app_create, backend_add
 from dashboard.services.domains import domain_add
 from dashboard.services.features import account_feature_set, feature_define, feature_set
 from dashboard.services.tokens import api_token_create
-from edges.api.ingest_payloads import IngestError, parse_config_status, parse_report
+from edges.api.ingest_payloads import parse_config_status, parse_report
 from edges.models import Edge, EdgeUpgrade
 from edges.services.edges import certificate_set, edge_create, edge_ingest_token_rotate
 from edges.services.upgrades import upgrade_request, upgrade_transition
+from shared.errors import ApiError
 from shared.validators import (
     describe_char,
     normalize_hostname,
@@ -608,5 +609,5 @@ def test_agent_messages_lose_direction_and_control_characters_and_etags_must_be_
     body = {"status": "rejected", "etag": '"abc"', "message": "line 1\u202e\x1b[31m\nline 2"}
     status = parse_config_status(json.dumps(body).encode(), "application/json")
     assert status.message == "line 1[31m\nline 2"
-    with pytest.raises(IngestError, match="etag"):
+    with pytest.raises(ApiError, match="etag"):
         parse_config_status(json.dumps({**body, "etag": '"\uff41bc"'}).encode(), "application/json")

@@ -14,7 +14,6 @@ from live import events
 from live import hub as hub_module
 from live.hub import LayerUnavailable, LiveHub
 from shared import breaker, bus, ratelimit
-from shared.errors import ApiError
 
 
 class Clock:
@@ -71,9 +70,9 @@ def test_rate_limits_still_hold_in_process_while_the_cache_is_down(
     local.clear()
     monkeypatch.setattr(ratelimit, "caches", {"default": down, "local": local})
 
-    remaining = [ratelimit.rate_limit("api", "7", 3) for _ in range(3)]
-    with pytest.raises(ApiError) as refused:
-        ratelimit.rate_limit("api", "7", 3)
+    remaining = [ratelimit.hit("api", "7", 3) for _ in range(3)]
+    with pytest.raises(ratelimit.RateLimited) as refused:
+        ratelimit.hit("api", "7", 3)
 
     assert remaining == [2, 1, 0]
     assert refused.value.status == 429 and "Retry-After" in refused.value.headers

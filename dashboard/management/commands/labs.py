@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from dashboard import access
 from dashboard.models import App, AuditEvent, Feature
 from dashboard.models.features import app_feature_states
 from dashboard.services.features import FeatureRefused, feature_set
@@ -45,7 +46,7 @@ class Command(BaseCommand):
         actor = None
         if options["actor"]:
             actor = get_user_model().objects.filter(username=options["actor"]).first()
-            if actor is None or not actor.is_staff:
+            if not access.is_support(actor):
                 raise CommandError(f"{options['actor']} is not a staff user.")
         elif not options["reason"].strip():
             raise CommandError("Give a --reason: changes made as the system are audited with one.")

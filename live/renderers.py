@@ -1,0 +1,36 @@
+"""How each live topic renders: the same named partials as the pages, so a page and its pushes
+never disagree. The hub renders once per update, whatever the number of sockets watching."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.template.loader import render_to_string
+
+from dashboard.models import App, Organization
+from edges.counts import app_live, edge_live, organization_live, platform_live
+from edges.models import Edge
+
+
+def _frame(html: str) -> str:
+    return str(html).strip()
+
+
+def app_live_fragment(app: App) -> str:
+    context = {"app": app, "live": app_live(app)}
+    return _frame(render_to_string("dashboard/app_detail.html#app-live", context))
+
+
+def edge_live_fragment(edge: Edge, user: Any) -> str:
+    context = {"edge": edge, "user": user, "live": edge_live(edge, App.objects.visible_to(user))}
+    return _frame(render_to_string("edges/edge_detail.html#edge-live", context))
+
+
+def platform_live_fragment() -> str:
+    context = {"platform": platform_live()}
+    return _frame(render_to_string("dashboard/overview.html#platform-live", context))
+
+
+def organization_live_fragment(organization: Organization) -> str:
+    context = {"organization": organization, "org_apps": organization_live(organization)}
+    return _frame(render_to_string("dashboard/overview.html#org-live", context))
