@@ -171,7 +171,7 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# Where rate limits are counted while Redis is unavailable (dashboard/api/ratelimit.py).
+# Where rate limits are counted while Redis is unavailable (shared/ratelimit.py).
 CACHES["local"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "local"}
 
 # Frames a WebSocket client may send: WS_MAX_FRAMES_PER_SECOND on average after a burst of

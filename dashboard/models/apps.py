@@ -28,9 +28,7 @@ from shared.validators import (
 )
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-
-    AnyUser = AbstractBaseUser | AnonymousUser
+    from dashboard.models.organizations import AnyUser
 
 
 class AppQuerySet(models.QuerySet["App"]):
@@ -174,7 +172,7 @@ class Domain(models.Model):
             raise ValidationError(errors)
 
     @classmethod
-    def edges(cls) -> Any:
+    def edge_manager(cls) -> Any:
         """The edges' manager (`edges.Edge`), through the relation declared above by label: the
         edges package builds on this one, so this package reaches the routing rules it keeps
         (`gateway_for`, `route_for`) this way and never imports it."""

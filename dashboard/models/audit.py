@@ -16,9 +16,7 @@ from dashboard.models.organizations import (
 )
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-
-    AnyUser = AbstractBaseUser | AnonymousUser
+    from dashboard.models.organizations import AnyUser
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

@@ -7,7 +7,6 @@ import datetime as dt
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -19,11 +18,6 @@ from shared.validators import (
     validate_line,
     validate_text,
 )
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-
-    AnyUser = AbstractBaseUser | AnonymousUser
 
 
 class Feature(models.Model):

@@ -8,9 +8,7 @@ from django.conf import settings
 from django.db import models
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-
-    AnyUser = AbstractBaseUser | AnonymousUser
+    from dashboard.models.organizations import AnyUser
 
 
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):

@@ -121,3 +121,8 @@ def membership_remove(*, membership: Membership, actor: Any, source: str) -> Non
     membership.delete()
     # The user may have lost sight of apps: their live sockets re-check access.
     bus.announce_on_commit("access.changed", {"user": membership.user_id})
+
+
+def session_closed(*, user_id: int, session_key: str) -> None:
+    """A browser session signed out: the live sockets it opened close (nothing to write)."""
+    bus.announce("access.changed", {"user": user_id, "session": session_key})

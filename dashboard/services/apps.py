@@ -42,7 +42,7 @@ def app_create(
         app=app,
         hostname=app.default_hostname,
         kind=Domain.Kind.DEFAULT,
-        edge=Domain.edges().gateway_for(region),
+        edge=Domain.edge_manager().gateway_for(region),
         dns_status=Domain.DnsStatus.OK,
     )
     domain.full_clean()

@@ -30,7 +30,7 @@ def domain_add(*, app: App, hostname: str, edge: Any = None, actor: Any, source:
         hostname=hostname,
         kind=Domain.Kind.CUSTOM,
         edge=edge
-        or Domain.edges().route_for(
+        or Domain.edge_manager().route_for(
             organization_id=app.organization_id, region=app.region, hostname=hostname
         ),
     )

@@ -9,7 +9,8 @@ from django.conf import settings
 from django.contrib.auth.views import LoginView, LogoutView
 from django.http import HttpRequest, HttpResponse
 
-from shared import bus, ratelimit
+from dashboard.services.accounts import session_closed
+from shared import ratelimit
 
 LOCKED_OUT = (
     "Too many failed sign-ins for this account from your address. Try again in {minutes} minutes."
@@ -54,5 +55,5 @@ class LogoutClosingSockets(LogoutView):
         session_key = request.session.session_key
         response = super().post(request, *args, **kwargs)
         if user_id is not None and session_key:
-            bus.announce("access.changed", {"user": user_id, "session": session_key})
+            session_closed(user_id=user_id, session_key=session_key)
         return response
