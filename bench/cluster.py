@@ -85,19 +85,21 @@ def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @contextlib.contextmanager
-def cluster_target(server: Any, tmp: Path, haproxy: str) -> Iterator[tuple[Target, dict[str, Any]]]:
+def cluster_target(
+    server: Any, tmp: Path, haproxy: str, name: str = "b5"
+) -> Iterator[tuple[Target, dict[str, Any]]]:
+    """Two daphnes behind HAProxy; `name` prefixes the log and configuration files."""
     helpers = e2e()
     from tests.e2e.live_client import session_cookie
 
     front, *ports = (helpers.free_port() for _ in range(3))
     url = f"http://127.0.0.1:{front}"
     processes: list[subprocess.Popen[bytes]] = []
+    logs = tuple(tmp / f"{name}-daphne-{port}.log" for port in ports)
     try:
-        for port in ports:
-            processes.append(
-                start_dashboard(server, port, tmp / f"b5-daphne-{port}.log", DASHBOARD_ORIGINS=url)
-            )
-        config = tmp / "b5-haproxy.cfg"
+        for port, daphne_log in zip(ports, logs, strict=True):
+            processes.append(start_dashboard(server, port, daphne_log, DASHBOARD_ORIGINS=url))
+        config = tmp / f"{name}-haproxy.cfg"
         config.write_text(
             HAPROXY_CONFIG.format(
                 port=front,
@@ -106,7 +108,7 @@ def cluster_target(server: Any, tmp: Path, haproxy: str) -> Iterator[tuple[Targe
                 ),
             )
         )
-        log = tmp / "b5-haproxy.log"
+        log = tmp / f"{name}-haproxy.log"
         balancer = subprocess.Popen(
             [haproxy, "-db", "-f", str(config)],
             stdout=log.open("wb"),
@@ -122,6 +124,7 @@ def cluster_target(server: Any, tmp: Path, haproxy: str) -> Iterator[tuple[Targe
             cookie,
             report_sender(url, gateway_token(server)),
             pids=(processes[0].pid, processes[1].pid),
+            logs=logs,
         )
         yield target, {"ports": ports, "haproxy_pid": balancer.pid}
     finally:

@@ -21,7 +21,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from bench.clients import clock
 
-ROOT = Path(__file__).resolve().parents[2]
+# The repository's root (bench/ is one level down).
+ROOT = Path(__file__).resolve().parents[1]
 
 _started = clock()
 

@@ -17,11 +17,20 @@ B6  idle signed-in sockets on one daphne: memory per socket and CPU (idle.py).
 B7  1 % of the subscribers stop reading: the others' p99 and daphne's memory (slow.py).
 B8  the overview at platform scale (pages.py): 10,000 apps and 30,000 domains.
 B9  Chromium: report posted -> the number in the page changed (browser.py).
+B11 reconnect storm (storm.py): N signed-in sockets whose first attempts fall within one second,
+    retrying like htmx's ws extension (full jitter); time until 50/99/100 % hold their snapshot,
+    attempts refused or abandoned, and daphne's killed application instances. (a) 4 users over
+    the topics each may see, (b) one topic, each on a fresh daphne; (a) with 5,000 sockets on
+    two daphnes behind HAProxy (needs REDIS_URL).
+B12 admission rate (admission.py): sockets opened, given their snapshot and closed per second on
+    one daphne, against the same daphne serving a bare ASGI app (bare_asgi.py) with the same
+    clients: the ratio; and B11's (b) on the bare app, the storm's floor.
 
-B2, B3, B5, B6, B7 and B9 share one seeded database, each with fresh server processes. B2's
-latency includes the whole way in (HTTP request, database write, commit, publish, one render);
-B4's starts at the channel layer with a ready-made frame. "spread" (first to last arrival of a
-round) compares the fan-out alone.
+B2, B3, B5, B6, B7 and B9 share one seeded database, each with fresh server processes; B11
+and B12 another, on DATABASE_URL's database (else a SQLite file) and REDIS_URL's channel layer
+(else the in-memory one). B2's latency includes the whole way in (HTTP request, database write,
+commit, publish, one render); B4's starts at the channel layer with a ready-made frame. "spread"
+(first to last arrival of a round) compares the fan-out alone.
 
 Per B2/B4/B5 figure: the median over the repeats, with min and max. Send and arrival times are
 `time.monotonic()` in different processes: CLOCK_MONOTONIC is one clock for the whole machine.
@@ -46,7 +55,19 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import browser, chart, cluster, fanout, idle, ingest, pages, slow, targets
+from bench import (
+    admission,
+    browser,
+    chart,
+    cluster,
+    fanout,
+    idle,
+    ingest,
+    pages,
+    slow,
+    storm,
+    targets,
+)
 from bench.clients import raise_open_files_limit
 from bench.common import (
     close_templates,
@@ -69,7 +90,8 @@ from bench.servers import (
     textbook_target,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+# The repository's root (bench/ is one level down).
+ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench-results.json"
 CHART = ROOT / "docs" / "bench-latency.png"
 QUICK_CHART = ROOT / "bench-latency.png"
@@ -94,8 +116,9 @@ COST_FIGURES = [
     ("send_ms_median", "send ms", "{:.1f}"),
 ]
 FIGURES = LATENCY_FIGURES + COST_FIGURES
-BENCHES = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9")
+BENCHES = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B11", "B12")
 SEEDED = {"B2", "B3", "B5", "B6", "B7", "B9"}
+STORMS = {"B11", "B12"}
 
 LEGEND = """\
 latency: from just before a round's report (B2, B5: POST /ingest/v1/reports; B4: group_send) to
@@ -127,6 +150,8 @@ class Config:
     cluster_sockets: int
     slow: slow.SlowConfig
     browser: browser.BrowserConfig
+    storm: storm.StormConfig
+    admission: admission.AdmissionConfig
 
 
 # Summaries
@@ -300,7 +325,7 @@ def parse_args(argv: list[str] | None) -> Config:
     parser.add_argument(
         "--only",
         default=",".join(b.lower() for b in BENCHES),
-        help="comma-separated benchmarks to run, of b1 ... b9 (default all)",
+        help="comma-separated benchmarks to run, of b1 ... b9, b11, b12 (default all)",
     )
     parser.add_argument(
         "--ingest-seconds", type=float, help="B1: seconds of reporting (default 10, 3 with --quick)"
@@ -349,6 +374,33 @@ def parse_args(argv: list[str] | None) -> Config:
     )
     parser.add_argument("--browser-rounds", type=int, help="B9: reports (default 20, 10 --quick)")
     parser.add_argument(
+        "--storm-sockets",
+        type=int,
+        help="B11 on one daphne, and B12's storm floor: sockets (default 1000, 200 with --quick)",
+    )
+    parser.add_argument(
+        "--storm-cluster-sockets",
+        type=int,
+        help="B11 on two daphnes behind HAProxy: sockets (default 5000, 200 with --quick)",
+    )
+    parser.add_argument(
+        "--storm-cap",
+        type=float,
+        default=60.0,
+        help="B11, B12: seconds a storm may take before the sockets still out are counted",
+    )
+    parser.add_argument(
+        "--admission-seconds",
+        type=float,
+        help="B12: measured window (default 10, 5 with --quick), after a 1 s warm-up",
+    )
+    parser.add_argument(
+        "--admission-in-flight",
+        type=int,
+        default=32,
+        help="B12: attempts in flight per client process",
+    )
+    parser.add_argument(
         "--profile",
         type=Path,
         metavar="DIR",
@@ -374,11 +426,12 @@ def parse_args(argv: list[str] | None) -> Config:
     topics = numbers(args.fanout_topics, "1" if quick else "1,10")
     rates = numbers(args.fanout_rates, "2,10" if quick else "1,2,5,10,20", float)
     if not sizes or min(sizes) < 1 or not benches or not set(benches) <= set(BENCHES):
-        parser.error("--sizes needs positive integers and --only some of b1 ... b9")
+        parser.error("--sizes needs positive integers and --only some of b1 ... b9, b11, b12")
     if not topics or min(topics) < 1 or not rates or min(rates) <= 0:
         parser.error("--fanout-topics and --fanout-rates need positive numbers")
     if min(args.ingest_apps, args.ingest_reporters, args.page_apps) < 1:
         parser.error("--ingest-apps, --ingest-reporters and --page-apps must be positive")
+    storm_sockets = max(1, args.storm_sockets or (200 if quick else 1000))
     return Config(
         sizes=sizes,
         repeats=max(1, args.repeats or (1 if quick else 3)),
@@ -427,6 +480,19 @@ def parse_args(argv: list[str] | None) -> Config:
         browser=browser.BrowserConfig(
             rounds=max(1, args.browser_rounds or (10 if quick else 20)), interval=0.3
         ),
+        storm=storm.StormConfig(
+            sockets=storm_sockets,
+            cluster_sockets=max(2, args.storm_cluster_sockets or (200 if quick else 5000)),
+            cap=max(5.0, args.storm_cap),
+            clients=max(1, args.clients),
+        ),
+        admission=admission.AdmissionConfig(
+            window=max(1.0, args.admission_seconds or (5.0 if quick else 10.0)),
+            in_flight=max(1, args.admission_in_flight),
+            clients=max(1, args.clients),
+            storm_sockets=storm_sockets,
+            storm_cap=max(5.0, args.storm_cap),
+        ),
     )
 
 
@@ -453,6 +519,8 @@ class Results:
         self.idle: dict[str, Any] | None = None
         self.slow: dict[str, Any] | None = None
         self.browser: dict[str, Any] | None = None
+        self.storm: list[dict[str, Any]] = []
+        self.admission: dict[str, Any] | None = None
         self.profiles: dict[str, dict[str, Any]] = {}
         self.skipped: list[str] = []
         self.sample: str | None = None
@@ -555,6 +623,25 @@ def run_b4(tmp: Path, config: Config, values: Values, results: Results) -> None:
             results.runs.append({"bench": "B4", "repeat": repeat, **figures})
 
 
+def run_storms(tmp: Path, config: Config, results: Results) -> None:
+    """B11 and B12, on the database and channel layer the environment names."""
+    redis_url = os.environ.get("REDIS_URL") or None
+    wanted = set(config.benches)
+    say(f"{','.join(sorted(STORMS & wanted))}: a fresh seeded database")
+    with seeded(tmp, ["http://127.0.0.1:8000"]) as server:
+        try:
+            if "B11" in wanted:
+                rows, skipped = storm.run(server, tmp, config.storm)
+                results.storm += rows
+                for message in skipped:
+                    results.skip(message)
+            if "B12" in wanted:
+                results.admission, floor = admission.run(server, tmp, config.admission)
+                results.storm.append(floor)
+        finally:
+            flush_redis_prefix(redis_url, server.env.get("CHANNEL_LAYER_PREFIX"))
+
+
 def run_all(tmp: Path, config: Config, values: Values, results: Results) -> None:
     if "B1" in config.benches:
         results.ingest = ingest.run(tmp, config.ingest, config.profile)
@@ -567,6 +654,8 @@ def run_all(tmp: Path, config: Config, values: Values, results: Results) -> None
         run_b4(tmp, config, values, results)
     if "B8" in config.benches:
         results.pages = pages.run(tmp, config.pages, os.environ.get("DATABASE_URL"))
+    if STORMS & set(config.benches):
+        run_storms(tmp / "storm", config, results)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -585,7 +674,7 @@ def main(argv: list[str] | None = None) -> int:
         f"B2/B4 sockets {config.sizes}, {config.repeats} run(s) each, {config.rounds.rounds} "
         f"rounds every {config.rounds.interval * 1000:.0f} ms, {config.rounds.clients} "
         f"subscriber processes; database: {database} (sockets: {live_database}), channel layer: "
-        f"{layer}"
+        f"{layer}" + (f"; B11/B12 on {database}" if STORMS & set(config.benches) else "")
     )
     values = Values()
     results = Results()
@@ -632,6 +721,8 @@ def main(argv: list[str] | None = None) -> int:
         "slow": results.slow,
         "browser": results.browser,
         "pages": results.pages,
+        "storm": results.storm,
+        "admission": results.admission,
         "profiles": results.profiles,
     }
     report["targets"] = targets.judge(report)
@@ -651,6 +742,8 @@ def main(argv: list[str] | None = None) -> int:
         render_browser(results.browser) if results.browser else "",
         ingest.render(results.ingest, config.ingest) if results.ingest else "",
         pages.render(results.pages, config.pages) if results.pages else "",
+        storm.render(results.storm) if results.storm else "",
+        admission.render(results.admission) if results.admission else "",
         "\n\n".join(render_profile(name, p) for name, p in results.profiles.items()),
         "targets (markdown, for the README):\n" + targets.markdown(report["targets"]),
     ]

@@ -22,7 +22,8 @@ from bench.clients import Endpoint
 from bench.common import cpu_seconds, e2e, peak_rss_mib, say
 from bench.crowd import Crowd, latency_figures, send_rounds
 
-ROOT = Path(__file__).resolve().parents[2]
+# The repository's root (bench/ is one level down).
+ROOT = Path(__file__).resolve().parents[1]
 APP = "acme-web"
 HOSTNAME = "acme-web.example.net"
 ELEMENT_ID = f"app-{APP}-connections"
@@ -52,6 +53,7 @@ class Target:
     cookie: str | None
     send: Callable[[int], None]
     pids: tuple[int, ...] = ()  # every server process, when there are several
+    logs: tuple[Path, ...] = ()  # the server processes' log files
 
     @property
     def endpoint(self) -> Endpoint:
@@ -129,10 +131,13 @@ def dashboard_target(server: Any, tmp: Path, user: str = USER) -> Iterator[Targe
 
     port = helpers.free_port()
     url = f"http://127.0.0.1:{port}"
-    process = start_dashboard(server, port, tmp / f"daphne-{port}.log")
+    log = tmp / f"daphne-{port}.log"
+    process = start_dashboard(server, port, log)
     try:
         cookie = session_cookie(url, user, helpers.DEMO_PASSWORD)
-        yield Target("B2", url, process.pid, cookie, report_sender(url, gateway_token(server)))
+        yield Target(
+            "B2", url, process.pid, cookie, report_sender(url, gateway_token(server)), logs=(log,)
+        )
     finally:
         helpers.stop(process)
 

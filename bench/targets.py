@@ -155,7 +155,55 @@ def judge(report: dict[str, Any]) -> list[dict[str, str]]:
             "p50 < 150 ms",
             _verdict(browser["p50_ms"] < 150),
         )
+    _storms(report, wanted, add)
     return rows
+
+
+# B11's targets: (daphnes, sockets) -> seconds until 99 % are in.
+STORM_LIMITS = {(1, 1000): 5.0, (2, 5000): 10.0}
+ADMISSION_RATIO = 0.5
+
+
+def _storm_measured(row: dict[str, Any]) -> str:
+    if row["t99_s"] is None:
+        reached = f"{row['in']:,} of {row['sockets']:,} in after {row['cap_s']:.0f} s"
+    else:
+        t100 = row["t100_s"]
+        reached = f"99 % in {row['t99_s']:.1f} s (50 % {row['t50_s']:.1f} s, all " + (
+            f"{t100:.1f} s)" if t100 is not None else f"not in {row['cap_s']:.0f} s)"
+        )
+    return (
+        f"{reached}; {row['attempts']:,} attempts, {row['refused']:,} refused, "
+        f"{row['abandoned']:,} abandoned, {row['thrown_away']:,} thrown away"
+    )
+
+
+def _storms(report: dict[str, Any], wanted: set[str], add: Any) -> None:
+    storms = [r for r in report.get("storm", []) if r["bench"] == "B11"]
+    for row in storms:
+        limit = STORM_LIMITS.get((row["servers"], row["sockets"]))
+        daphnes = "1 daphne" if row["servers"] == 1 else f"{row['servers']} daphnes + HAProxy"
+        add(
+            "B11",
+            f"reconnect storm ({row['scenario']}), {row['sockets']:,} sockets, {daphnes}",
+            _storm_measured(row),
+            f"99 % in < {limit:.0f} s" if limit else "(no target at this size)",
+            _verdict(row["t99_s"] is not None and row["t99_s"] < limit) if limit else "-",
+        )
+    if "B11" in wanted and not any(r["servers"] > 1 for r in storms):
+        add("B11", "reconnect storm on 2 daphnes behind HAProxy", "-", "99 % in < 10 s", NOT_RUN)
+    admission = report.get("admission")
+    if admission:
+        t99 = admission["storm_floor_t99_s"]
+        add(
+            "B12",
+            "admission rate: authenticated subscribes/s, 1 daphne",
+            f"{admission['product_per_s']:,.0f}/s vs floor {admission['floor_per_s']:,.0f}/s: "
+            f"ratio {admission['ratio']:.2f}; the storm's floor: 99 % in "
+            + ("-" if t99 is None else f"{t99:.1f} s"),
+            f"ratio >= {ADMISSION_RATIO}",
+            _verdict(admission["ratio"] >= ADMISSION_RATIO),
+        )
 
 
 def markdown(rows: list[dict[str, str]]) -> str:
