@@ -109,8 +109,26 @@ TEMPLATES = [
 ]
 
 _database_url = env_url("DATABASE_URL", ("postgres", "postgresql", "sqlite"))
+# PostgreSQL connections come from a pool in each process: opening one per database call (each
+# socket handshake makes several) cost more than the queries, and a backend fork each on the
+# server. 0 turns the pool off (a connection per request, closed after it).
+DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 8, minimum=0, maximum=100)
+# How long a request waits for a pooled connection, or for PostgreSQL to answer a new one.
+DATABASE_POOL_TIMEOUT = env_float("DATABASE_POOL_TIMEOUT", 3.0, minimum=0.1, maximum=60.0)
 if _database_url:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL_SIZE:
+        from psycopg_pool import ConnectionPool
+
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections, not Django
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": DATABASE_POOL_SIZE,
+            "timeout": DATABASE_POOL_TIMEOUT,
+            # A connection PostgreSQL dropped (a restart) is replaced, not handed out.
+            "check": ConnectionPool.check_connection,
+        }
 else:
     DATABASES = {
         "default": {
@@ -134,6 +152,11 @@ DNS_CHECK_BUDGET = env_float("DNS_CHECK_BUDGET", 4.0, minimum=0.5)
 # a topic is pushed at most once per LIVE_MIN_INTERVAL seconds.
 EDGE_STALE_AFTER = env_int("EDGE_STALE_AFTER", 10, minimum=1)
 LIVE_MIN_INTERVAL = env_float("LIVE_MIN_INTERVAL", 0.5, minimum=0.0)
+# Handshake admission (live/admission.py): how many live-socket handshakes of one process may
+# wait for or use the database at once, and how long one may wait for its turn before it is
+# dropped (its browser has most likely given up). Beyond either, the socket is told to retry.
+LIVE_HANDSHAKES_IN_FLIGHT = env_int("LIVE_HANDSHAKES_IN_FLIGHT", 64, minimum=1, maximum=10_000)
+LIVE_HANDSHAKE_PATIENCE = env_float("LIVE_HANDSHAKE_PATIENCE", 2.0, minimum=0.1, maximum=60.0)
 
 REDIS_URL = env_url("REDIS_URL", ("redis", "rediss", "unix"))
 # Longer than channels-redis' 5 s blocking pop, so an idle receive is never cut off, yet short

@@ -8,12 +8,14 @@ import time
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.contrib.auth import get_user
+from django.contrib.auth.models import AnonymousUser
 from django.db import DatabaseError
 
-from live import events
+from live import admission, events
 from live.hub import LayerUnavailable, get_hub
 from live.limits import CLOSE_POLICY_VIOLATION, RateLimitedConsumer
-from live.topics import OVERVIEW, authorize
+from live.topics import OVERVIEW, Topic, authorize
 
 logger = logging.getLogger(__name__)
 
@@ -24,28 +26,56 @@ CLOSE_POLICY = CLOSE_POLICY_VIOLATION
 SLOW_SOCKET_SECONDS = 10.0
 
 
+class _SessionOf:
+    """What django.contrib.auth.get_user reads of a request: its session."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+
+def _resolve(
+    scope: dict[str, Any], kind: str, target: str, ticket: admission.Ticket
+) -> tuple[Any, Topic | None] | None:
+    """The socket's user and the topic it may watch, in one trip to the database (session,
+    user, visibility); None when the handshake waited too long for its turn."""
+    if ticket.overdue():
+        return None
+    session = scope.get("session")
+    user = get_user(_SessionOf(session)) if session is not None else AnonymousUser()
+    return user, authorize(user, kind, target)
+
+
 class LiveConsumer(RateLimitedConsumer):
     # No channel of its own per socket: the hub subscribes once per process. A per-socket
     # receive on Redis would also fail each socket with 1011 (not retried) when Redis goes.
     channel_layer_alias = None
 
     async def connect(self) -> None:
-        user = self.scope.get("user")
         kwargs = self.scope["url_route"]["kwargs"]
         self.kind = kwargs.get("kind", OVERVIEW)
         self.target = kwargs.get("name", "")
         self.pending: str | None = None
         self.sending_since: float | None = None
         self.drain: asyncio.Task[None] | None = None
+        ticket = admission.gate.enter(self.scope)
+        if ticket is None:
+            await self._come_back_later()
+            return
         try:
-            topic = (
-                await database_sync_to_async(authorize)(user, self.kind, self.target)
-                if user is not None
-                else None
+            resolved = await database_sync_to_async(_resolve)(
+                self.scope, self.kind, self.target, ticket
             )
         except DatabaseError:
             logger.warning("live socket refused: the database is unavailable", exc_info=True)
-            topic = None
+            resolved = (None, None)
+        finally:
+            admission.gate.leave(ticket)
+        if resolved is None:
+            admission.gate.overdue += 1
+            await self._come_back_later()
+            return
+        user, topic = resolved
+        self.scope["user"] = user
         if topic is None:
             await self.close()  # before accept: the handshake is refused
             return
@@ -57,6 +87,11 @@ class LiveConsumer(RateLimitedConsumer):
         except LayerUnavailable:
             # No live updates can reach this socket now: the browser retries after 1013.
             await self.close(code=CLOSE_TRY_AGAIN)
+
+    async def _come_back_later(self) -> None:
+        """Busy: no work done for this socket; the browser retries after a random delay."""
+        await self.accept()
+        await self.close(code=CLOSE_TRY_AGAIN)
 
     async def disconnect(self, code: int) -> None:
         await get_hub().leave(self)

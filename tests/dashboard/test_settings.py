@@ -96,6 +96,10 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         ({"WEBSOCKETS_GA_DATE": "July 2014"}, "WEBSOCKETS_GA_DATE must be a date"),
         ({"DASHBOARD_ORIGINS": "https://*.example.com/x"}, "DASHBOARD_ORIGINS"),
         ({"LOG_LEVEL": "loud"}, "LOG_LEVEL must be"),
+        ({"DATABASE_POOL_SIZE": "-1"}, "DATABASE_POOL_SIZE must be at least 0"),
+        ({"DATABASE_POOL_TIMEOUT": "600"}, "DATABASE_POOL_TIMEOUT must be at most 60"),
+        ({"LIVE_HANDSHAKES_IN_FLIGHT": "0"}, "LIVE_HANDSHAKES_IN_FLIGHT must be at least 1"),
+        ({"LIVE_HANDSHAKE_PATIENCE": "soon"}, "LIVE_HANDSHAKE_PATIENCE must be a number"),
     ],
 )
 def test_bad_settings_stop_the_process_with_a_clear_message(env: dict, message: str) -> None:
@@ -142,3 +146,33 @@ def test_embedded_defaults_need_nothing_running() -> None:
         "django.db.backends.sqlite3",
         "channels.layers.InMemoryChannelLayer",
     ]
+
+
+POOL = (
+    "from django.conf import settings; d = settings.DATABASES['default']; "
+    "p = d.get('OPTIONS', {}).get('pool'); "
+    "print(d['CONN_MAX_AGE'], p and p['max_size'], p and p['timeout'])"
+)
+
+
+def test_postgresql_connections_come_from_a_pool_sized_by_the_environment() -> None:
+    url = "postgres://dashboard@db.example:5432/dashboard"
+    result = run_manage("shell", "-v", "0", "-c", POOL, DATABASE_URL=url)
+    assert result.stdout.split() == ["0", "8", "3.0"], result.stderr
+    result = run_manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        POOL,
+        DATABASE_URL=url,
+        DATABASE_POOL_SIZE="20",
+        DATABASE_POOL_TIMEOUT="1.5",
+    )
+    assert result.stdout.split() == ["0", "20", "1.5"], result.stderr
+
+
+def test_a_pool_size_of_zero_opens_a_connection_per_request() -> None:
+    url = "postgres://dashboard@db.example:5432/dashboard"
+    result = run_manage("shell", "-v", "0", "-c", POOL, DATABASE_URL=url, DATABASE_POOL_SIZE="0")
+    assert result.stdout.split() == ["0", "None", "None"], result.stderr

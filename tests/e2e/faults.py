@@ -8,6 +8,7 @@ import contextlib
 import http.cookiejar
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -164,7 +165,19 @@ class LiveSockets:
     """N sockets on one live topic, each reconnecting after a retried close code as the browser
     does (with a shorter, fixed delay), recording the number it last showed."""
 
-    def __init__(self, base_url: str, path: str, cookie: str, element_id: str, count: int) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        path: str,
+        cookie: str,
+        element_id: str,
+        count: int,
+        *,
+        like_htmx: bool = False,
+    ) -> None:
+        # like_htmx: first attempts spread over a second, then htmx's full-jitter backoff
+        # (a random delay up to 1 s, 2 s, 4 s ... 64 s), reset once a socket is open.
+        self.like_htmx = like_htmx
         self.url = base_url.replace("http", "ws", 1) + path
         self.origin = base_url
         self.cookie = cookie
@@ -206,6 +219,9 @@ class LiveSockets:
     async def _watch(self, watcher: Watcher) -> None:
         from websockets.asyncio.client import connect
 
+        retries = 0
+        if self.like_htmx:
+            await asyncio.sleep(random.random())
         while True:
             opened = False
             try:
@@ -216,6 +232,7 @@ class LiveSockets:
                     open_timeout=10,
                 ) as ws:
                     opened = True
+                    retries = 0
                     watcher.connects += 1
                     try:
                         async for frame in ws:
@@ -232,7 +249,11 @@ class LiveSockets:
             except Exception:
                 if not opened:
                     watcher.closes.append(1006)  # the handshake failed: the browser sees 1006
-            await asyncio.sleep(0.5)
+            if self.like_htmx:
+                await asyncio.sleep(random.random() * 2 ** min(retries, 6))
+                retries += 1
+            else:
+                await asyncio.sleep(0.5)
 
     def __repr__(self) -> str:
         shown = [w.history for w in self.watchers]

@@ -60,6 +60,13 @@ class Cluster:
     server: Server
     daphnes: dict[str, subprocess.Popen[bytes]]
     logs: dict[str, Path]
+    ports: dict[str, int]
+
+    def revive(self, name: str) -> None:
+        """Start a killed process again on its port, as a deploy would."""
+        if self.daphnes[name].poll() is None:
+            return
+        self.daphnes[name] = start_daphne(self.ports[name], self.server.env, self.logs[name])
 
     def serving(self, path: str) -> list[str]:
         """The processes whose log shows a socket opened on `path`."""
@@ -91,7 +98,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
                     [haproxy, "-db", "-f", str(config)], stdout=out, stderr=subprocess.STDOUT
                 )
             wait_for(lambda: _answers(url), 10, "HAProxy to pass requests to daphne")
-            yield Cluster(server, daphnes, logs)
+            yield Cluster(server, daphnes, logs, {"first": first, "second": second})
         finally:
             if proxy is not None:
                 proxy.terminate()
@@ -155,3 +162,36 @@ def test_clients_of_a_killed_daphne_reconnect_to_the_other_and_see_the_current_s
             f"() => document.getElementById('{COUNT_ID}').dataset.count === '33'",
             timeout=10_000,
         )
+
+
+STORM_SOCKETS = 400
+
+
+def test_a_storm_of_reconnects_after_a_kill_is_taken_in_and_every_socket_shows_the_state(
+    cluster: Cluster,
+) -> None:
+    """Half of 400 sockets lose their process at once and retry like htmx (first attempts within a
+    second, then full-jitter backoff): each is back, on the survivor, with the current state."""
+    for name in cluster.daphnes:
+        cluster.revive(name)
+    wait_for(lambda: _answers(cluster.server.url), 10, "both processes to serve")
+    server = cluster.server
+    alice = Session(server.url, "alice", DEMO_PASSWORD)
+    cookie = alice.cookie_header()
+    with LiveSockets(
+        server.url, LIVE_PATH, cookie, COUNT_ID, STORM_SOCKETS, like_htmx=True
+    ) as sockets:
+        report(server, 41)
+        wait_for(lambda: sockets.all_show(41), 60, f"{STORM_SOCKETS} sockets to show 41", sockets)
+        before = [w.connects for w in sockets.watchers]
+
+        cluster.daphnes["first"].send_signal(signal.SIGKILL)
+        cluster.daphnes["first"].wait(timeout=10)
+        report(server, 42)
+        wait_for(lambda: sockets.all_show(42), 30, "every socket to be back with 42", sockets)
+
+        reconnected = sum(w.connects > n for w, n in zip(sockets.watchers, before, strict=True))
+        assert reconnected >= STORM_SOCKETS // 4  # HAProxy had split them between the two
+        report(server, 43)
+        wait_for(lambda: sockets.all_show(43), 15, "every socket to show 43")
+    cluster.revive("first")

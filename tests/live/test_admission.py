@@ -1,0 +1,121 @@
+"""A storm of handshakes: beyond what a process takes in, a socket is told to come back (1013)
+before any work is done for it, and a handshake that waited past its patience is dropped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from edgeboard.asgi import application
+from live import admission
+from tests.edges.test_live_sockets import connect, cookie_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ORIGIN = settings.DASHBOARD_ORIGINS[0]
+TRY_AGAIN = 1013
+
+
+@pytest.fixture
+async def alice_cookie(alice: User) -> bytes:
+    return await database_sync_to_async(cookie_for)(alice)
+
+
+@pytest.fixture
+def fresh_gate(monkeypatch: pytest.MonkeyPatch) -> admission.Gate:
+    gate = admission.Gate()
+    monkeypatch.setattr(admission, "gate", gate)
+    return gate
+
+
+async def _queries_during(path: str, cookie: bytes) -> tuple[Any, list[dict[str, Any]]]:
+    """Open a socket and read its first message, recording the queries the server ran."""
+
+    def recorder() -> CaptureQueriesContext:
+        return CaptureQueriesContext(connection)
+
+    capture = await database_sync_to_async(recorder)()
+    await database_sync_to_async(capture.__enter__)()
+    headers = [(b"origin", ORIGIN.encode()), (b"cookie", cookie)]
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    connected, _ = await communicator.connect(timeout=5)
+    first = await communicator.receive_output(timeout=5) if connected else None
+    await communicator.disconnect()
+    await database_sync_to_async(capture.__exit__)(None, None, None)
+    return (connected, first), list(capture.captured_queries)
+
+
+async def test_a_full_process_tells_the_socket_to_come_back_without_touching_the_database(
+    alice_cookie: bytes, fresh_gate: admission.Gate, settings: Any
+) -> None:
+    settings.LIVE_HANDSHAKES_IN_FLIGHT = 2
+    fresh_gate.in_flight = 2  # two handshakes are being worked on
+
+    (connected, first), queries = await _queries_during("/ws/live/apps/acme-web/", alice_cookie)
+
+    assert connected
+    assert first == {"type": "websocket.close", "code": TRY_AGAIN}
+    assert queries == []
+    assert fresh_gate.turned_away == 1 and fresh_gate.admitted == 0
+
+
+async def test_a_handshake_that_waited_past_its_patience_is_dropped_unworked(
+    alice_cookie: bytes, fresh_gate: admission.Gate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(admission.Ticket, "overdue", lambda ticket: True)
+
+    (connected, first), queries = await _queries_during("/ws/live/apps/acme-web/", alice_cookie)
+
+    assert connected
+    assert first == {"type": "websocket.close", "code": TRY_AGAIN}
+    assert queries == []
+    assert fresh_gate.overdue == 1 and fresh_gate.in_flight == 0
+
+
+async def test_an_admitted_socket_gets_its_snapshot_and_frees_its_place(
+    alice_cookie: bytes, fresh_gate: admission.Gate
+) -> None:
+    connected, communicator = await connect("/ws/live/apps/acme-web/", alice_cookie)
+    frame = await communicator.receive_from(timeout=5)
+    await communicator.disconnect()
+
+    assert connected
+    assert 'id="app-acme-web-connections"' in frame
+    assert fresh_gate.admitted == 1 and fresh_gate.in_flight == 0
+
+
+async def test_a_session_signed_out_while_away_is_refused_on_return(
+    alice: User, alice_cookie: bytes, fresh_gate: admission.Gate
+) -> None:
+    from django.contrib.sessions.models import Session
+
+    await database_sync_to_async(Session.objects.all().delete)()
+
+    connected, communicator = await connect("/ws/live/apps/acme-web/", alice_cookie)
+    await communicator.disconnect()
+
+    assert not connected
+
+
+async def test_a_member_removed_while_away_is_refused_on_return(
+    alice: User, alice_cookie: bytes, fresh_gate: admission.Gate
+) -> None:
+    from dashboard.models import Membership
+    from dashboard.services.accounts import membership_remove
+
+    def remove() -> None:
+        membership = Membership.objects.get(user=alice, organization__name="acme")
+        membership_remove(membership=membership, actor=None, source="cli")
+
+    await database_sync_to_async(remove)()
+
+    connected, communicator = await connect("/ws/live/apps/acme-web/", alice_cookie)
+    await communicator.disconnect()
+
+    assert not connected
