@@ -3,11 +3,12 @@
 "use strict";
 
 (() => {
-  // htmx's default backs off up to a minute; cap the wait at 5 s with jitter.
-  htmx.config.wsReconnectDelay = (retryCount) => {
-    const ceiling = Math.min(5000, 250 * 2 ** retryCount);
-    return ceiling / 2 + Math.random() * (ceiling / 2);
-  };
+  // Full jitter from the first attempt: after a deploy every open page reconnects at once, and
+  // spreading the first tries over a second (then 2 s, 4 s, capped at 5 s where htmx's default
+  // goes to a minute) keeps them from arriving as one herd. A server that is busy answers 1013
+  // and the next try lands later, at a random moment again.
+  htmx.config.wsReconnectDelay = (retryCount) =>
+    Math.random() * Math.min(5000, 1000 * 2 ** retryCount);
 
   const describe = (seconds) => {
     if (seconds < 60) return `${seconds} s ago`;
