@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from edgeboard.asgi import application
 from live import admission
-from tests.edges.test_live_sockets import connect, cookie_for
+from tests.live.test_live_sockets import connect, cookie_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = settings.DASHBOARD_ORIGINS[0]
