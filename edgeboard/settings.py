@@ -112,9 +112,9 @@ _database_url = env_url("DATABASE_URL", ("postgres", "postgresql", "sqlite"))
 # PostgreSQL connections come from a pool in each process: opening one per database call (each
 # socket handshake makes several) cost more than the queries, and a backend fork each on the
 # server. 0 turns the pool off (a connection per request, closed after it).
-DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 8, minimum=0, maximum=100)
+DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 10, minimum=0, maximum=100)
 # How long a request waits for a pooled connection, or for PostgreSQL to answer a new one.
-DATABASE_POOL_TIMEOUT = env_float("DATABASE_POOL_TIMEOUT", 3.0, minimum=0.1, maximum=60.0)
+DATABASE_POOL_TIMEOUT = env_float("DATABASE_POOL_TIMEOUT", 5.0, minimum=0.1, maximum=60.0)
 if _database_url:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_health_checks=True)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL_SIZE:

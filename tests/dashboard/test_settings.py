@@ -158,7 +158,7 @@ POOL = (
 def test_postgresql_connections_come_from_a_pool_sized_by_the_environment() -> None:
     url = "postgres://dashboard@db.example:5432/dashboard"
     result = run_manage("shell", "-v", "0", "-c", POOL, DATABASE_URL=url)
-    assert result.stdout.split() == ["0", "8", "3.0"], result.stderr
+    assert result.stdout.split() == ["0", "10", "5.0"], result.stderr
     result = run_manage(
         "shell",
         "-v",
