@@ -92,6 +92,11 @@ class LiveHub:
         if view.frame is not None and not view.dirty:
             socket.push(view.frame)
             return
+        if view.rendering:
+            # A render is under way (the first joiner's, or a flush): it pushes to every socket
+            # of the view when it ends, this one included. A thousand sockets joining one topic
+            # at once cost one render, not a thousand.
+            return
         # The view changed since its last push: this render is news to every socket watching it,
         # not just the new one (it also clears the dirty flag a scheduled flush would act on).
         await self._refresh(view)

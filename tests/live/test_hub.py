@@ -70,3 +70,21 @@ async def test_a_change_during_a_joining_render_is_pushed_after_it(settings: Any
     assert socket.frames == ["<p>1</p>", "<p>2</p>"]
     for task in hub.tasks:
         task.cancel()
+
+
+async def test_sockets_joining_during_the_first_render_share_it(settings: Any) -> None:
+    settings.LIVE_MIN_INTERVAL = 0.05
+    hub = LiveHub()
+    renders = []
+
+    def render() -> str:
+        renders.append(1)
+        return "<p>snapshot</p>"
+
+    sockets = [Socket() for _ in range(50)]
+    await asyncio.gather(*(hub.join(s, "app.acme-web", "all", render) for s in sockets))
+
+    assert len(renders) == 1
+    assert all(s.frames == ["<p>snapshot</p>"] for s in sockets)
+    for task in hub.tasks:
+        task.cancel()
