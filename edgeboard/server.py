@@ -42,14 +42,24 @@ def server_argv(*, host: str, port: int, extra: list[str] | None = None) -> list
     ]
 
 
+# Connections the kernel queues for daphne before it accepts them. Twisted's default of 50
+# overflows when every browser reconnects at once after a deploy: the overflow's SYNs are dropped
+# and retried a second later. The kernel caps it at net.core.somaxconn.
+LISTEN_BACKLOG = 2048
+
+
+def listen_endpoint(host: str, port: int) -> str:
+    """Twisted's endpoint for daphne's `-e`: `--bind`/`--port` cannot set the backlog."""
+    interface = host.strip("[]").replace(":", "\\:")
+    return f"tcp:port={port}:interface={interface}:backlog={LISTEN_BACKLOG}"
+
+
 def daphne_argv(*, host: str, port: int, extra: list[str] | None = None) -> list[str]:
     """daphne's own command line with the dashboard's options (what `main` hands to daphne)."""
     return [
         "daphne",
-        "--bind",
-        host,
-        "--port",
-        str(port),
+        "-e",
+        listen_endpoint(host, port),
         *WEBSOCKET_ARGS,
         *(extra or []),
         "edgeboard.asgi:application",

@@ -115,7 +115,13 @@ class LiveConsumer(RateLimitedConsumer):
         while self.pending is not None:
             frame, self.pending = self.pending, None
             self.sending_since = time.monotonic()
-            await self.send(text_data=frame)
+            try:
+                await self.send(text_data=frame)
+            except Exception:
+                # The client went away between the push and the write: its disconnect is on
+                # its way and takes the socket out of the hub; nothing is left to deliver.
+                self.pending = None
+                return
             self.sending_since = None
 
     def reconnect(self) -> None:
