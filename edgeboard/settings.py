@@ -118,16 +118,14 @@ DATABASE_POOL_TIMEOUT = env_float("DATABASE_POOL_TIMEOUT", 5.0, minimum=0.1, max
 if _database_url:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_health_checks=True)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL_SIZE:
-        from psycopg_pool import ConnectionPool
-
-        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections, not Django
-        DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+        # The pool keeps connections, not Django; with health checks on, a connection that
+        # PostgreSQL dropped (a restart) is replaced when taken, not handed out.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": 1,
             "max_size": DATABASE_POOL_SIZE,
             "timeout": DATABASE_POOL_TIMEOUT,
-            # A connection PostgreSQL dropped (a restart) is replaced, not handed out.
-            "check": ConnectionPool.check_connection,
         }
 else:
     DATABASES = {

@@ -176,3 +176,16 @@ def test_a_pool_size_of_zero_opens_a_connection_per_request() -> None:
     url = "postgres://dashboard@db.example:5432/dashboard"
     result = run_manage("shell", "-v", "0", "-c", POOL, DATABASE_URL=url, DATABASE_POOL_SIZE="0")
     assert result.stdout.split() == ["0", "None", "None"], result.stderr
+
+
+@pytest.mark.django_db
+def test_on_postgresql_this_process_takes_its_connections_from_the_pool() -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the pool is PostgreSQL's (set DATABASE_URL)")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
+    assert connection.pool is not None
+    assert connection.pool.max_size == 10
