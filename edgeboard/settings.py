@@ -153,7 +153,10 @@ LIVE_MIN_INTERVAL = env_float("LIVE_MIN_INTERVAL", 0.5, minimum=0.0)
 # Handshake admission (live/admission.py): how many live-socket handshakes of one process may
 # wait for or use the database at once, and how long one may wait for its turn before it is
 # dropped (its browser has most likely given up). Beyond either, the socket is told to retry.
-LIVE_HANDSHAKES_IN_FLIGHT = env_int("LIVE_HANDSHAKES_IN_FLIGHT", 64, minimum=1, maximum=10_000)
+LIVE_HANDSHAKES_IN_FLIGHT = env_int("LIVE_HANDSHAKES_IN_FLIGHT", 256, minimum=1, maximum=10_000)
+# Threads that read handshakes' sessions, users and permissions side by side (each holds a
+# database connection while it works: keep it below DATABASE_POOL_SIZE).
+LIVE_HANDSHAKE_THREADS = env_int("LIVE_HANDSHAKE_THREADS", 4, minimum=1, maximum=64)
 LIVE_HANDSHAKE_PATIENCE = env_float("LIVE_HANDSHAKE_PATIENCE", 2.0, minimum=0.1, maximum=60.0)
 
 REDIS_URL = env_url("REDIS_URL", ("redis", "rediss", "unix"))

@@ -16,9 +16,12 @@ Both limits are per process and in memory: checking them costs nothing.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from channels.db import DatabaseSyncToAsync
 from django.conf import settings
 
 ARRIVED = "live.arrived"
@@ -55,6 +58,24 @@ class Gate:
 
 # One per process: handshakes are counted on the event loop's thread only.
 gate = Gate()
+
+_threads: ThreadPoolExecutor | None = None
+
+
+def in_handshake_thread(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    """Run a handshake's database work on one of LIVE_HANDSHAKE_THREADS threads of its own.
+
+    The rest of the live path shares one database thread (channels' default), so handshakes
+    would wait on each other's round trips to the database one by one; a few threads, each with
+    a pooled connection, overlap those waits. The work is read-only but for a session found
+    invalid, which Django deletes, and each call closes what it opened, as channels' does.
+    """
+    global _threads
+    if _threads is None:
+        _threads = ThreadPoolExecutor(
+            max_workers=settings.LIVE_HANDSHAKE_THREADS, thread_name_prefix="live-handshake"
+        )
+    return DatabaseSyncToAsync(func, thread_sensitive=False, executor=_threads)
 
 
 class StampArrival:

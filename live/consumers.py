@@ -62,7 +62,7 @@ class LiveConsumer(RateLimitedConsumer):
             await self._come_back_later()
             return
         try:
-            resolved = await database_sync_to_async(_resolve)(
+            resolved = await admission.in_handshake_thread(_resolve)(
                 self.scope, self.kind, self.target, ticket
             )
         except DatabaseError:

@@ -10,11 +10,9 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from edgeboard.asgi import application
-from live import admission
+from live import admission, consumers
 from tests.live.test_live_sockets import connect, cookie_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -34,52 +32,61 @@ def fresh_gate(monkeypatch: pytest.MonkeyPatch) -> admission.Gate:
     return gate
 
 
-async def _queries_during(path: str, cookie: bytes) -> tuple[Any, list[dict[str, Any]]]:
-    """Open a socket and read its first message, recording the queries the server ran."""
+@pytest.fixture
+def user_reads(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every time a handshake reads its session's user (the first database work it does)."""
+    reads: list[object] = []
+    real = consumers.get_user
 
-    def recorder() -> CaptureQueriesContext:
-        return CaptureQueriesContext(connection)
+    def reading(request: object) -> object:
+        reads.append(request)
+        return real(request)
 
-    capture = await database_sync_to_async(recorder)()
-    await database_sync_to_async(capture.__enter__)()
+    monkeypatch.setattr(consumers, "get_user", reading)
+    return reads
+
+
+async def _first_message(path: str, cookie: bytes) -> tuple[bool, Any]:
     headers = [(b"origin", ORIGIN.encode()), (b"cookie", cookie)]
     communicator = WebsocketCommunicator(application, path, headers=headers)
     connected, _ = await communicator.connect(timeout=5)
     first = await communicator.receive_output(timeout=5) if connected else None
     await communicator.disconnect()
-    await database_sync_to_async(capture.__exit__)(None, None, None)
-    return (connected, first), list(capture.captured_queries)
+    return connected, first
 
 
 async def test_a_full_process_tells_the_socket_to_come_back_without_touching_the_database(
-    alice_cookie: bytes, fresh_gate: admission.Gate, settings: Any
+    alice_cookie: bytes, fresh_gate: admission.Gate, settings: Any, user_reads: list[object]
 ) -> None:
     settings.LIVE_HANDSHAKES_IN_FLIGHT = 2
     fresh_gate.in_flight = 2  # two handshakes are being worked on
 
-    (connected, first), queries = await _queries_during("/ws/live/apps/acme-web/", alice_cookie)
+    connected, first = await _first_message("/ws/live/apps/acme-web/", alice_cookie)
 
     assert connected
     assert first == {"type": "websocket.close", "code": TRY_AGAIN}
-    assert queries == []
+    assert user_reads == []
     assert fresh_gate.turned_away == 1 and fresh_gate.admitted == 0
 
 
 async def test_a_handshake_that_waited_past_its_patience_is_dropped_unworked(
-    alice_cookie: bytes, fresh_gate: admission.Gate, monkeypatch: pytest.MonkeyPatch
+    alice_cookie: bytes,
+    fresh_gate: admission.Gate,
+    monkeypatch: pytest.MonkeyPatch,
+    user_reads: list[object],
 ) -> None:
     monkeypatch.setattr(admission.Ticket, "overdue", lambda ticket: True)
 
-    (connected, first), queries = await _queries_during("/ws/live/apps/acme-web/", alice_cookie)
+    connected, first = await _first_message("/ws/live/apps/acme-web/", alice_cookie)
 
     assert connected
     assert first == {"type": "websocket.close", "code": TRY_AGAIN}
-    assert queries == []
+    assert user_reads == []
     assert fresh_gate.overdue == 1 and fresh_gate.in_flight == 0
 
 
 async def test_an_admitted_socket_gets_its_snapshot_and_frees_its_place(
-    alice_cookie: bytes, fresh_gate: admission.Gate
+    alice_cookie: bytes, fresh_gate: admission.Gate, user_reads: list[object]
 ) -> None:
     connected, communicator = await connect("/ws/live/apps/acme-web/", alice_cookie)
     frame = await communicator.receive_from(timeout=5)
@@ -87,6 +94,7 @@ async def test_an_admitted_socket_gets_its_snapshot_and_frees_its_place(
 
     assert connected
     assert 'id="app-acme-web-connections"' in frame
+    assert len(user_reads) == 1
     assert fresh_gate.admitted == 1 and fresh_gate.in_flight == 0
 
 
