@@ -1,15 +1,22 @@
 """Fan-out of live numbers inside one server process.
 
-Each process subscribes once per topic to the channel layer (whatever number of sockets it
-holds for that topic), coalesces the topic's changes (latest state wins, at most one push per
-LIVE_MIN_INTERVAL, the first change after a quiet period at once), renders the fragment once per
-update and writes it to each local socket. A socket keeps at most one pending frame, so a slow
-one skips to the latest state and never holds the others back.
+Each process subscribes once to the channel layer's one live group, which every event goes to
+(changes are rare, or already one message per report: each process hearing every one costs
+less than a group per topic to join on a socket's way in). The hub coalesces each view's
+changes (latest state wins, at most one push per LIVE_MIN_INTERVAL, the first change after a
+quiet period at once), renders the fragment once per update and writes it to each local socket.
+A socket keeps at most one pending frame, so a slow one skips to the latest state and never
+holds the others back.
+
+A socket's way in has no wait on Redis: its snapshot comes from the view's last frame, or one
+render shared by every socket joining meanwhile. The process's subscription is made in the
+background the first time; once it is in place every view is refreshed, so nothing announced
+in between is missed.
 
 When the channel layer fails (Redis stopped, restarted empty or frozen) the hub cannot know what
-it missed, nor whether its subscriptions survived: it asks every socket to reconnect (close 1013,
-which the browser retries) and starts afresh, so each socket that comes back subscribes again and
-gets a snapshot of the current state.
+it missed, nor whether its subscription survived: it asks every socket to reconnect (close 1013,
+which the browser retries) and starts afresh, so each socket that comes back gets a snapshot of
+the current state.
 """
 
 from __future__ import annotations
@@ -64,6 +71,15 @@ class View:
     last_push: float = float("-inf")
     scheduled: asyncio.TimerHandle | None = None
     rendering: bool = False
+    # Sockets that joined while the view had no current frame: the next render is theirs.
+    waiting: set[LiveSocket] = field(default_factory=set)
+
+    def deliver(self, before: str | None) -> None:
+        """After a render: a new frame to every socket, an unchanged one to those waiting."""
+        if self.frame is not None:
+            for socket in list(self.sockets if self.frame != before else self.waiting):
+                socket.push(self.frame)
+            self.waiting.clear()
 
 
 class LiveHub:
@@ -75,15 +91,15 @@ class LiveHub:
         self.listeners: dict[str, set[LiveSocket]] = {}
         self.channel: str | None = None
         self.groups: set[str] = set()
+        self.subscribing = False
         self.tasks: list[asyncio.Task[Any]] = []
         self.stale_edges: set[str] | None = None
-        self.lock = asyncio.Lock()
 
     # Subscriptions
 
     async def join(self, socket: LiveSocket, topic: str, audience: str, render: Renderer) -> None:
         """Watch a topic's view and get its current state right away."""
-        await self._subscribe(topic)
+        self._subscribe()
         key = (topic, audience)
         view = self.views.get(key)
         if view is None:
@@ -92,29 +108,29 @@ class LiveHub:
         if view.frame is not None and not view.dirty:
             socket.push(view.frame)
             return
+        view.waiting.add(socket)
         if view.rendering:
-            # A render is under way (the first joiner's, or a flush): it pushes to every socket
-            # of the view when it ends, this one included. A thousand sockets joining one topic
-            # at once cost one render, not a thousand.
+            # A render is under way (the first joiner's, or a flush): it delivers to this socket
+            # when it ends. A thousand sockets joining one topic at once cost one render.
             return
-        # The view changed since its last push: this render is news to every socket watching it,
-        # not just the new one (it also clears the dirty flag a scheduled flush would act on).
+        # The view changed since its last push: if this render differs it is news to every
+        # socket watching it (it also clears the dirty flag a scheduled flush would act on).
+        before = view.frame
         await self._refresh(view)
-        if view.frame is not None:
-            for watcher in list(view.sockets):
-                watcher.push(view.frame)
+        view.deliver(before)
         if view.dirty:
             # A change arrived while this render ran; mark_dirty left it to the render's end.
             self.mark_dirty(view)
 
     async def listen(self, socket: LiveSocket, topic: str) -> None:
-        """Receive a topic's raw events (e.g. a user's access changes) without a view."""
-        await self._subscribe(topic)
+        """Receive the events meant for a topic (e.g. a user's access changes) without a view."""
+        self._subscribe()
         self.listeners.setdefault(topic, set()).add(socket)
 
     async def leave(self, socket: LiveSocket) -> None:
         for key, view in list(self.views.items()):
             view.sockets.discard(socket)
+            view.waiting.discard(socket)
             if not view.sockets:
                 if view.scheduled:
                     view.scheduled.cancel()
@@ -123,42 +139,35 @@ class LiveHub:
             sockets.discard(socket)
             if not sockets:
                 del self.listeners[topic]
-        for topic in list(self.groups):
-            if not self._wanted(topic):
-                await self._unsubscribe(topic)
 
-    def _wanted(self, topic: str) -> bool:
-        if topic == events.COUNTS_TOPIC:
-            return bool(self.views)
-        return topic in self.listeners or any(v.topic == topic for v in self.views.values())
+    def _subscribe(self) -> None:
+        """Make sure this process hears the live group; refuse at once while Redis is out."""
+        if get_channel_layer() is None or self.channel is not None or self.subscribing:
+            return
+        if not redis_breaker.closed:
+            raise LayerUnavailable
+        self.subscribing = True
+        self.tasks = [asyncio.get_running_loop().create_task(self._subscription())]
 
-    async def _subscribe(self, topic: str) -> None:
-        async with self.lock:
-            layer = get_channel_layer()
-            if layer is None:
-                return
-            if not redis_breaker.closed:
-                raise LayerUnavailable
-            try:
-                if self.channel is None:
-                    self.channel = await layer.new_channel()
-                    loop = asyncio.get_running_loop()
-                    self.tasks = [loop.create_task(self._read()), loop.create_task(self._watch())]
-                for wanted in (topic, events.COUNTS_TOPIC):
-                    if wanted not in self.groups:
-                        await layer.group_add(wanted, self.channel)
-                        self.groups.add(wanted)
-            except Exception as error:
-                redis_breaker.failed()
-                raise LayerUnavailable from error
-
-    async def _unsubscribe(self, topic: str) -> None:
-        async with self.lock:
-            layer = get_channel_layer()
-            if layer is not None and self.channel and topic in self.groups:
-                self.groups.discard(topic)
-                with contextlib.suppress(Exception):
-                    await layer.group_discard(topic, self.channel)
+    async def _subscription(self) -> None:
+        layer = get_channel_layer()
+        try:
+            channel = await layer.new_channel()
+            await layer.group_add(events.LIVE_GROUP, channel)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.warning("live hub could not subscribe", exc_info=True)
+            self.subscribing = False
+            await self._lose_layer()
+            return
+        self.channel, self.subscribing = channel, False
+        self.groups.add(events.LIVE_GROUP)
+        loop = asyncio.get_running_loop()
+        self.tasks.extend([loop.create_task(self._read()), loop.create_task(self._watch())])
+        # Whatever was announced before the subscription took is caught up with.
+        for view in list(self.views.values()):
+            self.mark_dirty(view)
 
     # Events in
 
@@ -178,32 +187,32 @@ class LiveHub:
     async def _lose_layer(self) -> None:
         """Forget every subscription and ask every socket to reconnect."""
         redis_breaker.failed()
-        async with self.lock:
-            sockets = {s for view in self.views.values() for s in view.sockets}
-            sockets.update(s for listening in self.listeners.values() for s in listening)
-            for view in self.views.values():
-                if view.scheduled is not None:
-                    view.scheduled.cancel()
-            self.views.clear()
-            self.listeners.clear()
-            self.groups.clear()
-            self.channel = None
-            current = asyncio.current_task()
-            for task in self.tasks:
-                if task is not current:
-                    task.cancel()
-            self.tasks = []
+        sockets = {s for view in self.views.values() for s in view.sockets}
+        sockets.update(s for listening in self.listeners.values() for s in listening)
+        for view in self.views.values():
+            if view.scheduled is not None:
+                view.scheduled.cancel()
+        self.views.clear()
+        self.listeners.clear()
+        self.groups.clear()
+        self.channel = None
+        self.subscribing = False
+        current = asyncio.current_task()
+        for task in self.tasks:
+            if task is not current:
+                task.cancel()
+        self.tasks = []
         logger.warning("asking %d live sockets to reconnect", len(sockets))
         for socket in sockets:
             socket.reconnect()
 
     def dispatch(self, message: dict[str, Any]) -> None:
-        topic = message.get("topic", "")
         event = message.get("event", "")
         payload = message.get("payload", {})
-        for socket in list(self.listeners.get(topic, ())):
-            socket.on_event(topic, event, payload)
-        concerned = events.concerned_topics(topic, payload)
+        for topic in events.listener_topics(event, payload):
+            for socket in list(self.listeners.get(topic, ())):
+                socket.on_event(topic, event, payload)
+        concerned = events.concerned_topics(event, payload)
         for view in list(self.views.values()):
             if view.topic in concerned:
                 self.mark_dirty(view)
@@ -223,10 +232,9 @@ class LiveHub:
     async def _flush(self, view: View) -> None:
         if self.views.get((view.topic, view.audience)) is not view or not view.dirty:
             return
+        before = view.frame
         await self._refresh(view)
-        if view.frame is not None:
-            for socket in list(view.sockets):
-                socket.push(view.frame)
+        view.deliver(before)
         if view.dirty:
             self.mark_dirty(view)
 

@@ -17,6 +17,7 @@ from dashboard.services.features import (
     feature_set,
 )
 from edges.models import Edge
+from live import events
 from tests.conftest import World, client_for
 from tests.factories import POST_GA, make_app, make_ssl_edge
 
@@ -185,7 +186,7 @@ def test_users_switch_their_own_account_features_only(alice: User, bob: User, wo
         account_feature_set(user=alice, feature=feature, enabled=False, actor=bob, source="api")
 
 
-def test_a_change_is_pushed_to_the_app_topic_after_commit(
+def test_a_change_is_announced_after_commit_to_the_app_page(
     alice: User, world: World, django_capture_on_commit_callbacks: object, monkeypatch: object
 ) -> None:
     sent: list[tuple[str, dict]] = []
@@ -200,9 +201,9 @@ def test_a_change_is_pushed_to_the_app_topic_after_commit(
     assert sent == []
     for callback in callbacks:
         callback()
-    assert sent == [
-        ("app.acme-api", {"app": "acme-api", "feature": "websockets", "enabled": False})
-    ]
+    payload = {"app": "acme-api", "feature": "websockets", "enabled": False}
+    assert sent == [(events.LIVE_GROUP, payload)]
+    assert events.concerned_topics(events.FEATURE_CHANGED, payload) == {"app.acme-api"}
     assert json.loads(json.dumps(sent[0][1])) == sent[0][1]
 
 

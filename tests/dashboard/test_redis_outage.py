@@ -197,6 +197,6 @@ async def test_the_hub_asks_every_socket_to_reconnect_when_the_layer_fails(
     again = Socket()
     await hub.join(again, "app.acme-web", "org:acme", lambda: "<p>now</p>")
     assert again.frames == ["<p>now</p>"]
-    assert layer.groups == ["app.acme-web", "counts", "user.1", "app.acme-web", "counts"]
+    assert layer.groups == ["live", "live"]
     for task in hub.tasks:
         task.cancel()
