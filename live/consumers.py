@@ -10,7 +10,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user
 from django.contrib.auth.models import AnonymousUser
-from django.db import DatabaseError
+from django.db import DatabaseError, close_old_connections
 
 from live import admission, events
 from live.hub import LayerUnavailable, get_hub
@@ -40,9 +40,14 @@ def _resolve(
     user, visibility); None when the handshake waited too long for its turn."""
     if ticket.overdue():
         return None
-    session = scope.get("session")
-    user = get_user(_SessionOf(session)) if session is not None else AnonymousUser()
-    return user, authorize(user, kind, target)
+    try:
+        session = scope.get("session")
+        user = get_user(_SessionOf(session)) if session is not None else AnonymousUser()
+        return user, authorize(user, kind, target)
+    finally:
+        # Give the connection back to the pool from the context that opened it (this call
+        # runs in a copy of the socket's context, which channels' own clean-up does not see).
+        close_old_connections()
 
 
 class LiveConsumer(RateLimitedConsumer):
