@@ -79,7 +79,8 @@ SOAK_TESTS := tests/e2e/test_faults_redis.py tests/e2e/test_faults_database.py \
 soak: install-dev browser haproxy
 	@for round in $$(seq $(SOAK_ROUNDS)); do \
 	  echo "==> soak round $$round of $(SOAK_ROUNDS) (database: $${DATABASE_URL:-embedded SQLite}, channel layer: $${REDIS_URL:-in-memory})"; \
-	  STATEFUL_EXAMPLES=$${STATEFUL_EXAMPLES:-300} $(VENV)/bin/pytest -q $(SOAK_TESTS) || exit 1; \
+	  STATEFUL_EXAMPLES=$${STATEFUL_EXAMPLES:-300} STORM_SOCKETS=$${STORM_SOCKETS:-1000} \
+	    $(VENV)/bin/pytest -q $(SOAK_TESTS) || exit 1; \
 	done
 
 lint: install-dev
