@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,13 +38,32 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+# Connections the concurrency tests' threads may hold at once: one each, so the pool does not
+# queue them (which would serialise the very writes that must race).
+CONCURRENT_CONNECTIONS = 32
+
+
 @pytest.fixture
-def postgresql() -> None:
+def postgresql() -> Iterator[None]:
     """Row locks and concurrent writers need PostgreSQL; SQLite serialises every writer."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
         unavailable("this test needs PostgreSQL (set DATABASE_URL)")
+    pool = connection.settings_dict.get("OPTIONS", {}).get("pool")
+    if not pool:
+        yield
+        return
+    sizes = pool["min_size"], pool["max_size"]
+    connection.close_pool()
+    # Opened in full before the threads start, so each gets a connection at once.
+    pool["min_size"] = pool["max_size"] = CONCURRENT_CONNECTIONS
+    connection.pool.open(wait=True)
+    try:
+        yield
+    finally:
+        connection.close_pool()
+        pool["min_size"], pool["max_size"] = sizes
 
 
 @dataclass

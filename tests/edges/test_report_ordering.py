@@ -20,6 +20,7 @@ from tests.naive import without_row_locks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+NAIVE_ROUNDS = 20
 ROUNDS = 3
 REPORTS = 40
 WORKERS = 12
@@ -62,13 +63,15 @@ def expected(seq: int) -> list[tuple[str, int]]:
     return sorted((f["hostname"], f["connections"]) for f in frontends(seq))
 
 
-def post_rounds(token: str) -> list[str]:
+def post_rounds(token: str, rounds: int = ROUNDS, *, until_a_problem: bool = False) -> list[str]:
     """Rounds of reports posted concurrently in shuffled order, some twice; answer every round
     whose stored state is not the newest report's."""
     rng = random.Random(11)
-    problems = []
+    problems: list[str] = []
     first = 1
-    for _ in range(ROUNDS):
+    for _ in range(rounds):
+        if until_a_problem and problems:
+            break
         seqs = list(range(first, first + REPORTS))
         newest = seqs[-1]
         sends = seqs + rng.sample(seqs, 8)  # some reports arrive twice
@@ -111,5 +114,6 @@ def test_an_older_report_sent_afterwards_changes_nothing(token: str) -> None:
 
 def test_without_the_edge_lock_concurrent_reports_leave_a_mix(token: str) -> None:
     with without_row_locks():
-        problems = post_rounds(token)
+        # A race shows in some rounds, not all: pooled connections make requests short.
+        problems = post_rounds(token, NAIVE_ROUNDS, until_a_problem=True)
     assert problems, "applying reports without locking the edge should let an older one win"
