@@ -21,7 +21,7 @@ help:
 	@echo "make test   install what tests need and run the whole suite"
 	@echo "make soak   the fault, concurrency and state-machine tests, again and harder (minutes)"
 	@echo "make lint   ruff check and format check"
-	@echo "make bench  benchmarks of the live pipeline (make bench-quick: under 2 minutes)"
+	@echo "make bench  benchmarks of the live pipeline (make bench-quick: about 4 minutes)"
 
 .tools/bin/uv:
 	@echo "==> installing uv $(UV_VERSION) into .tools/"
