@@ -52,7 +52,7 @@ class Gate:
         self.admitted += 1
         return Ticket(arrived=scope.get(ARRIVED, time.monotonic()))
 
-    def leave(self, ticket: Ticket) -> None:
+    def leave(self) -> None:
         self.in_flight -= 1
 
 

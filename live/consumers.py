@@ -74,7 +74,7 @@ class LiveConsumer(RateLimitedConsumer):
             logger.warning("live socket refused: the database is unavailable", exc_info=True)
             resolved = (None, None)
         finally:
-            admission.gate.leave(ticket)
+            admission.gate.leave()
         if resolved is None:
             admission.gate.overdue += 1
             await self._come_back_later()

@@ -117,13 +117,16 @@ def websockets_ga_start() -> dt.datetime:
 def feature_default(feature: Feature, app: App) -> bool:
     """Websockets is on for apps created on or after general availability; the rest start off."""
     if feature.name == WEBSOCKETS:
-        return app.created_at >= websockets_ga_start()
+        return websockets_on(app, None)
     return False
 
 
 def websockets_on(app: App, explicit: bool | None) -> bool:
-    """Whether websockets is on for an app, given its explicit setting (None: no setting)."""
-    return explicit if explicit is not None else app.created_at >= websockets_ga_start()
+    """Whether websockets is on for an app, given its explicit setting (None: no setting): the
+    one place the general-availability default is decided."""
+    if explicit is not None:
+        return explicit
+    return app.created_at >= websockets_ga_start()
 
 
 @dataclass(frozen=True)
