@@ -44,6 +44,7 @@ from bench.fleet import (
     next_command,
     tcp_counters,
 )
+from bench.profile import profiled
 
 WARMUP_SECONDS = 1.0
 PATH = "/ws/live/apps/acme-web/"
@@ -56,6 +57,8 @@ class AdmissionConfig:
     clients: int
     storm_sockets: int
     storm_cap: float
+    # Where py-spy records daphne while the product takes handshakes (--profile), or None.
+    profile: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -226,7 +229,10 @@ def run(server: Any, tmp: Path, config: AdmissionConfig) -> tuple[dict[str, Any]
         say(f"B12 product: daphne (dashboard) up, pid {target.pid}")
         cookie = target.cookie
         door = Door(target.url.replace("http://", "ws://") + PATH, target.url, cookie)
-        product = admission("B12 product", door, config, target.pid, target.logs)
+        with profiled(target.pid, "B12 product handshakes", config.profile, gil=True) as profile:
+            product = admission("B12 product", door, config, target.pid, target.logs)
+        if profile:
+            product["profile"] = profile
     with bare_target(tmp) as (url, pid, log):
         say(f"B12 floor: daphne (bench.bare_asgi) up, pid {pid}")
         door = Door(url.replace("http://", "ws://") + PATH, url, cookie)

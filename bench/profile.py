@@ -70,9 +70,12 @@ def summarize(collapsed: Path, top: int = 15) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def profiled(pid: int, name: str, directory: Path | None) -> Iterator[dict[str, Any]]:
+def profiled(
+    pid: int, name: str, directory: Path | None, gil: bool = False
+) -> Iterator[dict[str, Any]]:
     """Record `pid` while the block runs (when a directory is given); the dict yielded gets the
-    summary afterwards."""
+    summary afterwards. With `gil`, only the thread holding the GIL is sampled: where a
+    CPU-bound process spends its one core, without threads waiting for it."""
     summary: dict[str, Any] = {}
     binary = py_spy()
     if directory is None or binary is None:
@@ -84,7 +87,7 @@ def profiled(pid: int, name: str, directory: Path | None) -> Iterator[dict[str, 
     output = directory / f"{re.sub(r'[^A-Za-z0-9]+', '-', name).strip('-')}.txt"
     process = subprocess.Popen(
         [binary, "record", "--pid", str(pid), "--rate", "100", "--nonblocking",
-         "--format", "raw", "--output", str(output)],
+         "--format", "raw", "--output", str(output), *(["--gil"] if gil else [])],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )  # fmt: skip

@@ -492,6 +492,7 @@ def parse_args(argv: list[str] | None) -> Config:
             clients=max(1, args.clients),
             storm_sockets=storm_sockets,
             storm_cap=max(5.0, args.storm_cap),
+            profile=args.profile,
         ),
     )
 
@@ -637,6 +638,10 @@ def run_storms(tmp: Path, config: Config, results: Results) -> None:
                     results.skip(message)
             if "B12" in wanted:
                 results.admission, floor = admission.run(server, tmp, config.admission)
+                if "profile" in results.admission["product"]:
+                    results.profiles["B12 product handshakes"] = results.admission["product"].pop(
+                        "profile"
+                    )
                 results.storm.append(floor)
         finally:
             flush_redis_prefix(redis_url, server.env.get("CHANNEL_LAYER_PREFIX"))

@@ -190,7 +190,12 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CHANNEL_LAYER_PREFIX", "edgeboard"),
-            "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
+            "OPTIONS": {
+                "socket_timeout": 2,
+                "socket_connect_timeout": 2,
+                # Connections kept and shared by the whole process, not one per request.
+                "pool_class": "shared.redis_pool.ProcessConnectionPool",
+            },
         }
     }
 else:
@@ -236,6 +241,11 @@ WHITENOISE_USE_FINDERS = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Sessions live in the database and are read from the cache (shared/sessions.py); a cached copy
+# lives at most SESSION_CACHE_SECONDS, which bounds how long a session deleted while Redis was
+# unreachable may still be honoured.
+SESSION_ENGINE = "shared.sessions"
+SESSION_CACHE_SECONDS = env_int("SESSION_CACHE_SECONDS", 300, minimum=1, maximum=86_400)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
