@@ -59,7 +59,8 @@ class LiveConsumer(RateLimitedConsumer):
         kwargs = self.scope["url_route"]["kwargs"]
         self.kind = kwargs.get("kind", OVERVIEW)
         self.target = kwargs.get("name", "")
-        self.pending: str | None = None
+        # The parts not yet sent (part -> latest fragment): a slow socket skips to the latest.
+        self.pending: dict[str, str] = {}
         self.sending_since: float | None = None
         self.drain: asyncio.Task[None] | None = None
         ticket = admission.gate.enter(self.scope)
@@ -88,7 +89,7 @@ class LiveConsumer(RateLimitedConsumer):
         hub = get_hub()
         try:
             await hub.listen(self, events.user_topic(user.pk))
-            await hub.join(self, topic.name, topic.audience, topic.render)
+            await hub.join(self, topic.name, topic.audience, topic.render, topic.parts)
         except LayerUnavailable:
             # No live updates can reach this socket now: the browser retries after 1013.
             await self.close(code=CLOSE_TRY_AGAIN)
@@ -109,23 +110,23 @@ class LiveConsumer(RateLimitedConsumer):
 
     # Called by the hub
 
-    def push(self, frame: str) -> None:
-        self.pending = frame
+    def push(self, fragments: dict[str, str]) -> None:
+        self.pending.update(fragments)
         if self.drain is None or self.drain.done():
             self.drain = asyncio.get_running_loop().create_task(self._drain())
         elif self.sending_since and time.monotonic() - self.sending_since > SLOW_SOCKET_SECONDS:
             asyncio.get_running_loop().create_task(self.close(code=CLOSE_TRY_AGAIN))
 
     async def _drain(self) -> None:
-        while self.pending is not None:
-            frame, self.pending = self.pending, None
+        while self.pending:
+            frame, self.pending = "".join(self.pending.values()), {}
             self.sending_since = time.monotonic()
             try:
                 await self.send(text_data=frame)
             except Exception:
                 # The client went away between the push and the write: its disconnect is on
                 # its way and takes the socket out of the hub; nothing is left to deliver.
-                self.pending = None
+                self.pending = {}
                 return
             self.sending_since = None
 

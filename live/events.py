@@ -4,7 +4,8 @@ event changes.
 Services announce what happened through `shared.bus` (an event type and a payload of ids and
 primitives); `topics_of` below, installed as the bus's router, sends it to the live group every
 process hears. Each hub then re-renders its views of the topics the event concerns
-(`concerned_topics`) and tells a user's sockets of their access changes (`listener_topics`).
+(`concerned_views`: which parts of which topics' views) and tells a user's sockets of their
+access changes (`listener_topics`).
 """
 
 from __future__ import annotations
@@ -19,9 +20,24 @@ FEATURE_CHANGED = "feature.changed"
 EDGE_UPGRADE_CHANGED = "edge.upgrade_changed"
 # {"apps", "organizations", "edges"}: the live numbers of every page showing one of them.
 COUNTS_CHANGED = "counts.changed"
+# {"app", "hostname"}: a custom domain added to or removed from an app, or its DNS checked.
+DOMAINS_CHANGED = "domains.changed"
+# {"app", "address"}: a back-end added to or removed from an app.
+BACKENDS_CHANGED = "backends.changed"
 # {"user", "session"?}: the user's sockets check again that they may still watch their topic;
 # with "session", the sockets of that browser session close (it signed out).
 ACCESS_CHANGED = "access.changed"
+
+# The parts of a view, each a fragment the page swaps in by its id (live/panels.py).
+COUNTS = "counts"  # the live numbers
+NOTICES = "notices"  # the app page's warnings (a legacy edge in the way)
+DOMAINS = "domains"
+READINESS = "readiness"
+FEATURES = "features"  # switches and the recent activity under them
+BACKENDS = "backends"
+UPGRADE = "upgrade"  # a custom SSL edge's upgrade: state, window, what changes, actions
+APP_PARTS = frozenset({COUNTS, NOTICES, DOMAINS, READINESS, FEATURES, BACKENDS})
+COUNTS_ONLY = frozenset({COUNTS})
 
 # The staff overview's topic: platform totals, busiest apps, every edge.
 OVERVIEW_TOPIC = "overview"
@@ -48,31 +64,51 @@ def user_topic(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def _feature_views(payload: dict[str, Any]) -> set[str]:
-    return {app_topic(payload["app"])}
+Views = dict[str, frozenset[str]]
 
 
-def _upgrade_views(payload: dict[str, Any]) -> set[str]:
-    return {edge_topic(payload["edge"]), *(app_topic(name) for name in payload.get("apps", ()))}
+def _feature_views(payload: dict[str, Any]) -> Views:
+    # The switch, the activity under it and readiness (which says whether the feature is on).
+    return {app_topic(payload["app"]): frozenset({FEATURES, READINESS})}
 
 
-def _counts_views(payload: dict[str, Any]) -> set[str]:
+def _upgrade_views(payload: dict[str, Any]) -> Views:
+    # The carried apps' pages: the proxy badge on their domains, whether a legacy edge still
+    # blocks websockets, readiness and the upgrade link, and the features' refusal.
+    carried = frozenset({NOTICES, DOMAINS, READINESS, FEATURES})
+    views: Views = {app_topic(name): carried for name in payload.get("apps", ())}
+    views[edge_topic(payload["edge"])] = frozenset({UPGRADE})
+    return views
+
+
+def _domain_views(payload: dict[str, Any]) -> Views:
+    return {app_topic(payload["app"]): frozenset({NOTICES, DOMAINS, READINESS, FEATURES})}
+
+
+def _backend_views(payload: dict[str, Any]) -> Views:
+    # The panel, and the activity (under the features) that records the change.
+    return {app_topic(payload["app"]): frozenset({BACKENDS, FEATURES})}
+
+
+def _counts_views(payload: dict[str, Any]) -> Views:
     # The staff overview shows every app and edge: any counts event concerns it.
     topics = {OVERVIEW_TOPIC}
     topics.update(app_topic(name) for name in payload.get("apps", ()))
     topics.update(organization_topic(name) for name in payload.get("organizations", ()))
     topics.update(edge_topic(name) for name in payload.get("edges", ()))
-    return topics
+    return dict.fromkeys(topics, COUNTS_ONLY)
 
 
-def _no_views(payload: dict[str, Any]) -> set[str]:
-    return set()
+def _no_views(payload: dict[str, Any]) -> Views:
+    return {}
 
 
-# Which views each event type changes: the hub re-renders the views of these topics.
-VIEWS: dict[str, Callable[[dict[str, Any]], set[str]]] = {
+# Which views each event type changes, and which parts of each the hub renders again.
+VIEWS: dict[str, Callable[[dict[str, Any]], Views]] = {
     FEATURE_CHANGED: _feature_views,
     EDGE_UPGRADE_CHANGED: _upgrade_views,
+    DOMAINS_CHANGED: _domain_views,
+    BACKENDS_CHANGED: _backend_views,
     COUNTS_CHANGED: _counts_views,
     ACCESS_CHANGED: _no_views,
 }
@@ -86,10 +122,15 @@ def topics_of(event: str, payload: dict[str, Any]) -> list[str]:
     return [LIVE_GROUP]
 
 
+def concerned_views(event: str, payload: dict[str, Any]) -> Views:
+    """The view topics an event changes, each with the parts to render again."""
+    views = VIEWS.get(event)
+    return views(payload) if views else {}
+
+
 def concerned_topics(event: str, payload: dict[str, Any]) -> set[str]:
     """The view topics an event changes."""
-    views = VIEWS.get(event)
-    return views(payload) if views else set()
+    return set(concerned_views(event, payload))
 
 
 def listener_topics(event: str, payload: dict[str, Any]) -> set[str]:

@@ -4,9 +4,10 @@ Each process subscribes once to the channel layer's one live group, which every 
 (changes are rare, or already one message per report: each process hearing every one costs
 less than a group per topic to join on a socket's way in). The hub coalesces each view's
 changes (latest state wins, at most one push per LIVE_MIN_INTERVAL, the first change after a
-quiet period at once), renders the fragment once per update and writes it to each local socket.
-A socket keeps at most one pending frame, so a slow one skips to the latest state and never
-holds the others back.
+quiet period at once), renders the parts an event changed once per update (the live numbers, a
+panel: live/panels.py) and writes those that differ to each local socket. A socket keeps at most
+one pending fragment per part, so a slow one skips to the latest state and never holds the
+others back.
 
 A socket's way in has no wait on Redis: its snapshot comes from the view's last frame, or one
 render shared by every socket joining meanwhile. The process's subscription is made in the
@@ -43,7 +44,8 @@ GROUP_REFRESH_SECONDS = 3600.0
 
 
 class LiveSocket(Protocol):
-    def push(self, frame: str) -> None: ...
+    def push(self, fragments: dict[str, str]) -> None:
+        """Send these parts' latest fragments (part -> HTML), replacing any not yet sent."""
 
     def on_event(self, topic: str, event: str, payload: dict[str, Any]) -> None: ...
 
@@ -55,7 +57,8 @@ class LayerUnavailable(Exception):
     """The channel layer cannot be reached; try again shortly."""
 
 
-Renderer = Callable[[], str]
+# Renders the named parts of a view: part -> fragment.
+Renderer = Callable[[frozenset[str]], dict[str, str]]
 
 
 @dataclass
@@ -65,21 +68,38 @@ class View:
     topic: str
     audience: str
     render: Renderer
+    parts: frozenset[str] = events.COUNTS_ONLY
     sockets: set[LiveSocket] = field(default_factory=set)
-    frame: str | None = None
-    dirty: bool = True
+    fragments: dict[str, str] = field(default_factory=dict)
+    # The parts changed since their last render (all of them until the first).
+    dirty: set[str] = field(default_factory=set)
     last_push: float = float("-inf")
     scheduled: asyncio.TimerHandle | None = None
     rendering: bool = False
-    # Sockets that joined while the view had no current frame: the next render is theirs.
+    # Sockets that joined while the view had no current snapshot: the next render is theirs.
     waiting: set[LiveSocket] = field(default_factory=set)
 
-    def deliver(self, before: str | None) -> None:
-        """After a render: a new frame to every socket, an unchanged one to those waiting."""
-        if self.frame is not None:
-            for socket in list(self.sockets if self.frame != before else self.waiting):
-                socket.push(self.frame)
-            self.waiting.clear()
+    def __post_init__(self) -> None:
+        self.dirty = set(self.parts)
+
+    @property
+    def snapshot(self) -> dict[str, str] | None:
+        """Every part's latest fragment, once each has been rendered."""
+        if not self.parts <= self.fragments.keys():
+            return None
+        return {part: self.fragments[part] for part in sorted(self.parts)}
+
+    def deliver(self, changed: dict[str, str]) -> None:
+        """After a render: what changed to every socket, the whole view to those waiting."""
+        snapshot = self.snapshot
+        if snapshot is None:
+            return
+        for socket in list(self.waiting):
+            socket.push(snapshot)
+        if changed:
+            for socket in list(self.sockets - self.waiting):
+                socket.push(changed)
+        self.waiting.clear()
 
 
 class LiveHub:
@@ -97,30 +117,36 @@ class LiveHub:
 
     # Subscriptions
 
-    async def join(self, socket: LiveSocket, topic: str, audience: str, render: Renderer) -> None:
+    async def join(
+        self,
+        socket: LiveSocket,
+        topic: str,
+        audience: str,
+        render: Renderer,
+        parts: frozenset[str] = events.COUNTS_ONLY,
+    ) -> None:
         """Watch a topic's view and get its current state right away."""
         self._subscribe()
         key = (topic, audience)
         view = self.views.get(key)
         if view is None:
-            view = self.views[key] = View(topic, audience, render)
+            view = self.views[key] = View(topic, audience, render, parts)
         view.sockets.add(socket)
-        if view.frame is not None and not view.dirty:
-            socket.push(view.frame)
+        snapshot = view.snapshot
+        if snapshot is not None and not view.dirty:
+            socket.push(snapshot)
             return
         view.waiting.add(socket)
         if view.rendering:
             # A render is under way (the first joiner's, or a flush): it delivers to this socket
             # when it ends. A thousand sockets joining one topic at once cost one render.
             return
-        # The view changed since its last push: if this render differs it is news to every
-        # socket watching it (it also clears the dirty flag a scheduled flush would act on).
-        before = view.frame
-        await self._refresh(view)
-        view.deliver(before)
+        # The view changed since its last push: what this render changes is news to every
+        # socket watching it (it also clears the parts a scheduled flush would act on).
+        view.deliver(await self._refresh(view))
         if view.dirty:
             # A change arrived while this render ran; mark_dirty left it to the render's end.
-            self.mark_dirty(view)
+            self.mark_dirty(view, frozenset(view.dirty))
 
     async def listen(self, socket: LiveSocket, topic: str) -> None:
         """Receive the events meant for a topic (e.g. a user's access changes) without a view."""
@@ -167,7 +193,7 @@ class LiveHub:
         self.tasks.extend([loop.create_task(self._read()), loop.create_task(self._watch())])
         # Whatever was announced before the subscription took is caught up with.
         for view in list(self.views.values()):
-            self.mark_dirty(view)
+            self.mark_dirty(view, view.parts)
 
     # Events in
 
@@ -212,13 +238,16 @@ class LiveHub:
         for topic in events.listener_topics(event, payload):
             for socket in list(self.listeners.get(topic, ())):
                 socket.on_event(topic, event, payload)
-        concerned = events.concerned_topics(event, payload)
+        concerned = events.concerned_views(event, payload)
         for view in list(self.views.values()):
-            if view.topic in concerned:
-                self.mark_dirty(view)
+            parts = concerned.get(view.topic, frozenset()) & view.parts
+            if parts:
+                self.mark_dirty(view, parts)
 
-    def mark_dirty(self, view: View) -> None:
-        view.dirty = True
+    def mark_dirty(self, view: View, parts: frozenset[str] = events.COUNTS_ONLY) -> None:
+        view.dirty.update(parts & view.parts)
+        if not view.dirty:
+            return
         if view.scheduled is not None or view.rendering:
             return
         loop = asyncio.get_running_loop()
@@ -232,22 +261,27 @@ class LiveHub:
     async def _flush(self, view: View) -> None:
         if self.views.get((view.topic, view.audience)) is not view or not view.dirty:
             return
-        before = view.frame
-        await self._refresh(view)
-        view.deliver(before)
+        view.deliver(await self._refresh(view))
         if view.dirty:
-            self.mark_dirty(view)
+            self.mark_dirty(view, frozenset(view.dirty))
 
-    async def _refresh(self, view: View) -> None:
+    async def _refresh(self, view: View) -> dict[str, str]:
+        """Render the view's changed parts; answer those whose fragment differs from before."""
         view.rendering = True
-        view.dirty = False
+        parts, view.dirty = frozenset(view.dirty), set()
         try:
-            view.frame = await database_sync_to_async(_render)(view.render)
-            view.last_push = asyncio.get_running_loop().time()
+            rendered = await database_sync_to_async(view.render)(parts)
         except Exception:
             logger.exception("could not render %s for %s", view.topic, view.audience)
+            return {}
         finally:
             view.rendering = False
+        changed = {
+            part: html for part, html in rendered.items() if view.fragments.get(part) != html
+        }
+        view.fragments.update(rendered)
+        view.last_push = asyncio.get_running_loop().time()
+        return changed
 
     # Staleness: an edge going silent changes numbers without any report arriving.
 
@@ -268,8 +302,9 @@ class LiveHub:
                 logger.warning("could not read edge staleness", exc_info=True)
                 continue
             if self.stale_edges is not None and stale != self.stale_edges:
+                # A stale edge is greyed and out of the totals: the numbers change.
                 for view in list(self.views.values()):
-                    self.mark_dirty(view)
+                    self.mark_dirty(view, events.COUNTS_ONLY)
             self.stale_edges = stale
             if elapsed >= GROUP_REFRESH_SECONDS:
                 # Channel-layer group memberships expire; renew the ones in use.
@@ -278,10 +313,6 @@ class LiveHub:
                 for topic in list(self.groups):
                     with contextlib.suppress(Exception):
                         await layer.group_add(topic, self.channel)
-
-
-def _render(render: Renderer) -> str:
-    return render()
 
 
 _hubs: dict[asyncio.AbstractEventLoop, LiveHub] = {}

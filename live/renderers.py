@@ -1,4 +1,5 @@
-"""How each live topic renders: the same named partials as the pages, so a page and its pushes
+"""How the live numbers of the edge, organization and overview pages render (the app page's
+parts are in live/panels.py): the same named partials as the pages, so a page and its pushes
 never disagree. The hub renders once per update, whatever the number of sockets watching."""
 
 from __future__ import annotations
@@ -8,17 +9,12 @@ from typing import Any
 from django.template.loader import render_to_string
 
 from dashboard.models import App, Organization
-from edges.counts import app_live, edge_live, organization_live, platform_live
+from edges.counts import edge_live, organization_live, platform_live
 from edges.models import Edge
 
 
 def _frame(html: str) -> str:
     return str(html).strip()
-
-
-def app_live_fragment(app: App) -> str:
-    context = {"app": app, "live": app_live(app)}
-    return _frame(render_to_string("dashboard/app_detail.html#app-live", context))
 
 
 def edge_live_fragment(edge: Edge, user: Any) -> str:

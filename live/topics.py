@@ -13,9 +13,8 @@ from dashboard import access
 from dashboard.models import App, Membership, Organization
 from edges.models import Edge
 from live import events
+from live.panels import app_parts, edge_parts, edge_view_parts
 from live.renderers import (
-    app_live_fragment,
-    edge_live_fragment,
     organization_live_fragment,
     platform_live_fragment,
 )
@@ -25,7 +24,19 @@ from live.renderers import (
 class Topic:
     name: str
     audience: str
-    render: Callable[[], str]
+    # Renders the named parts of the view (part -> fragment); `parts` names them all.
+    render: Callable[[frozenset[str]], dict[str, str]]
+    parts: frozenset[str] = events.COUNTS_ONLY
+
+
+def _numbers(fragment: Callable[[], str]) -> Callable[[frozenset[str]], dict[str, str]]:
+    """A view whose only part is its live numbers."""
+    return lambda parts: {events.COUNTS: fragment()}
+
+
+def _role(user: Any) -> str:
+    """What an app page's panels depend on: support, or a member of the app's organization."""
+    return "staff" if access.is_support(user) else "members"
 
 
 def _audience(user: Any) -> str:
@@ -38,14 +49,19 @@ def _audience(user: Any) -> str:
 def _overview(user: Any, name: str) -> Topic | None:
     if not access.is_support(user):
         return None
-    return Topic(events.OVERVIEW_TOPIC, "staff", platform_live_fragment)
+    return Topic(events.OVERVIEW_TOPIC, "staff", _numbers(platform_live_fragment))
 
 
 def _app(user: Any, name: str) -> Topic | None:
     app = App.objects.visible_to(user).filter(name=name).first()
     if app is None:
         return None
-    return Topic(events.app_topic(app.name), "all", lambda: app_live_fragment(app))
+    return Topic(
+        events.app_topic(app.name),
+        _role(user),
+        lambda parts: app_parts(app, user, parts),
+        events.APP_PARTS,
+    )
 
 
 def _edge(user: Any, name: str) -> Topic | None:
@@ -53,7 +69,10 @@ def _edge(user: Any, name: str) -> Topic | None:
     if edge is None:
         return None
     return Topic(
-        events.edge_topic(edge.name), _audience(user), lambda: edge_live_fragment(edge, user)
+        events.edge_topic(edge.name),
+        _audience(user),
+        lambda parts: edge_parts(edge.pk, user, parts),
+        edge_view_parts(edge),
     )
 
 
@@ -64,7 +83,7 @@ def _organization(user: Any, name: str) -> Topic | None:
     return Topic(
         events.organization_topic(organization.name),
         "all",
-        lambda: organization_live_fragment(organization),
+        _numbers(lambda: organization_live_fragment(organization)),
     )
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from dashboard import access
 from dashboard.models import App, Backend, Domain, Organization
 from dashboard.services.audit import audit_write
+from shared import bus
 from shared.validators import parse_backend_address
 
 MAX_BACKENDS_PER_APP = 100
@@ -93,6 +94,7 @@ def backend_add(*, app: App, address: str, actor: Any, source: str) -> Backend:
         app=app,
         after={"app": app.name, "address": backend.address},
     )
+    bus.announce_on_commit("backends.changed", {"app": app.name, "address": backend.address})
     return backend
 
 
@@ -112,3 +114,6 @@ def backend_remove(*, backend: Backend, actor: Any, source: str) -> None:
         before={"app": backend.app.name, "address": backend.address},
     )
     backend.delete()
+    bus.announce_on_commit(
+        "backends.changed", {"app": backend.app.name, "address": backend.address}
+    )

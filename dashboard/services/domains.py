@@ -11,6 +11,7 @@ from django.utils import timezone
 from dashboard import access
 from dashboard.models import App, Domain
 from dashboard.services.audit import audit_write
+from shared import bus
 from shared.validators import normalize_hostname
 
 
@@ -45,6 +46,7 @@ def domain_add(*, app: App, hostname: str, edge: Any = None, actor: Any, source:
         app=app,
         after={"hostname": domain.hostname, "app": app.name, "edge": domain.edge.name},
     )
+    bus.announce_on_commit("domains.changed", {"app": app.name, "hostname": domain.hostname})
     return domain
 
 
@@ -65,6 +67,7 @@ def domain_remove(*, domain: Domain, actor: Any, source: str) -> None:
         before={"hostname": domain.hostname, "app": domain.app.name, "edge": domain.edge.name},
     )
     domain.delete()
+    bus.announce_on_commit("domains.changed", {"app": domain.app.name, "hostname": domain.hostname})
 
 
 @transaction.atomic
@@ -88,5 +91,8 @@ def domain_dns_record(*, domain: Domain, status: str, seen: str, actor: Any, sou
             app=domain.app,
             before=before,
             after={"dns_status": status, "seen": domain.dns_seen_target},
+        )
+        bus.announce_on_commit(
+            "domains.changed", {"app": domain.app.name, "hostname": domain.hostname}
         )
     return domain

@@ -8,48 +8,19 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from dashboard import access
-from dashboard.models import App, AuditEvent
-from dashboard.models.features import app_feature_states, websockets_ga_start
+from dashboard.models import App
 from dashboard.services.features import legacy_ssl_edges
 from edges.charts import LAST_DAY, LAST_HOUR, connections_chart
 from edges.counts import app_live
-from edges.models import EdgeUpgrade
-from edges.services.readiness import app_readiness
+from live.panels import (
+    APP_TEMPLATE,
+    backends_context,
+    domains_context,
+    features_context,
+    readiness_context,
+)
 
-TEMPLATE = "dashboard/app_detail.html"
-ACTIVITY_LIMIT = 20
-
-
-def features_context(
-    request: HttpRequest, app: App, *, error: Any = None, notice: str = ""
-) -> dict[str, Any]:
-    """The catalog for this app, with a switch where this user may use one, and its activity."""
-    user = request.user
-    rows = [
-        {"state": state, "switchable": access.can_switch_feature(user, app, state.feature)}
-        for state in app_feature_states(app)
-    ]
-    return {
-        "feature_rows": rows,
-        "feature_error": error,
-        "feature_notice": notice,
-        "reason_required": access.reason_required(user),
-        "ga_date": websockets_ga_start().date(),
-        "activity": AuditEvent.objects.filter(app=app).select_related("app")[:ACTIVITY_LIMIT],
-    }
-
-
-def backends_context(
-    request: HttpRequest, app: App, *, error: str = "", notice: str = "", value: str = ""
-) -> dict[str, Any]:
-    return {
-        "backends": list(app.backends.all()),
-        "may_change_backends": access.can_change_backends(request.user),
-        "backend_error": error,
-        "backend_notice": notice,
-        "backend_value": value,
-    }
+TEMPLATE = APP_TEMPLATE
 
 
 def charts_context(app: App) -> dict[str, Any]:
@@ -57,16 +28,6 @@ def charts_context(app: App) -> dict[str, Any]:
         "chart_hour": connections_chart(app, LAST_HOUR),
         "chart_day": connections_chart(app, LAST_DAY),
     }
-
-
-def readiness_context(app: App, legacy_edges: list[Any]) -> dict[str, Any]:
-    _enabled, readiness = app_readiness(app)
-    open_upgrades = set(
-        EdgeUpgrade.objects.open()
-        .filter(edge__in=legacy_edges)
-        .values_list("edge__name", flat=True)
-    )
-    return {"readiness": readiness, "open_upgrades": open_upgrades}
 
 
 def page_context(
@@ -80,13 +41,13 @@ def page_context(
     legacy_edges = legacy_ssl_edges(app)
     return {
         "app": app,
-        "domains": list(app.domains.select_related("edge").order_by("kind", "hostname")),
+        **domains_context(app),
         "legacy_edges": legacy_edges,
         "live": app_live(app),
         **charts_context(app),
         **readiness_context(app, legacy_edges),
-        **(features or features_context(request, app)),
-        **(backends or backends_context(request, app)),
+        **(features or features_context(request.user, app)),
+        **(backends or backends_context(request.user, app)),
     }
 
 
@@ -94,7 +55,7 @@ def render_features_panel(
     request: HttpRequest, app: App, *, status: int = 200, error: Any = None, notice: str = ""
 ) -> HttpResponse:
     """The features panel after a switch: alone for htmx, else inside the whole page."""
-    features = features_context(request, app, error=error, notice=notice)
+    features = features_context(request.user, app, error=error, notice=notice)
     if request.htmx:
         context = {"app": app, **features}
         return render(request, f"{TEMPLATE}#features-panel", context, status=status)
@@ -111,7 +72,7 @@ def render_backends_panel(
     value: str = "",
 ) -> HttpResponse:
     """The back-ends panel after a change: alone for htmx, else inside the whole page."""
-    backends = backends_context(request, app, error=error, notice=notice, value=value)
+    backends = backends_context(request.user, app, error=error, notice=notice, value=value)
     if request.htmx:
         context = {"app": app, **backends}
         return render(request, f"{TEMPLATE}#backends-panel", context, status=status)

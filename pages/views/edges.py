@@ -11,8 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboard import access
-from dashboard.models import App, AuditEvent, Domain
-from edges.capabilities import CAPABILITIES, capabilities_of
+from dashboard.models import App, AuditEvent
+from edges.capabilities import CAPABILITIES
 from edges.counts import edge_live
 from edges.models import Certificate, Edge, EdgeUpgrade
 from edges.services.proxy_config import CONTENT_TYPES, ConfigError
@@ -20,34 +20,10 @@ from edges.services.proxy_config import render as render_edge_config
 from edges.services.upgrades import (
     TRANSITIONS,
     UpgradeConflict,
-    may_request_upgrade,
     upgrade_request,
     upgrade_transition,
 )
-
-CAPABILITY_ROWS = [
-    ("websockets_detail", "WebSocket"),
-    ("wss", "wss://"),
-    ("gzip", "gzip"),
-    ("dead_backend_detection", "Dead back-end detection"),
-    ("on_dead_backend", "On a dead back-end"),
-]
-
-
-def _shown(value: object) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
-
-
-def upgrade_changes(edge: Edge) -> list[dict[str, object]]:
-    """The capability rows before and after a move to Hipache, differences marked."""
-    before, after = edge.capabilities, capabilities_of(EdgeUpgrade.TARGET_PROXY)
-    rows = []
-    for field, label in CAPABILITY_ROWS:
-        old, new = _shown(getattr(before, field)), _shown(getattr(after, field))
-        rows.append({"label": label, "before": old, "after": new, "changed": old != new})
-    return rows
+from live.panels import edge_domains, upgrade_context
 
 
 @require_GET
@@ -55,20 +31,9 @@ def edge_detail(request: HttpRequest, name: str) -> HttpResponse:
     edge = get_object_or_404(
         Edge.objects.visible_to(request.user).select_related("organization"), name=name
     )
-    # On a shared gateway a customer sees only their own domains.
-    domains = list(
-        Domain.objects.visible_to(request.user)
-        .filter(edge=edge)
-        .select_related("app", "app__organization")
-        .order_by("app__name", "hostname")
-    )
-    upgrades = list(edge.upgrades.select_related("requested_by"))
-    open_upgrade = next((u for u in upgrades if u.is_open), None)
     user = request.user
-    may_request = may_request_upgrade(user, edge, open_upgrade)
-    actions = []
-    if open_upgrade is not None and access.can_step_upgrade(user):
-        actions = [a for a, (allowed, _) in TRANSITIONS.items() if open_upgrade.state in allowed]
+    domains = edge_domains(user, edge)
+    upgrade = upgrade_context(user, edge, domains)
     context = {
         "edge": edge,
         "domains": domains,
@@ -77,12 +42,7 @@ def edge_detail(request: HttpRequest, name: str) -> HttpResponse:
         "capabilities": edge.capabilities,
         "all_capabilities": CAPABILITIES.values(),
         "live": edge_live(edge, App.objects.visible_to(user)),
-        "upgrades": upgrades,
-        "open_upgrade": open_upgrade,
-        "may_request": may_request,
-        "upgrade_actions": actions,
-        "changes": upgrade_changes(edge) if not edge.carries_websockets else [],
-        "affected_apps": sorted({d.app.name for d in domains if d.kind == Domain.Kind.CUSTOM}),
+        **upgrade,
     }
     return render(request, "edges/edge_detail.html", context)
 

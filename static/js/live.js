@@ -1,5 +1,5 @@
-// Live pages: reconnect quickly after the server closes a socket on purpose, and keep
-// "N s ago" texts current between pushes.
+// Live pages: reconnect quickly after the server closes a socket on purpose, keep "N s ago"
+// texts current between pushes, and swap pushed panels in without losing what the user typed.
 "use strict";
 
 (() => {
@@ -27,6 +27,64 @@
   };
   tick();
   setInterval(tick, 1000);
+
+  // Panels pushed by the server carry this where a page's forms have their CSRF token (only a
+  // request has one): the page puts its own token in before the panel is swapped in.
+  const CSRF_PLACEHOLDER = "from-the-page";
+  const csrfToken = () => {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+    } catch {
+      return "";
+    }
+  };
+
+  // A push never takes a draft from under the user's hands: what they typed (and the focus) is
+  // carried into the new panel, with a note that the panel changed around it.
+  const typed = (root) =>
+    [...root.querySelectorAll("input, textarea")].filter(
+      (field) => field.type !== "hidden" && field.name && field.value !== field.defaultValue,
+    );
+  const twinOf = (field, root) => {
+    const action = field.form ? field.form.getAttribute("action") : null;
+    for (const form of root.querySelectorAll("form")) {
+      if (form.getAttribute("action") === action && form.elements.namedItem(field.name)) {
+        return form.elements.namedItem(field.name);
+      }
+    }
+    return null;
+  };
+  let refocus = null;
+
+  document.addEventListener("htmx:oobBeforeSwap", (event) => {
+    const { target, fragment } = event.detail;
+    for (const input of fragment.querySelectorAll('input[name="csrfmiddlewaretoken"]')) {
+      if (input.value === CSRF_PLACEHOLDER) input.value = csrfToken();
+    }
+    for (const field of typed(target)) {
+      const twin = twinOf(field, fragment);
+      if (!twin) continue;
+      twin.value = field.value;
+      if (!twin.form.querySelector(".draft-note")) {
+        const note = document.createElement("p");
+        note.className = "draft-note";
+        note.setAttribute("role", "status");
+        note.textContent =
+          "This panel changed while you were typing. Your entry is kept: check it still applies before you submit.";
+        twin.form.prepend(note);
+      }
+      if (document.activeElement === field) {
+        refocus = { twin, start: field.selectionStart, end: field.selectionEnd };
+      }
+    }
+  });
+  document.addEventListener("htmx:oobAfterSwap", () => {
+    if (refocus && refocus.twin.isConnected) {
+      refocus.twin.focus();
+      if (refocus.start !== null) refocus.twin.setSelectionRange(refocus.start, refocus.end);
+    }
+    refocus = null;
+  });
 
   // Mark each live block with its socket's state, so a reader can tell fresh from frozen.
   const mark = (state) => (event) => {

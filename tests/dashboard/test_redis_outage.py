@@ -132,7 +132,8 @@ class Socket:
         self.frames: list[str] = []
         self.reconnects = 0
 
-    def push(self, frame: str) -> None:
+    def push(self, fragments: dict[str, str]) -> None:
+        frame = "".join(fragments.values())
         self.frames.append(frame)
 
     def on_event(self, topic: str, event: str, payload: dict[str, Any]) -> None:
@@ -176,7 +177,7 @@ async def test_the_hub_asks_every_socket_to_reconnect_when_the_layer_fails(
     watchers = [Socket() for _ in range(3)]
     listener = Socket()
     for socket in watchers:
-        await hub.join(socket, "app.acme-web", "org:acme", lambda: "<p>snapshot</p>")
+        await hub.join(socket, "app.acme-web", "org:acme", lambda parts: {"counts": "<p>snapshot</p>"})
     await hub.listen(listener, "user.1")
     assert all(s.frames == ["<p>snapshot</p>"] for s in watchers)
 
@@ -190,12 +191,12 @@ async def test_the_hub_asks_every_socket_to_reconnect_when_the_layer_fails(
     assert (hub.views, hub.listeners, hub.groups, hub.channel) == ({}, {}, set(), None)
     # While the breaker is open a new socket is told to come back later, without a wait.
     with pytest.raises(LayerUnavailable):
-        await hub.join(Socket(), "app.acme-web", "org:acme", lambda: "")
+        await hub.join(Socket(), "app.acme-web", "org:acme", lambda parts: {"counts": ""})
     # Once Redis answers again, a socket subscribes afresh and gets the current state.
     clock.now += 5
     layer.broken.clear()
     again = Socket()
-    await hub.join(again, "app.acme-web", "org:acme", lambda: "<p>now</p>")
+    await hub.join(again, "app.acme-web", "org:acme", lambda parts: {"counts": "<p>now</p>"})
     assert again.frames == ["<p>now</p>"]
     assert layer.groups == ["live", "live"]
     for task in hub.tasks:

@@ -780,7 +780,8 @@ def sweep_live_fragments(h: Hostile, sweep: Sweep) -> set[str]:
                 topic = authorize(user, kind, name)
                 if topic is None:
                     continue
-                response = HttpResponse(topic.render(), content_type="text/html; charset=utf-8")
+                frame = "".join(topic.render(topic.parts).values())
+                response = HttpResponse(frame, content_type="text/html; charset=utf-8")
                 sweep.record(f"live {kind}/{name} for {user.get_username()}", response)
                 rendered.add(kind)
     return rendered

@@ -16,8 +16,8 @@ class Socket:
     def __init__(self) -> None:
         self.frames: list[str] = []
 
-    def push(self, frame: str) -> None:
-        self.frames.append(frame)
+    def push(self, fragments: dict[str, str]) -> None:
+        self.frames.append("".join(fragments.values()))
 
     def on_event(self, topic: str, event: str, payload: dict[str, Any]) -> None:
         pass
@@ -33,8 +33,8 @@ async def test_a_socket_joining_after_a_change_does_not_swallow_it_for_the_other
     hub = LiveHub()
     state = {"count": 1}
 
-    def render() -> str:
-        return f"<p>{state['count']}</p>"
+    def render(parts: frozenset[str]) -> dict[str, str]:
+        return {"counts": f"<p>{state['count']}</p>"}
 
     first = Socket()
     await hub.join(first, "app.acme-web", "all", render)
@@ -54,13 +54,13 @@ async def test_a_change_during_a_joining_render_is_pushed_after_it(settings: Any
     hub = LiveHub()
     state = {"count": 1}
 
-    def render() -> str:
+    def render(parts: frozenset[str]) -> dict[str, str]:
         value = state["count"]
         if value == 1 and ("app.acme-web", "all") in hub.views:
             # The report commits while this render is running.
             state["count"] = 2
             loop.call_soon_threadsafe(hub.mark_dirty, hub.views[("app.acme-web", "all")])
-        return f"<p>{value}</p>"
+        return {"counts": f"<p>{value}</p>"}
 
     loop = asyncio.get_running_loop()
     socket = Socket()
@@ -77,14 +77,60 @@ async def test_sockets_joining_during_the_first_render_share_it(settings: Any) -
     hub = LiveHub()
     renders = []
 
-    def render() -> str:
+    def render(parts: frozenset[str]) -> dict[str, str]:
         renders.append(1)
-        return "<p>snapshot</p>"
+        return {"counts": "<p>snapshot</p>"}
 
     sockets = [Socket() for _ in range(50)]
     await asyncio.gather(*(hub.join(s, "app.acme-web", "all", render) for s in sockets))
 
     assert len(renders) == 1
     assert all(s.frames == ["<p>snapshot</p>"] for s in sockets)
+    for task in hub.tasks:
+        task.cancel()
+
+
+async def test_an_event_renders_and_sends_only_the_parts_it_changed(settings: Any) -> None:
+    settings.LIVE_MIN_INTERVAL = 0
+    hub = LiveHub()
+    state = {"counts": 1, "features": "off", "backends": "none"}
+    rendered: list[frozenset[str]] = []
+
+    def render(parts: frozenset[str]) -> dict[str, str]:
+        rendered.append(parts)
+        return {part: f"<p id={part}>{state[part]}</p>" for part in parts}
+
+    hub.channel = "heard"  # already subscribed: no catch-up render of everything
+    socket = Socket()
+    everything = frozenset(state)
+    await hub.join(socket, "app.acme-web", "staff", render, everything)
+    state["features"] = "on"
+    hub.dispatch({"event": "feature.changed", "payload": {"app": "acme-web", "feature": "x"}})
+    await asyncio.sleep(0.2)
+
+    # The first frame is the whole view; the event's frame only the part that changed (the
+    # readiness part the event also names is not one of this view's parts).
+    assert rendered == [everything, frozenset({"features"})]
+    assert socket.frames[0].count("<p id=") == 3
+    assert socket.frames[1:] == ["<p id=features>on</p>"]
+    for task in hub.tasks:
+        task.cancel()
+
+
+async def test_an_event_for_another_topic_renders_nothing(settings: Any) -> None:
+    settings.LIVE_MIN_INTERVAL = 0
+    hub = LiveHub()
+    rendered: list[frozenset[str]] = []
+
+    def render(parts: frozenset[str]) -> dict[str, str]:
+        rendered.append(parts)
+        return {part: "<p>x</p>" for part in parts}
+
+    hub.channel = "heard"
+    await hub.join(Socket(), "app.acme-web", "staff", render, frozenset({"counts", "backends"}))
+    hub.dispatch({"event": "backends.changed", "payload": {"app": "acme-api", "address": "a"}})
+    await asyncio.sleep(0.2)
+
+    assert len(rendered) == 1
     for task in hub.tasks:
         task.cancel()

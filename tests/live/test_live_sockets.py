@@ -114,12 +114,16 @@ async def test_snapshot_on_connect_then_updates_after_a_report(
     try:
         assert connected
         snapshot = await communicator.receive_from(timeout=5)
-        assert snapshot.startswith('<section class="panel live" id="app-live"')
+        # The whole page's live parts first: the numbers and every panel.
+        for panel in ("app-live", "features-panel", "readiness", "domains-panel"):
+            assert f'id="{panel}"' in snapshot
         assert count_of(snapshot, "app-acme-web-connections") == 0
         await report("gateway", **{"acme-web.example.net": 42})
         update = await communicator.receive_from(timeout=5)
         assert count_of(update, "app-acme-web-connections") == 42
         assert count_of(update, "app-acme-web-host-acme-web-example-net-connections") == 42
+        # A report changes the numbers only: the panels are not sent again.
+        assert 'id="features-panel"' not in update
     finally:
         await communicator.disconnect()
 
@@ -218,7 +222,7 @@ class RecordingConsumer:
         from live.consumers import LiveConsumer
 
         consumer = LiveConsumer()
-        consumer.pending, consumer.drain, consumer.sending_since = None, None, None
+        consumer.pending, consumer.drain, consumer.sending_since = {}, None, None
         consumer.sent, consumer.closed = [], []
         never = asyncio.Event()
 
@@ -240,13 +244,15 @@ async def test_a_stalled_socket_neither_delays_others_nor_queues_frames(monkeypa
     healthy = RecordingConsumer.make(stalled=False)
     for frame in ("one", "two", "three"):
         for consumer in (stalled, healthy):
-            consumer.push(frame)
+            consumer.push({"counts": frame})
         await asyncio.sleep(0.01)
+    stalled.push({"features": "switched"})
     assert healthy.sent == ["one", "two", "three"]
-    # The stalled socket holds one frame in flight and only the latest pending: memory bounded.
-    assert stalled.sent == [] and stalled.pending == "three"
+    # The stalled socket holds one frame in flight and only the latest of each part pending:
+    # memory bounded, and no part's change is lost behind another's.
+    assert stalled.sent == [] and stalled.pending == {"counts": "three", "features": "switched"}
     await asyncio.sleep(0.1)
-    stalled.push("four")
+    stalled.push({"counts": "four"})
     await asyncio.sleep(0.01)
     assert stalled.closed == [1013]  # a code the browser reconnects after
     stalled.drain.cancel()
@@ -302,9 +308,12 @@ def test_every_id_a_push_targets_exists_on_the_full_page(
     )
     topic = authorize(user, kind, name)
     assert topic is not None
-    fragment = topic.render()
+    fragments = topic.render(topic.parts)
+    fragment = "".join(fragments.values())
     page = client_for(user).get(url).content.decode()
     pushed = set(re.findall(r'id="([^"]+)"', fragment))
     assert pushed, "the fragment has no ids"
     assert pushed <= set(re.findall(r'id="([^"]+)"', page))
-    assert fragment.startswith("<section")
+    # htmx swaps each top-level element of a frame in by its id.
+    assert set(fragments) == topic.parts
+    assert all(re.match(r'<(section|div) [^>]*id="', html) for html in fragments.values())

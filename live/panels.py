@@ -1,0 +1,195 @@
+"""The panels of a page that change while it is open, each a named partial with the context it is
+rendered from for one viewer. The page renders them in place; the hub renders the ones an event
+changed and pushes them to the open pages, where htmx swaps each element by its id. One builder
+per panel, so a page and its pushes never disagree.
+
+What a panel shows depends on the viewer only through their role (support or a member of the
+app's organization: who may switch which feature, who may change back-ends), so every viewer of
+one audience gets the same render.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.template.loader import render_to_string
+
+from dashboard import access
+from dashboard.models import App, AuditEvent, Domain
+from dashboard.models.features import app_feature_states, websockets_ga_start
+from dashboard.services.features import legacy_ssl_edges
+from edges.capabilities import capabilities_of
+from edges.counts import app_live
+from edges.models import Edge, EdgeUpgrade
+from edges.services.readiness import app_readiness
+from edges.services.upgrades import TRANSITIONS, may_request_upgrade
+from live import events
+from live.renderers import edge_live_fragment
+
+APP_TEMPLATE = "dashboard/app_detail.html"
+EDGE_TEMPLATE = "edges/edge_detail.html"
+ACTIVITY_LIMIT = 20
+# Forms in a pushed panel carry this in place of the CSRF token, which only a request has; the
+# page puts its own token in (static/js/live.js) before htmx swaps the panel in.
+CSRF_PLACEHOLDER = "from-the-page"
+
+
+def features_context(user: Any, app: App, *, error: Any = None, notice: str = "") -> dict[str, Any]:
+    """The catalog for this app, with a switch where this user may use one, and its activity."""
+    rows = [
+        {"state": state, "switchable": access.can_switch_feature(user, app, state.feature)}
+        for state in app_feature_states(app)
+    ]
+    return {
+        "feature_rows": rows,
+        "feature_error": error,
+        "feature_notice": notice,
+        "reason_required": access.reason_required(user),
+        "ga_date": websockets_ga_start().date(),
+        "activity": AuditEvent.objects.filter(app=app).select_related("app")[:ACTIVITY_LIMIT],
+    }
+
+
+def backends_context(
+    user: Any, app: App, *, error: str = "", notice: str = "", value: str = ""
+) -> dict[str, Any]:
+    return {
+        "backends": list(app.backends.all()),
+        "may_change_backends": access.can_change_backends(user),
+        "backend_error": error,
+        "backend_notice": notice,
+        "backend_value": value,
+    }
+
+
+def readiness_context(app: App, legacy_edges: list[Any]) -> dict[str, Any]:
+    _enabled, readiness = app_readiness(app)
+    open_upgrades = set(
+        EdgeUpgrade.objects.open()
+        .filter(edge__in=legacy_edges)
+        .values_list("edge__name", flat=True)
+    )
+    return {"readiness": readiness, "open_upgrades": open_upgrades}
+
+
+def domains_context(app: App) -> dict[str, Any]:
+    return {"domains": list(app.domains.select_related("edge").order_by("kind", "hostname"))}
+
+
+def _legacy(context: dict[str, Any], app: App) -> list[Any]:
+    if "legacy_edges" not in context:
+        context["legacy_edges"] = legacy_ssl_edges(app)
+    return context["legacy_edges"]
+
+
+# Each part of the app page: its partial, and what it adds to the context it is rendered from
+# (given the context so far, so parts rendered together share what they both read).
+AppPart = tuple[str, Callable[[dict[str, Any], Any, App], dict[str, Any]]]
+APP_PANELS: dict[str, AppPart] = {
+    events.COUNTS: ("app-live", lambda c, user, app: {"live": app_live(app)}),
+    events.NOTICES: ("app-notices", lambda c, user, app: {"legacy_edges": _legacy(c, app)}),
+    events.DOMAINS: ("domains-panel", lambda c, user, app: domains_context(app)),
+    events.READINESS: (
+        "readiness-panel",
+        lambda c, user, app: readiness_context(app, _legacy(c, app)),
+    ),
+    events.FEATURES: ("features-panel", lambda c, user, app: features_context(user, app)),
+    events.BACKENDS: ("backends-panel", lambda c, user, app: backends_context(user, app)),
+}
+
+
+def app_parts(app: App, user: Any, parts: Iterable[str]) -> dict[str, str]:
+    """The named parts of the app page as `user`'s audience sees them, rendered alone."""
+    context: dict[str, Any] = {"app": app, "user": user, "csrf_token": CSRF_PLACEHOLDER}
+    rendered = {}
+    for part in sorted(parts):
+        partial, build = APP_PANELS[part]
+        context.update(build(context, user, app))
+        html = render_to_string(f"{APP_TEMPLATE}#{partial}", context)
+        rendered[part] = str(html).strip()
+    return rendered
+
+
+# The edge page's upgrade panel.
+
+CAPABILITY_ROWS = [
+    ("websockets_detail", "WebSocket"),
+    ("wss", "wss://"),
+    ("gzip", "gzip"),
+    ("dead_backend_detection", "Dead back-end detection"),
+    ("on_dead_backend", "On a dead back-end"),
+]
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def upgrade_changes(edge: Edge) -> list[dict[str, object]]:
+    """The capability rows before and after a move to Hipache, differences marked."""
+    before, after = edge.capabilities, capabilities_of(EdgeUpgrade.TARGET_PROXY)
+    rows = []
+    for field, label in CAPABILITY_ROWS:
+        old, new = _shown(getattr(before, field)), _shown(getattr(after, field))
+        rows.append({"label": label, "before": old, "after": new, "changed": old != new})
+    return rows
+
+
+def edge_domains(user: Any, edge: Edge) -> list[Domain]:
+    """The domains routed through an edge that this user may see (on a shared gateway, a
+    customer's own)."""
+    return list(
+        Domain.objects.visible_to(user)
+        .filter(edge=edge)
+        .select_related("app", "app__organization")
+        .order_by("app__name", "hostname")
+    )
+
+
+def upgrade_context(user: Any, edge: Edge, domains: list[Domain]) -> dict[str, Any]:
+    """The upgrade's state, its history, what changes, and what this user may do next."""
+    upgrades = list(edge.upgrades.select_related("requested_by"))
+    open_upgrade = next((u for u in upgrades if u.is_open), None)
+    actions = []
+    if open_upgrade is not None and access.can_step_upgrade(user):
+        actions = [a for a, (allowed, _) in TRANSITIONS.items() if open_upgrade.state in allowed]
+    return {
+        "upgrades": upgrades,
+        "open_upgrade": open_upgrade,
+        "may_request": may_request_upgrade(user, edge, open_upgrade),
+        "upgrade_actions": actions,
+        "changes": upgrade_changes(edge) if not edge.carries_websockets else [],
+        "affected_apps": sorted({d.app.name for d in domains if d.kind == Domain.Kind.CUSTOM}),
+    }
+
+
+def edge_view_parts(edge: Edge) -> frozenset[str]:
+    """A custom SSL edge's page has an upgrade panel; every edge page has its numbers."""
+    if edge.kind == Edge.Kind.CUSTOM_SSL:
+        return frozenset({events.COUNTS, events.UPGRADE})
+    return events.COUNTS_ONLY
+
+
+def edge_parts(edge_id: int, user: Any, parts: Iterable[str]) -> dict[str, str]:
+    """The named parts of an edge's page as `user`'s audience sees them, rendered alone."""
+    # Read afresh: an upgrade changes the edge's own fields (its proxy, its hostname).
+    edge = Edge.objects.select_related("organization").get(pk=edge_id)
+    rendered = {}
+    if events.COUNTS in parts:
+        rendered[events.COUNTS] = edge_live_fragment(edge, user)
+    if events.UPGRADE in parts:
+        domains = edge_domains(user, edge)
+        context = {
+            "edge": edge,
+            "user": user,
+            "csrf_token": CSRF_PLACEHOLDER,
+            "capabilities": edge.capabilities,
+            "domains": domains,
+            **upgrade_context(user, edge, domains),
+        }
+        html = render_to_string(f"{EDGE_TEMPLATE}#upgrade-panel", context)
+        rendered[events.UPGRADE] = str(html).strip()
+    return rendered

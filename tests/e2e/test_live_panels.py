@@ -1,0 +1,63 @@
+"""Two browsers on one app page: what one changes shows in the other without a reload, and a
+push never takes a draft from under the user's hands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Server, login
+
+pytestmark = pytest.mark.e2e
+
+PAGE = "/apps/acme-api/"
+REQUEST_IDS = "#app-acme-api-feature-http-request-id"
+WEBSOCKETS = "#app-acme-api-feature-websockets"
+
+
+def switch_is(row: str, enabled: bool) -> str:
+    value = "true" if enabled else "false"
+    return f"() => document.querySelector('{row} .switch-cell').dataset.enabled === '{value}'"
+
+
+def test_a_switch_flipped_in_one_browser_shows_in_the_other_and_keeps_its_draft(
+    browser: Any, dashboard_server: Server
+) -> None:
+    pages = {}
+    for username in ("alice", "support"):
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        login(page, dashboard_server, username)
+        page.goto(dashboard_server.url + PAGE)
+        page.wait_for_selector("[ws-connect][data-live=live]")
+        pages[username] = page
+    alice, support = pages["alice"], pages["support"]
+    request_ids_on = alice.locator(f"{REQUEST_IDS} .switch-cell").get_attribute("data-enabled")
+
+    # Support is typing a reason when alice switches one of her own features.
+    reason = support.locator('#features-form input[name="reason"]')
+    reason.click()
+    reason.press_sequentially("ticket #4821: customer asked")
+    alice.click(f"{REQUEST_IDS} button.switch")
+    support.wait_for_function(switch_is(REQUEST_IDS, request_ids_on != "true"), timeout=5000)
+
+    assert reason.input_value() == "ticket #4821: customer asked"
+    assert support.evaluate("document.activeElement.name") == "reason"
+    note = support.locator("#features-form .draft-note")
+    assert note.is_visible() and "changed while you were typing" in note.inner_text()
+
+    # The pushed form works as the page's own did (its CSRF token is the page's): support turns
+    # websockets off with the kept reason, and alice's page shows it, readiness included.
+    support.click(f"{WEBSOCKETS} button.switch")
+    alice.wait_for_function(switch_is(WEBSOCKETS, False), timeout=5000)
+    support.wait_for_function(switch_is(WEBSOCKETS, False), timeout=5000)
+    alice.wait_for_function(
+        "() => document.getElementById('readiness').textContent.includes('feature is off')",
+        timeout=5000,
+    )
+    # The activity under the switches, pushed too, carries support's reason.
+    assert "ticket #4821" in alice.locator("#app-activity").inner_text()
+    for page in pages.values():
+        page.context.close()

@@ -1,0 +1,246 @@
+"""Everything the app page shows is live: each event type pushes the parts it names to every
+open page allowed to see them, as that page's viewer would see them."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import User
+
+from dashboard.models import Feature
+from dashboard.services.apps import backend_add
+from dashboard.services.domains import domain_add
+from dashboard.services.features import feature_set
+from edges.services.upgrades import upgrade_request
+from live import events
+from live.events import APP_PARTS
+from live.panels import CSRF_PLACEHOLDER
+from tests.conftest import World
+from tests.live.test_live_sockets import connect, cookie_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# The element each part of the app page is swapped in by.
+PART_IDS = {
+    events.COUNTS: "app-live",
+    events.NOTICES: "app-notices",
+    events.DOMAINS: "domains-panel",
+    events.READINESS: "readiness",
+    events.FEATURES: "features-panel",
+    events.BACKENDS: "backends-panel",
+}
+
+
+async def frame_with(communicator: WebsocketCommunicator, element_id: str) -> str:
+    """The next frame that carries this element (others, e.g. numbers, are skipped)."""
+    while True:
+        frame = await communicator.receive_from(timeout=5)
+        if f'id="{element_id}"' in frame:
+            return frame
+
+
+async def open_app_page(user: User, app: str) -> tuple[WebsocketCommunicator, str]:
+    cookie = await database_sync_to_async(cookie_for)(user)
+    connected, communicator = await connect(f"/ws/live/apps/{app}/", cookie)
+    assert connected
+    return communicator, await communicator.receive_from(timeout=5)
+
+
+def switch_state(frame: str, app: str, feature: str) -> str:
+    row = re.search(rf'id="app-{app}-feature-{feature}".*?data-enabled="(\w+)"', frame, re.S)
+    assert row, f"{feature} is not in the frame"
+    return row.group(1)
+
+
+# How each event type that changes a panel happens in the product, and what the page then
+# shows: (the app whose page watches, the change, what the pushed frame must contain).
+Change = Callable[[World, User], Any]
+
+
+def _websockets_off(world: World, support: User) -> Any:
+    return feature_set(
+        app=world.acme_api,
+        feature=Feature.objects.get(name="websockets"),
+        enabled=False,
+        actor=support,
+        source="web",
+        reason="ticket #12: customer asked",
+    )
+
+
+def _domain_added(world: World, support: User) -> Any:
+    return domain_add(app=world.acme_api, hostname="api.acme.example", actor=support, source="web")
+
+
+def _backend_added(world: World, support: User) -> Any:
+    return backend_add(app=world.acme_api, address="10.0.3.7:8080", actor=support, source="api")
+
+
+def _upgrade_requested(world: World, support: User) -> Any:
+    return upgrade_request(edge=world.acme_ssl, actor=support, source="web")
+
+
+CHANGES: dict[str, tuple[str, Change, str]] = {
+    events.FEATURE_CHANGED: ("acme-api", _websockets_off, "feature.disable"),
+    events.DOMAINS_CHANGED: ("acme-api", _domain_added, "api.acme.example"),
+    events.BACKENDS_CHANGED: ("acme-api", _backend_added, "10.0.3.7:8080"),
+    events.EDGE_UPGRADE_CHANGED: ("acme-web", _upgrade_requested, "Upgrade under way"),
+}
+
+
+def test_every_event_that_changes_a_panel_is_tried_here() -> None:
+    panel_events = {
+        event
+        for event, views in events.VIEWS.items()
+        if any(parts - events.COUNTS_ONLY for parts in views(_payload(event)).values())
+    }
+    assert panel_events == set(CHANGES)
+
+
+def _payload(event: str) -> dict[str, Any]:
+    return {"app": "acme-api", "edge": "acme-ssl", "apps": ["acme-web"], "user": 1}
+
+
+@pytest.mark.parametrize("event", sorted(CHANGES))
+async def test_an_event_pushes_every_part_it_names_to_an_open_page(
+    event: str, world: World, alice: User, support: User
+) -> None:
+    app, change, shown = CHANGES[event]
+    communicator, snapshot = await open_app_page(alice, app)
+    try:
+        assert shown not in snapshot
+        await database_sync_to_async(change)(world, support)
+        seen = ""
+        while shown not in seen:
+            seen += await communicator.receive_from(timeout=5)
+    finally:
+        await communicator.disconnect()
+
+    # What arrived is what the table names for this event (those of its parts that changed).
+    named = events.concerned_views(event, _payload(event) | {"app": app})[events.app_topic(app)]
+    pushed = {part for part, element in PART_IDS.items() if f'id="{element}"' in seen}
+    assert pushed and pushed <= named
+
+
+async def test_a_customer_sees_the_switch_change_and_no_staff_only_text(
+    world: World, alice: User, support: User
+) -> None:
+    alice_page, alice_snapshot = await open_app_page(alice, "acme-api")
+    support_page, support_snapshot = await open_app_page(support, "acme-api")
+    try:
+        assert switch_state(alice_snapshot, "acme-api", "websockets") == "true"
+        await database_sync_to_async(_websockets_off)(world, support)
+        to_alice = await frame_with(alice_page, "features-panel")
+        to_support = await frame_with(support_page, "features-panel")
+
+        assert switch_state(to_alice, "acme-api", "websockets") == "false"
+        assert switch_state(to_support, "acme-api", "websockets") == "false"
+        # Support's page asks for a reason and offers the back-end forms; alice's does not.
+        assert 'name="reason"' in to_support and 'name="reason"' not in to_alice
+        assert "Reason for the change" in support_snapshot
+        assert "Reason for the change" not in alice_snapshot
+        assert 'id="features-form"' in to_alice  # her own self-serve switches stay usable
+    finally:
+        await alice_page.disconnect()
+        await support_page.disconnect()
+
+
+async def test_a_report_pushes_the_numbers_only(world: World, alice: User) -> None:
+    from tests.live.test_live_sockets import report
+
+    communicator, snapshot = await open_app_page(alice, "acme-web")
+    try:
+        assert all(f'id="{PART_IDS[part]}"' in snapshot for part in APP_PARTS)
+        await report("gateway", **{"acme-web.example.net": 7})
+        frame = await communicator.receive_from(timeout=5)
+        assert 'id="app-live"' in frame
+        panels = [PART_IDS[part] for part in sorted(APP_PARTS - events.COUNTS_ONLY)]
+        assert not any(f'id="{element}"' in frame for element in panels)
+    finally:
+        await communicator.disconnect()
+
+
+async def test_pushed_forms_carry_the_placeholder_the_page_replaces_with_its_token(
+    world: World, support: User
+) -> None:
+    communicator, snapshot = await open_app_page(support, "acme-api")
+    await communicator.disconnect()
+
+    tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]*)"', snapshot)
+    assert tokens and set(tokens) == {CSRF_PLACEHOLDER}
+    script = (Path(__file__).parents[2] / "static/js/live.js").read_text()
+    assert f'const CSRF_PLACEHOLDER = "{CSRF_PLACEHOLDER}";' in script
+
+
+async def test_many_pages_of_one_audience_cost_one_render(
+    world: World,
+    alice: User,
+    bob: User,
+    support: User,
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Any,
+) -> None:
+    settings.LIVE_MIN_INTERVAL = 0.05
+    from live import panels
+
+    renders: list[frozenset[str]] = []
+    real = panels.app_parts
+
+    def counting(app: Any, user: Any, parts: Any) -> dict[str, str]:
+        renders.append(frozenset(parts))
+        return real(app, user, parts)
+
+    monkeypatch.setattr("live.topics.app_parts", counting)
+    pages = [await open_app_page(alice, "acme-api")]
+    await asyncio.sleep(0.3)  # the process's subscription is in place and caught up
+    renders.clear()
+    try:
+        pages += [await open_app_page(user, "acme-api") for user in (bob, alice)]
+        await database_sync_to_async(_backend_added)(world, support)
+        for communicator, _ in pages:
+            await frame_with(communicator, "backends-panel")
+        await asyncio.sleep(0.1)
+    finally:
+        for communicator, _ in pages:
+            await communicator.disconnect()
+
+    # Pages joining the members' view get its snapshot from memory; the event costs one render
+    # of the parts it changed, for all three pages.
+    assert renders.count(APP_PARTS) == 0
+    assert renders.count(frozenset({events.BACKENDS, events.FEATURES})) == 1
+
+
+async def test_a_customers_open_edge_page_shows_the_upgrade_support_scheduled(
+    world: World, alice: User, support: User
+) -> None:
+    import datetime as dt
+
+    from edges.services.upgrades import upgrade_transition
+
+    upgrade = await database_sync_to_async(upgrade_request)(
+        edge=world.acme_ssl, actor=alice, source="web"
+    )
+    cookie = await database_sync_to_async(cookie_for)(alice)
+    connected, communicator = await connect("/ws/live/edges/acme-ssl/", cookie)
+    try:
+        assert connected
+        snapshot = await communicator.receive_from(timeout=5)
+        assert 'id="upgrade-state" data-state="requested"' in snapshot
+        window = dt.datetime(2031, 3, 2, 22, 0, tzinfo=dt.UTC)
+        await database_sync_to_async(upgrade_transition)(
+            upgrade=upgrade, action="schedule", actor=support, source="web", scheduled_for=window
+        )
+        frame = await frame_with(communicator, "upgrade")
+    finally:
+        await communicator.disconnect()
+
+    assert 'data-state="scheduled"' in frame and "2 Mar 2031 22:00" in frame
+    # The steps are support's: a customer's page never gets their forms.
+    assert 'id="upgrade-start"' not in frame and 'id="upgrade-cancel"' not in frame
