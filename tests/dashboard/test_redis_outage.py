@@ -177,7 +177,9 @@ async def test_the_hub_asks_every_socket_to_reconnect_when_the_layer_fails(
     watchers = [Socket() for _ in range(3)]
     listener = Socket()
     for socket in watchers:
-        await hub.join(socket, "app.acme-web", "org:acme", lambda parts: {"counts": "<p>snapshot</p>"})
+        await hub.join(
+            socket, "app.acme-web", "org:acme", lambda parts: {"counts": "<p>snapshot</p>"}
+        )
     await hub.listen(listener, "user.1")
     assert all(s.frames == ["<p>snapshot</p>"] for s in watchers)
 
