@@ -20,6 +20,8 @@ FEATURE_CHANGED = "feature.changed"
 EDGE_UPGRADE_CHANGED = "edge.upgrade_changed"
 # {"apps", "organizations", "edges"}: the live numbers of every page showing one of them.
 COUNTS_CHANGED = "counts.changed"
+# {"edge", "status"}: the edge agent applied, or refused, the configuration it was served.
+EDGE_CONFIG_CHANGED = "edge.config_changed"
 # {"app", "hostname"}: a custom domain added to or removed from an app, or its DNS checked.
 DOMAINS_CHANGED = "domains.changed"
 # {"app", "address"}: a back-end added to or removed from an app.
@@ -36,8 +38,22 @@ READINESS = "readiness"
 FEATURES = "features"  # switches and the recent activity under them
 BACKENDS = "backends"
 UPGRADE = "upgrade"  # a custom SSL edge's upgrade: state, window, what changes, actions
+EDGE_STATE = "edge"  # the edge's proxy and what it can carry, its configuration's status
 APP_PARTS = frozenset({COUNTS, NOTICES, DOMAINS, READINESS, FEATURES, BACKENDS})
 COUNTS_ONLY = frozenset({COUNTS})
+# A family of parts, one per app: its row in the app lists (websockets badge, domain count). A
+# view that lists apps names the family; the page renders the rows, a push replaces one.
+APP_ROWS = "app-row:"
+LISTS = frozenset({COUNTS, APP_ROWS})
+
+
+def app_row(app_name: str) -> str:
+    return APP_ROWS + app_name
+
+
+def is_family(part: str) -> bool:
+    return part.endswith(":")
+
 
 # The staff overview's topic: platform totals, busiest apps, every edge.
 OVERVIEW_TOPIC = "overview"
@@ -67,9 +83,18 @@ def user_topic(user_id: int) -> str:
 Views = dict[str, frozenset[str]]
 
 
+def _app_lists(payload: dict[str, Any]) -> Views:
+    """The app's row on the staff overview and in its organization's list."""
+    row = frozenset({app_row(payload["app"])})
+    views = {OVERVIEW_TOPIC: row}
+    if "organization" in payload:
+        views[organization_topic(payload["organization"])] = row
+    return views
+
+
 def _feature_views(payload: dict[str, Any]) -> Views:
     # The switch, the activity under it and readiness (which says whether the feature is on).
-    return {app_topic(payload["app"]): frozenset({FEATURES, READINESS})}
+    return {app_topic(payload["app"]): frozenset({FEATURES, READINESS}), **_app_lists(payload)}
 
 
 def _upgrade_views(payload: dict[str, Any]) -> Views:
@@ -77,12 +102,19 @@ def _upgrade_views(payload: dict[str, Any]) -> Views:
     # blocks websockets, readiness and the upgrade link, and the features' refusal.
     carried = frozenset({NOTICES, DOMAINS, READINESS, FEATURES})
     views: Views = {app_topic(name): carried for name in payload.get("apps", ())}
-    views[edge_topic(payload["edge"])] = frozenset({UPGRADE})
+    views[edge_topic(payload["edge"])] = frozenset({UPGRADE, EDGE_STATE})
+    # The staff overview's edge rows carry each edge's proxy.
+    views[OVERVIEW_TOPIC] = COUNTS_ONLY
     return views
 
 
+def _edge_config_views(payload: dict[str, Any]) -> Views:
+    return {edge_topic(payload["edge"]): frozenset({EDGE_STATE})}
+
+
 def _domain_views(payload: dict[str, Any]) -> Views:
-    return {app_topic(payload["app"]): frozenset({NOTICES, DOMAINS, READINESS, FEATURES})}
+    panels = frozenset({NOTICES, DOMAINS, READINESS, FEATURES})
+    return {app_topic(payload["app"]): panels, **_app_lists(payload)}
 
 
 def _backend_views(payload: dict[str, Any]) -> Views:
@@ -107,6 +139,7 @@ def _no_views(payload: dict[str, Any]) -> Views:
 VIEWS: dict[str, Callable[[dict[str, Any]], Views]] = {
     FEATURE_CHANGED: _feature_views,
     EDGE_UPGRADE_CHANGED: _upgrade_views,
+    EDGE_CONFIG_CHANGED: _edge_config_views,
     DOMAINS_CHANGED: _domain_views,
     BACKENDS_CHANGED: _backend_views,
     COUNTS_CHANGED: _counts_views,

@@ -78,16 +78,26 @@ class View:
     rendering: bool = False
     # Sockets that joined while the view had no current snapshot: the next render is theirs.
     waiting: set[LiveSocket] = field(default_factory=set)
+    # Filled from `parts`: the families of parts this view lists, and its parts proper.
+    families: frozenset[str] = field(init=False)
+    whole: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.dirty = set(self.parts)
+        self.families = frozenset(p for p in self.parts if events.is_family(p))
+        self.whole = self.parts - self.families
+        self.dirty = set(self.whole)
+
+    def accepts(self, part: str) -> bool:
+        """A part of this view: one of its own, or a member of a family it lists."""
+        return part in self.whole or any(part.startswith(f) for f in self.families)
 
     @property
     def snapshot(self) -> dict[str, str] | None:
-        """Every part's latest fragment, once each has been rendered."""
-        if not self.parts <= self.fragments.keys():
+        """Every part's latest fragment, once each has been rendered (a family's members are
+        rendered by the page itself and only pushed when they change)."""
+        if not self.whole <= self.fragments.keys():
             return None
-        return {part: self.fragments[part] for part in sorted(self.parts)}
+        return {part: self.fragments[part] for part in sorted(self.whole)}
 
     def deliver(self, changed: dict[str, str]) -> None:
         """After a render: what changed to every socket, the whole view to those waiting."""
@@ -193,7 +203,7 @@ class LiveHub:
         self.tasks.extend([loop.create_task(self._read()), loop.create_task(self._watch())])
         # Whatever was announced before the subscription took is caught up with.
         for view in list(self.views.values()):
-            self.mark_dirty(view, view.parts)
+            self.mark_dirty(view, view.whole)
 
     # Events in
 
@@ -240,12 +250,12 @@ class LiveHub:
                 socket.on_event(topic, event, payload)
         concerned = events.concerned_views(event, payload)
         for view in list(self.views.values()):
-            parts = concerned.get(view.topic, frozenset()) & view.parts
+            parts = frozenset(concerned.get(view.topic, ()))
             if parts:
                 self.mark_dirty(view, parts)
 
     def mark_dirty(self, view: View, parts: frozenset[str] = events.COUNTS_ONLY) -> None:
-        view.dirty.update(parts & view.parts)
+        view.dirty.update(part for part in parts if view.accepts(part))
         if not view.dirty:
             return
         if view.scheduled is not None or view.rendering:
@@ -279,7 +289,9 @@ class LiveHub:
         changed = {
             part: html for part, html in rendered.items() if view.fragments.get(part) != html
         }
-        view.fragments.update(rendered)
+        # A family's members are sent when they change, never kept: a view of 10,000 apps
+        # would otherwise hold a row for each.
+        view.fragments.update((p, html) for p, html in rendered.items() if p in view.whole)
         view.last_push = asyncio.get_running_loop().time()
         return changed
 

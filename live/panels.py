@@ -13,13 +13,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.template.loader import render_to_string
 
 from dashboard import access
-from dashboard.models import App, AuditEvent, Domain
-from dashboard.models.features import app_feature_states, websockets_ga_start
+from dashboard.models import App, AppFeature, AuditEvent, Domain
+from dashboard.models.features import (
+    WEBSOCKETS,
+    app_feature_states,
+    websockets_ga_start,
+    websockets_on,
+)
 from dashboard.services.features import legacy_ssl_edges
-from edges.capabilities import capabilities_of
+from edges.capabilities import CAPABILITIES, capabilities_of
 from edges.counts import app_live
 from edges.models import Edge, EdgeUpgrade
 from edges.services.readiness import app_readiness
@@ -28,6 +34,7 @@ from live import events
 from live.renderers import edge_live_fragment
 
 APP_TEMPLATE = "dashboard/app_detail.html"
+OVERVIEW_TEMPLATE = "dashboard/overview.html"
 EDGE_TEMPLATE = "edges/edge_detail.html"
 ACTIVITY_LIMIT = 20
 # Forms in a pushed panel carry this in place of the CSRF token, which only a request has; the
@@ -167,29 +174,80 @@ def upgrade_context(user: Any, edge: Edge, domains: list[Domain]) -> dict[str, A
 
 
 def edge_view_parts(edge: Edge) -> frozenset[str]:
-    """A custom SSL edge's page has an upgrade panel; every edge page has its numbers."""
+    """Every edge page has its numbers and its state; a custom SSL edge's an upgrade panel."""
     if edge.kind == Edge.Kind.CUSTOM_SSL:
-        return frozenset({events.COUNTS, events.UPGRADE})
-    return events.COUNTS_ONLY
+        return frozenset({events.COUNTS, events.EDGE_STATE, events.UPGRADE})
+    return frozenset({events.COUNTS, events.EDGE_STATE})
 
 
-def edge_parts(edge_id: int, user: Any, parts: Iterable[str]) -> dict[str, str]:
+# The edge's state shows in several places of its page: the heading's badge, the legacy warning,
+# the proxy configuration (staff), the capability table's current column, the configuration.
+EDGE_STATE_PARTIALS = (
+    "edge-head",
+    "edge-notices",
+    "edge-config",
+    "edge-capabilities",
+    "edge-facts",
+)
+
+
+def edge_parts(edge_id: int, user: Any, parts: frozenset[str]) -> dict[str, str]:
     """The named parts of an edge's page as `user`'s audience sees them, rendered alone."""
     # Read afresh: an upgrade changes the edge's own fields (its proxy, its hostname).
     edge = Edge.objects.select_related("organization").get(pk=edge_id)
     rendered = {}
     if events.COUNTS in parts:
         rendered[events.COUNTS] = edge_live_fragment(edge, user)
-    if events.UPGRADE in parts:
+    if parts & {events.UPGRADE, events.EDGE_STATE}:
         domains = edge_domains(user, edge)
         context = {
             "edge": edge,
             "user": user,
             "csrf_token": CSRF_PLACEHOLDER,
             "capabilities": edge.capabilities,
+            "all_capabilities": CAPABILITIES.values(),
             "domains": domains,
             **upgrade_context(user, edge, domains),
         }
-        html = render_to_string(f"{EDGE_TEMPLATE}#upgrade-panel", context)
-        rendered[events.UPGRADE] = str(html).strip()
+        if events.UPGRADE in parts:
+            html = render_to_string(f"{EDGE_TEMPLATE}#upgrade-panel", context)
+            rendered[events.UPGRADE] = str(html).strip()
+        if events.EDGE_STATE in parts:
+            rendered[events.EDGE_STATE] = "\n".join(
+                str(render_to_string(f"{EDGE_TEMPLATE}#{name}", context)).strip()
+                for name in EDGE_STATE_PARTIALS
+            ).strip()
     return rendered
+
+
+# The app lists (the overview's, an organization's): one row per app.
+
+
+def apps_with_summary(apps: QuerySet[App]) -> QuerySet[App]:
+    """Apps with their organization, domain count and explicit websockets setting."""
+    websockets = AppFeature.objects.filter(app=OuterRef("pk"), feature__name=WEBSOCKETS)
+    return apps.select_related("organization").annotate(
+        domain_count=Domain.objects.count_per("app"),
+        websockets_explicit=Subquery(websockets.values("enabled")[:1]),
+    )
+
+
+def mark_websockets(apps: list[App]) -> list[App]:
+    """Set `websockets_on` on apps read with `apps_with_summary`, by the feature's one rule."""
+    for app in apps:
+        app.websockets_on = websockets_on(app, app.websockets_explicit)  # type: ignore[attr-defined]
+    return apps
+
+
+def app_rows(apps: QuerySet[App], parts: frozenset[str]) -> dict[str, str]:
+    """The rows named by `app-row:<name>` parts, of the apps in `apps` (the viewer's)."""
+    names = {p.removeprefix(events.APP_ROWS) for p in parts if p.startswith(events.APP_ROWS)}
+    if not names:
+        return {}
+    rows = mark_websockets(list(apps_with_summary(apps.filter(name__in=names))))
+    return {
+        events.app_row(app.name): str(
+            render_to_string(f"{OVERVIEW_TEMPLATE}#app-row", {"app": app})
+        ).strip()
+        for app in rows
+    }

@@ -13,7 +13,7 @@ from dashboard import access
 from dashboard.models import App, Membership, Organization
 from edges.models import Edge
 from live import events
-from live.panels import app_parts, edge_parts, edge_view_parts
+from live.panels import app_parts, app_rows, edge_parts, edge_view_parts
 from live.renderers import (
     organization_live_fragment,
     platform_live_fragment,
@@ -29,9 +29,10 @@ class Topic:
     parts: frozenset[str] = events.COUNTS_ONLY
 
 
-def _numbers(fragment: Callable[[], str]) -> Callable[[frozenset[str]], dict[str, str]]:
-    """A view whose only part is its live numbers."""
-    return lambda parts: {events.COUNTS: fragment()}
+def _with_rows(parts: frozenset[str], numbers: Callable[[], str], apps: Any) -> dict[str, str]:
+    """A page's live numbers and the rows of its app list that changed."""
+    rendered = {events.COUNTS: numbers()} if events.COUNTS in parts else {}
+    return {**rendered, **app_rows(apps, parts)}
 
 
 def _role(user: Any) -> str:
@@ -49,7 +50,12 @@ def _audience(user: Any) -> str:
 def _overview(user: Any, name: str) -> Topic | None:
     if not access.is_support(user):
         return None
-    return Topic(events.OVERVIEW_TOPIC, "staff", _numbers(platform_live_fragment))
+    return Topic(
+        events.OVERVIEW_TOPIC,
+        "staff",
+        lambda parts: _with_rows(parts, platform_live_fragment, App.objects.all()),
+        events.LISTS,
+    )
 
 
 def _app(user: Any, name: str) -> Topic | None:
@@ -83,7 +89,12 @@ def _organization(user: Any, name: str) -> Topic | None:
     return Topic(
         events.organization_topic(organization.name),
         "all",
-        _numbers(lambda: organization_live_fragment(organization)),
+        lambda parts: _with_rows(
+            parts,
+            lambda: organization_live_fragment(organization),
+            App.objects.filter(organization=organization),
+        ),
+        events.LISTS,
     )
 
 

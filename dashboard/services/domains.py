@@ -20,6 +20,11 @@ def _check_member(actor: Any, app: App) -> None:
         raise PermissionDenied("Only members of the app's organization can change its domains.")
 
 
+def _announce(app: App, hostname: str) -> None:
+    payload = {"app": app.name, "organization": app.organization.name, "hostname": hostname}
+    bus.announce_on_commit("domains.changed", payload)
+
+
 @transaction.atomic
 def domain_add(*, app: App, hostname: str, edge: Any = None, actor: Any, source: str) -> Domain:
     """Attach a custom domain, routed through the given edge or the one that fits it."""
@@ -46,7 +51,7 @@ def domain_add(*, app: App, hostname: str, edge: Any = None, actor: Any, source:
         app=app,
         after={"hostname": domain.hostname, "app": app.name, "edge": domain.edge.name},
     )
-    bus.announce_on_commit("domains.changed", {"app": app.name, "hostname": domain.hostname})
+    _announce(app, domain.hostname)
     return domain
 
 
@@ -67,7 +72,7 @@ def domain_remove(*, domain: Domain, actor: Any, source: str) -> None:
         before={"hostname": domain.hostname, "app": domain.app.name, "edge": domain.edge.name},
     )
     domain.delete()
-    bus.announce_on_commit("domains.changed", {"app": domain.app.name, "hostname": domain.hostname})
+    _announce(domain.app, domain.hostname)
 
 
 @transaction.atomic
@@ -92,7 +97,5 @@ def domain_dns_record(*, domain: Domain, status: str, seen: str, actor: Any, sou
             before=before,
             after={"dns_status": status, "seen": domain.dns_seen_target},
         )
-        bus.announce_on_commit(
-            "domains.changed", {"app": domain.app.name, "hostname": domain.hostname}
-        )
+        _announce(domain.app, domain.hostname)
     return domain

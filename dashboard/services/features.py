@@ -151,7 +151,13 @@ def feature_set(
         reason=reason,
     )
     bus.announce_on_commit(
-        "feature.changed", {"app": app.name, "feature": feature.name, "enabled": enabled}
+        "feature.changed",
+        {
+            "app": app.name,
+            "organization": app.organization.name,
+            "feature": feature.name,
+            "enabled": enabled,
+        },
     )
     return FeatureChange(app=app, feature=feature, enabled=enabled, changed=True, row=row)
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from dashboard.models import AuditEvent, Organization
 from dashboard.services.audit import audit_write
 from edges.models import Certificate, Edge
+from shared import bus
 from shared.secret_tokens import generate_token
 from shared.validators import normalize_hostname
 
@@ -152,4 +153,5 @@ def edge_config_status_record(*, edge: Edge, status: str, etag: str, message: st
             after={"status": status, "etag": etag},
             reason=message[:500] if status == "rejected" else "",
         )
+        bus.announce_on_commit("edge.config_changed", {"edge": edge.name, "status": status})
     return edge

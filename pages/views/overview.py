@@ -6,16 +6,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from dashboard import access
-from dashboard.models import App, AppFeature, AuditEvent, Domain, Membership, Organization
-from dashboard.models.features import WEBSOCKETS, websockets_on
+from dashboard.models import App, AuditEvent, Domain, Membership, Organization
 from edges.counts import organization_live, platform_live
 from edges.models import Edge
+from live.panels import apps_with_summary, mark_websockets
 
 APPS_PER_PAGE = 50
 SIDE_LIST_LIMIT = 50
@@ -24,22 +24,6 @@ ACTIVITY_LIMIT = 20
 
 def _search_term(request: HttpRequest) -> str:
     return request.GET.get("q", "").strip()[:100]
-
-
-def apps_with_summary(apps: QuerySet[App]) -> QuerySet[App]:
-    """Apps with their organization, domain count and explicit websockets setting."""
-    websockets = AppFeature.objects.filter(app=OuterRef("pk"), feature__name=WEBSOCKETS)
-    return apps.select_related("organization").annotate(
-        domain_count=Domain.objects.count_per("app"),
-        websockets_explicit=Subquery(websockets.values("enabled")[:1]),
-    )
-
-
-def mark_websockets(apps: list[App]) -> list[App]:
-    """Set `websockets_on` on apps read with `apps_with_summary`, by the feature's one rule."""
-    for app in apps:
-        app.websockets_on = websockets_on(app, app.websockets_explicit)  # type: ignore[attr-defined]
-    return apps
 
 
 def _app_search(apps: QuerySet[App], term: str) -> QuerySet[App]:

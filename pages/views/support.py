@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from dashboard import access
 from dashboard.models import App, AuditEvent, Domain, Membership, Organization
 from edges.models import Edge
-from pages.views.overview import apps_with_summary, mark_websockets
+from live.panels import apps_with_summary, mark_websockets
 
 RESULT_LIMIT = 50
 AUDIT_PER_PAGE = 50

@@ -201,9 +201,19 @@ def test_a_change_is_announced_after_commit_to_the_app_page(
     assert sent == []
     for callback in callbacks:
         callback()
-    payload = {"app": "acme-api", "feature": "websockets", "enabled": False}
+    payload = {
+        "app": "acme-api",
+        "organization": "acme",
+        "feature": "websockets",
+        "enabled": False,
+    }
     assert sent == [(events.LIVE_GROUP, payload)]
-    assert events.concerned_topics(events.FEATURE_CHANGED, payload) == {"app.acme-api"}
+    # The app's page, and its row on the staff overview and in its organization's list.
+    assert events.concerned_topics(events.FEATURE_CHANGED, payload) == {
+        "app.acme-api",
+        "overview",
+        "org.acme",
+    }
     assert json.loads(json.dumps(sent[0][1])) == sent[0][1]
 
 

@@ -35,6 +35,8 @@ PART_IDS = {
     events.READINESS: "readiness",
     events.FEATURES: "features-panel",
     events.BACKENDS: "backends-panel",
+    events.UPGRADE: "upgrade",
+    events.EDGE_STATE: "edge-head",
 }
 
 
@@ -59,8 +61,8 @@ def switch_state(frame: str, app: str, feature: str) -> str:
     return row.group(1)
 
 
-# How each event type that changes a panel happens in the product, and what the page then
-# shows: (the app whose page watches, the change, what the pushed frame must contain).
+# How each event type that changes a panel happens in the product, and what an open page then
+# shows: (the page's socket kind and name, whose page, the change, what the frames must contain).
 Change = Callable[[World, User], Any]
 
 
@@ -87,12 +89,50 @@ def _upgrade_requested(world: World, support: User) -> Any:
     return upgrade_request(edge=world.acme_ssl, actor=support, source="web")
 
 
-CHANGES: dict[str, tuple[str, Change, str]] = {
-    events.FEATURE_CHANGED: ("acme-api", _websockets_off, "feature.disable"),
-    events.DOMAINS_CHANGED: ("acme-api", _domain_added, "api.acme.example"),
-    events.BACKENDS_CHANGED: ("acme-api", _backend_added, "10.0.3.7:8080"),
-    events.EDGE_UPGRADE_CHANGED: ("acme-web", _upgrade_requested, "Upgrade under way"),
+def _config_applied(world: World, support: User) -> Any:
+    from edges.services.edges import edge_config_status_record
+
+    return edge_config_status_record(
+        edge=world.gateway, status="applied", etag='"cfg-7"', message=""
+    )
+
+
+CHANGES: dict[str, list[tuple[str, str, str, Change, str]]] = {
+    events.FEATURE_CHANGED: [
+        ("apps", "acme-api", "alice", _websockets_off, "feature.disable"),
+        ("overview", "", "support", _websockets_off, '<tr id="app-acme-api">'),
+        ("orgs", "acme", "alice", _websockets_off, '<tr id="app-acme-api">'),
+    ],
+    events.DOMAINS_CHANGED: [
+        ("apps", "acme-api", "alice", _domain_added, "api.acme.example"),
+        ("orgs", "acme", "alice", _domain_added, '<tr id="app-acme-api">'),
+    ],
+    events.BACKENDS_CHANGED: [("apps", "acme-api", "alice", _backend_added, "10.0.3.7:8080")],
+    events.EDGE_UPGRADE_CHANGED: [
+        ("apps", "acme-web", "alice", _upgrade_requested, "Upgrade under way"),
+        ("edges", "acme-ssl", "alice", _upgrade_requested, 'data-state="requested"'),
+    ],
+    events.EDGE_CONFIG_CHANGED: [("edges", "gateway", "support", _config_applied, "cfg-7")],
 }
+CASES = [(event, *case) for event, cases in CHANGES.items() for case in cases]
+TOPICS = {
+    "apps": events.app_topic,
+    "edges": events.edge_topic,
+    "orgs": events.organization_topic,
+    "overview": lambda name: events.OVERVIEW_TOPIC,
+}
+
+
+def _payload(event: str, edge: str = "acme-ssl") -> dict[str, Any]:
+    """The payload the changes above announce (the fields the table reads)."""
+    app = "acme-web" if event == events.EDGE_UPGRADE_CHANGED else "acme-api"
+    return {"app": app, "organization": "acme", "edge": edge, "apps": [app], "user": 1}
+
+
+def element_of(part: str) -> str:
+    if part.startswith(events.APP_ROWS):
+        return "app-" + part.removeprefix(events.APP_ROWS)
+    return PART_IDS[part]
 
 
 def test_every_event_that_changes_a_panel_is_tried_here() -> None:
@@ -104,17 +144,25 @@ def test_every_event_that_changes_a_panel_is_tried_here() -> None:
     assert panel_events == set(CHANGES)
 
 
-def _payload(event: str) -> dict[str, Any]:
-    return {"app": "acme-api", "edge": "acme-ssl", "apps": ["acme-web"], "user": 1}
-
-
-@pytest.mark.parametrize("event", sorted(CHANGES))
-async def test_an_event_pushes_every_part_it_names_to_an_open_page(
-    event: str, world: World, alice: User, support: User
+@pytest.mark.parametrize(("event", "kind", "name", "persona", "change", "shown"), CASES)
+async def test_an_event_pushes_the_parts_it_names_to_an_open_page(
+    world: World,
+    alice: User,
+    support: User,
+    event: str,
+    kind: str,
+    name: str,
+    persona: str,
+    change: Change,
+    shown: str,
 ) -> None:
-    app, change, shown = CHANGES[event]
-    communicator, snapshot = await open_app_page(alice, app)
+    viewer = {"alice": alice, "support": support}[persona]
+    cookie = await database_sync_to_async(cookie_for)(viewer)
+    path = f"/ws/live/{kind}/{name}/" if name else f"/ws/live/{kind}/"
+    connected, communicator = await connect(path, cookie)
     try:
+        assert connected
+        snapshot = await communicator.receive_from(timeout=5)
         assert shown not in snapshot
         await database_sync_to_async(change)(world, support)
         seen = ""
@@ -124,8 +172,10 @@ async def test_an_event_pushes_every_part_it_names_to_an_open_page(
         await communicator.disconnect()
 
     # What arrived is what the table names for this event (those of its parts that changed).
-    named = events.concerned_views(event, _payload(event) | {"app": app})[events.app_topic(app)]
-    pushed = {part for part, element in PART_IDS.items() if f'id="{element}"' in seen}
+    payload = _payload(event, name if event == events.EDGE_CONFIG_CHANGED else "acme-ssl")
+    named = events.concerned_views(event, payload)[TOPICS[kind](name)]
+    candidates = set(PART_IDS) | {events.app_row("acme-api"), events.app_row("acme-web")}
+    pushed = {part for part in candidates if f'id="{element_of(part)}"' in seen}
     assert pushed and pushed <= named
 
 
@@ -244,3 +294,39 @@ async def test_a_customers_open_edge_page_shows_the_upgrade_support_scheduled(
     assert 'data-state="scheduled"' in frame and "2 Mar 2031 22:00" in frame
     # The steps are support's: a customer's page never gets their forms.
     assert 'id="upgrade-start"' not in frame and 'id="upgrade-cancel"' not in frame
+
+
+async def test_a_completed_upgrade_turns_the_open_edge_page_to_hipache(
+    world: World, alice: User, support: User
+) -> None:
+    import datetime as dt
+
+    from edges.services.upgrades import upgrade_transition
+
+    def schedule_and_start() -> Any:
+        upgrade = upgrade_request(edge=world.acme_ssl, actor=alice, source="web")
+        window = dt.datetime(2031, 3, 2, 22, 0, tzinfo=dt.UTC)
+        for action in ("schedule", "start"):
+            upgrade = upgrade_transition(
+                upgrade=upgrade, action=action, actor=support, source="web", scheduled_for=window
+            )
+        return upgrade
+
+    upgrade = await database_sync_to_async(schedule_and_start)()
+    cookie = await database_sync_to_async(cookie_for)(alice)
+    connected, communicator = await connect("/ws/live/edges/acme-ssl/", cookie)
+    try:
+        assert connected
+        snapshot = await communicator.receive_from(timeout=5)
+        assert "no WebSockets" in snapshot
+        await database_sync_to_async(upgrade_transition)(
+            upgrade=upgrade, action="complete", actor=support, source="web"
+        )
+        frame = await frame_with(communicator, "edge-head")
+    finally:
+        await communicator.disconnect()
+
+    assert "carries WebSockets" in frame
+    assert "This edge runs the legacy Nginx build" not in frame
+    assert re.search(r'id="capability-hipache" class="current"', frame)
+    assert "<dt>Proxy</dt><dd>Hipache</dd>" in frame
