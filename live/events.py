@@ -18,7 +18,8 @@ from typing import Any
 FEATURE_CHANGED = "feature.changed"
 # {"edge", "upgrade", "state", "proxy", "apps"}: the edge page and the pages of the apps it carries.
 EDGE_UPGRADE_CHANGED = "edge.upgrade_changed"
-# {"apps", "organizations", "edges"}: the live numbers of every page showing one of them.
+# {"apps", "organizations", "edges", "reported"}: sent for every report; the live numbers of
+# every page showing an app, organization or edge named changed, and "reported" is alive.
 COUNTS_CHANGED = "counts.changed"
 # {"edge", "status"}: the edge agent applied, or refused, the configuration it was served.
 EDGE_CONFIG_CHANGED = "edge.config_changed"
@@ -39,6 +40,7 @@ FEATURES = "features"  # switches and the recent activity under them
 BACKENDS = "backends"
 UPGRADE = "upgrade"  # a custom SSL edge's upgrade: state, window, what changes, actions
 EDGE_STATE = "edge"  # the edge's proxy and what it can carry, its configuration's status
+QUEUE = "queue"  # support's queue of upgrades, open and recently closed
 APP_PARTS = frozenset({COUNTS, NOTICES, DOMAINS, READINESS, FEATURES, BACKENDS})
 COUNTS_ONLY = frozenset({COUNTS})
 # A family of parts, one per app: its row in the app lists (websockets badge, domain count). A
@@ -57,6 +59,8 @@ def is_family(part: str) -> bool:
 
 # The staff overview's topic: platform totals, busiest apps, every edge.
 OVERVIEW_TOPIC = "overview"
+# Support's queue of edge upgrades.
+UPGRADES_TOPIC = "upgrades"
 
 # The channel-layer group every event goes to, which every process's hub listens to. Changes
 # are rare (features, upgrades, access) or already one message per report (counts): a process
@@ -105,6 +109,7 @@ def _upgrade_views(payload: dict[str, Any]) -> Views:
     views[edge_topic(payload["edge"])] = frozenset({UPGRADE, EDGE_STATE})
     # The staff overview's edge rows carry each edge's proxy.
     views[OVERVIEW_TOPIC] = COUNTS_ONLY
+    views[UPGRADES_TOPIC] = frozenset({QUEUE})
     return views
 
 
@@ -123,8 +128,10 @@ def _backend_views(payload: dict[str, Any]) -> Views:
 
 
 def _counts_views(payload: dict[str, Any]) -> Views:
-    # The staff overview shows every app and edge: any counts event concerns it.
-    topics = {OVERVIEW_TOPIC}
+    topics = set()
+    if payload.get("apps") or payload.get("edges"):
+        # The staff overview shows every app and edge: any change concerns it.
+        topics.add(OVERVIEW_TOPIC)
     topics.update(app_topic(name) for name in payload.get("apps", ()))
     topics.update(organization_topic(name) for name in payload.get("organizations", ()))
     topics.update(edge_topic(name) for name in payload.get("edges", ()))

@@ -34,13 +34,15 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from live import events
-from live.staleness import stale_edge_names
+from live.staleness import edge_report_ages
 from shared.breaker import redis as redis_breaker
 
 logger = logging.getLogger(__name__)
 
-STALENESS_POLL_SECONDS = 1.0
 GROUP_REFRESH_SECONDS = 3600.0
+# A stale edge's pages re-render this long after the edge's staleness is due, so the render,
+# which reads the edge's last report from the database, finds it stale.
+STALE_MARGIN_SECONDS = 0.05
 
 
 class LiveSocket(Protocol):
@@ -113,17 +115,20 @@ class View:
 
 
 class LiveHub:
-    def __init__(self, *, stale_reader: Callable[[], set[str]] | None = None) -> None:
-        # Numbers can change without an event (an edge going silent): the reader names what is
-        # stale now, and every view is refreshed when that changes.
-        self.stale_reader = stale_reader
+    def __init__(self, *, report_ages: Callable[[], dict[str, float | None]] | None = None) -> None:
+        # Numbers can change without an event (an edge going silent): the hub times each edge's
+        # staleness from the reports it hears of, and from `report_ages` (seconds since each
+        # edge's last report) for those before it listened.
+        self.report_ages = report_ages
+        self.reported: dict[str, float] = {}
+        self.stale_timers: dict[str, asyncio.TimerHandle] = {}
         self.views: dict[tuple[str, str], View] = {}
         self.listeners: dict[str, set[LiveSocket]] = {}
         self.channel: str | None = None
         self.groups: set[str] = set()
         self.subscribing = False
         self.tasks: list[asyncio.Task[Any]] = []
-        self.stale_edges: set[str] | None = None
+        self.stale_edges: set[str] = set()
 
     # Subscriptions
 
@@ -200,7 +205,13 @@ class LiveHub:
         self.channel, self.subscribing = channel, False
         self.groups.add(events.LIVE_GROUP)
         loop = asyncio.get_running_loop()
-        self.tasks.extend([loop.create_task(self._read()), loop.create_task(self._watch())])
+        self.tasks.extend(
+            [
+                loop.create_task(self._read()),
+                loop.create_task(self._renew_groups()),
+                loop.create_task(self._learn_report_ages()),
+            ]
+        )
         # Whatever was announced before the subscription took is caught up with.
         for view in list(self.views.values()):
             self.mark_dirty(view, view.whole)
@@ -228,6 +239,10 @@ class LiveHub:
         for view in self.views.values():
             if view.scheduled is not None:
                 view.scheduled.cancel()
+        for timer in self.stale_timers.values():
+            timer.cancel()
+        self.stale_timers.clear()
+        self.reported.clear()
         self.views.clear()
         self.listeners.clear()
         self.groups.clear()
@@ -245,6 +260,8 @@ class LiveHub:
     def dispatch(self, message: dict[str, Any]) -> None:
         event = message.get("event", "")
         payload = message.get("payload", {})
+        if event == events.COUNTS_CHANGED and payload.get("reported"):
+            self._heard_from(payload["reported"])
         for topic in events.listener_topics(event, payload):
             for socket in list(self.listeners.get(topic, ())):
                 socket.on_event(topic, event, payload)
@@ -297,34 +314,62 @@ class LiveHub:
 
     # Staleness: an edge going silent changes numbers without any report arriving.
 
-    async def _watch(self) -> None:
-        elapsed = 0.0
-        reader = self.stale_reader
-        if reader is not None:
-            with contextlib.suppress(Exception):
-                self.stale_edges = await database_sync_to_async(reader)()
+    async def _learn_report_ages(self) -> None:
+        """Once subscribed: when each edge last reported, before this hub heard of reports."""
+        if self.report_ages is None:
+            return
+        try:
+            ages = await database_sync_to_async(self.report_ages)()
+        except Exception:
+            logger.warning("could not read the edges' last reports", exc_info=True)
+            return
+        now = asyncio.get_running_loop().time()
+        for name, age in ages.items():
+            if name in self.reported:
+                continue  # a report arrived meanwhile
+            if age is None:
+                self.stale_edges.add(name)
+                continue
+            self.reported[name] = now - age
+            if age >= settings.EDGE_STALE_AFTER:
+                self.stale_edges.add(name)
+            else:
+                self._arm(name)
+
+    def _heard_from(self, edge: str) -> None:
+        self.reported[edge] = asyncio.get_running_loop().time()
+        # Its report's own event re-renders what coming back changed.
+        self.stale_edges.discard(edge)
+        self._arm(edge)
+
+    def _arm(self, edge: str) -> None:
+        """One timer per edge, at the moment it turns stale unless it reports again."""
+        if edge in self.stale_timers:
+            return
+        loop = asyncio.get_running_loop()
+        due = self.reported[edge] + settings.EDGE_STALE_AFTER + STALE_MARGIN_SECONDS
+        self.stale_timers[edge] = loop.call_later(max(0.0, due - loop.time()), self._due, edge)
+
+    def _due(self, edge: str) -> None:
+        self.stale_timers.pop(edge, None)
+        loop = asyncio.get_running_loop()
+        if loop.time() < self.reported[edge] + settings.EDGE_STALE_AFTER:
+            self._arm(edge)  # it reported again since the timer was set
+            return
+        if edge not in self.stale_edges:
+            self.stale_edges.add(edge)
+            # A stale edge is greyed and out of the totals: the numbers change.
+            for view in list(self.views.values()):
+                self.mark_dirty(view, events.COUNTS_ONLY)
+
+    async def _renew_groups(self) -> None:
+        """Channel-layer group memberships expire; renew the ones in use."""
         while True:
-            await asyncio.sleep(STALENESS_POLL_SECONDS)
-            elapsed += STALENESS_POLL_SECONDS
-            if not self.views or reader is None:
-                continue
-            try:
-                stale = await database_sync_to_async(reader)()
-            except Exception:
-                logger.warning("could not read edge staleness", exc_info=True)
-                continue
-            if self.stale_edges is not None and stale != self.stale_edges:
-                # A stale edge is greyed and out of the totals: the numbers change.
-                for view in list(self.views.values()):
-                    self.mark_dirty(view, events.COUNTS_ONLY)
-            self.stale_edges = stale
-            if elapsed >= GROUP_REFRESH_SECONDS:
-                # Channel-layer group memberships expire; renew the ones in use.
-                elapsed = 0.0
-                layer = get_channel_layer()
-                for topic in list(self.groups):
-                    with contextlib.suppress(Exception):
-                        await layer.group_add(topic, self.channel)
+            await asyncio.sleep(GROUP_REFRESH_SECONDS)
+            layer = get_channel_layer()
+            for topic in list(self.groups):
+                with contextlib.suppress(Exception):
+                    await layer.group_add(topic, self.channel)
 
 
 _hubs: dict[asyncio.AbstractEventLoop, LiveHub] = {}
@@ -335,5 +380,5 @@ def get_hub() -> LiveHub:
     loop = asyncio.get_running_loop()
     hub = _hubs.get(loop)
     if hub is None:
-        hub = _hubs[loop] = LiveHub(stale_reader=stale_edge_names)
+        hub = _hubs[loop] = LiveHub(report_ages=edge_report_ages)
     return hub

@@ -220,6 +220,24 @@ def edge_parts(edge_id: int, user: Any, parts: frozenset[str]) -> dict[str, str]
     return rendered
 
 
+# Support's queue of upgrades.
+
+
+def upgrade_queue_context() -> dict[str, Any]:
+    upgrades = EdgeUpgrade.objects.select_related("edge", "edge__organization", "requested_by")
+    return {
+        "open": list(upgrades.open().order_by("created_at")),
+        "recent": list(upgrades.exclude(state__in=EdgeUpgrade.OPEN_STATES)[:20]),
+    }
+
+
+def upgrade_queue_parts(parts: frozenset[str]) -> dict[str, str]:
+    if events.QUEUE not in parts:
+        return {}
+    html = render_to_string("edges/upgrade_list.html#upgrade-queue", upgrade_queue_context())
+    return {events.QUEUE: str(html).strip()}
+
+
 # The app lists (the overview's, an organization's): one row per app.
 
 

@@ -15,7 +15,7 @@ from live.admission import StampArrival
 from live.consumers import LiveConsumer
 from live.echo import EchoConsumer
 from live.origin import ExactOriginValidator
-from live.topics import NAMED_KINDS, OVERVIEW
+from live.topics import NAMED_KINDS, SINGLE_KINDS
 
 KIND_PATTERN = "|".join(NAMED_KINDS)
 
@@ -23,7 +23,7 @@ live = SessionMiddlewareStack(LiveConsumer.as_asgi())
 
 websocket_urlpatterns = [
     path("ws/echo/", AuthMiddlewareStack(EchoConsumer.as_asgi())),
-    path(f"ws/live/{OVERVIEW}/", live),
+    *(path(f"ws/live/{kind}/", live, {"kind": kind}) for kind in SINGLE_KINDS),
     re_path(rf"^ws/live/(?P<kind>{KIND_PATTERN})/(?P<name>[a-z0-9-]{{1,30}})/$", live),
 ]
 

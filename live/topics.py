@@ -13,7 +13,7 @@ from dashboard import access
 from dashboard.models import App, Membership, Organization
 from edges.models import Edge
 from live import events
-from live.panels import app_parts, app_rows, edge_parts, edge_view_parts
+from live.panels import app_parts, app_rows, edge_parts, edge_view_parts, upgrade_queue_parts
 from live.renderers import (
     organization_live_fragment,
     platform_live_fragment,
@@ -82,6 +82,12 @@ def _edge(user: Any, name: str) -> Topic | None:
     )
 
 
+def _upgrades(user: Any, name: str) -> Topic | None:
+    if not access.can_search_platform(user):
+        return None
+    return Topic(events.UPGRADES_TOPIC, "staff", upgrade_queue_parts, frozenset({events.QUEUE}))
+
+
 def _organization(user: Any, name: str) -> Topic | None:
     organization = Organization.objects.visible_to(user).filter(name=name).first()
     if organization is None:
@@ -98,8 +104,14 @@ def _organization(user: Any, name: str) -> Topic | None:
     )
 
 
-# The overview is one page for staff; the other kinds name what they watch.
+# The overview and the upgrade queue are one page each, for staff; the other kinds name what
+# they watch.
 OVERVIEW = "overview"
+UPGRADES = "upgrades"
+SINGLE_KINDS: dict[str, Callable[[Any, str], Topic | None]] = {
+    OVERVIEW: _overview,
+    UPGRADES: _upgrades,
+}
 NAMED_KINDS: dict[str, Callable[[Any, str], Topic | None]] = {
     "apps": _app,
     "edges": _edge,
@@ -111,7 +123,7 @@ def authorize(user: Any, kind: str, name: str) -> Topic | None:
     """The topic a user may watch, or None: the same rules as the pages."""
     if not (user.is_authenticated and user.is_active):
         return None
-    if kind == OVERVIEW:
-        return _overview(user, name)
+    if kind in SINGLE_KINDS:
+        return SINGLE_KINDS[kind](user, name) if not name else None
     subscribe = NAMED_KINDS.get(kind)
     return subscribe(user, name) if subscribe else None

@@ -128,13 +128,16 @@ def report_apply(*, edge: Edge, report: Report) -> ApplyResult:
 
 
 def _announce(edge: Edge, app_ids: set[int], *, edge_changed: bool) -> None:
-    if not (app_ids or edge_changed):
-        return
-    apps = list(App.objects.filter(pk__in=app_ids).values_list("name", "organization__name"))
-    # One event for the whole report; an organization's page re-reads all of its apps.
+    """One event for every report: the pages whose numbers changed re-render, and every hub
+    learns the edge is alive (it times the edge's turning stale from the last one)."""
+    apps = []
+    if app_ids:
+        apps = list(App.objects.filter(pk__in=app_ids).values_list("name", "organization__name"))
+    # An organization's page re-reads all of its apps.
     payload = {
         "apps": sorted(app for app, _ in apps),
         "organizations": sorted({org for _, org in apps}),
-        "edges": [edge.name],
+        "edges": [edge.name] if edge_changed else [],
+        "reported": edge.name,
     }
     bus.announce_on_commit("counts.changed", payload)

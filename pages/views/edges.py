@@ -23,7 +23,7 @@ from edges.services.upgrades import (
     upgrade_request,
     upgrade_transition,
 )
-from live.panels import edge_domains, upgrade_context
+from live.panels import edge_domains, upgrade_context, upgrade_queue_context
 
 
 @require_GET
@@ -112,12 +112,7 @@ def upgrade_step(request: HttpRequest, name: str, pk: int, action: str) -> HttpR
 def upgrade_queue(request: HttpRequest) -> HttpResponse:
     if not access.can_search_platform(request.user):
         raise Http404
-    upgrades = EdgeUpgrade.objects.select_related("edge", "edge__organization", "requested_by")
-    context = {
-        "open": [u for u in upgrades.open().order_by("created_at")],
-        "recent": upgrades.exclude(state__in=EdgeUpgrade.OPEN_STATES)[:20],
-    }
-    return render(request, "edges/upgrade_list.html", context)
+    return render(request, "edges/upgrade_list.html", upgrade_queue_context())
 
 
 def _message(error: Exception) -> str:

@@ -213,6 +213,7 @@ ROUTES: dict[str, Sweep] = {
     # WebSockets: a handshake refused is what a 404 is to a page
     "ws /ws/echo/": Sweep((GET,)),
     "ws /ws/live/overview/": Sweep((Call(staff_only=True),)),
+    "ws /ws/live/upgrades/": Sweep((Call(staff_only=True),)),
     "ws /ws/live/apps/<name>/": Sweep((GET,)),
     "ws /ws/live/edges/<name>/": Sweep((GET,)),
     "ws /ws/live/orgs/<name>/": Sweep((GET,)),

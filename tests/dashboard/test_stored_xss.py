@@ -767,7 +767,8 @@ def live_kinds() -> list[str]:
 def sweep_live_fragments(h: Hostile, sweep: Sweep) -> set[str]:
     """Render every topic each persona may watch, as the hub renders it for their sockets."""
     names = {
-        "overview": ["overview"],
+        "overview": [""],
+        "upgrades": [""],
         "apps": list(App.objects.values_list("name", flat=True)),
         "edges": list(Edge.objects.values_list("name", flat=True)),
         "orgs": list(Organization.objects.values_list("name", flat=True)),

@@ -37,6 +37,7 @@ PART_IDS = {
     events.BACKENDS: "backends-panel",
     events.UPGRADE: "upgrade",
     events.EDGE_STATE: "edge-head",
+    events.QUEUE: "upgrade-queue",
 }
 
 
@@ -111,6 +112,7 @@ CHANGES: dict[str, list[tuple[str, str, str, Change, str]]] = {
     events.EDGE_UPGRADE_CHANGED: [
         ("apps", "acme-web", "alice", _upgrade_requested, "Upgrade under way"),
         ("edges", "acme-ssl", "alice", _upgrade_requested, 'data-state="requested"'),
+        ("upgrades", "", "support", _upgrade_requested, ">acme-ssl</strong>"),
     ],
     events.EDGE_CONFIG_CHANGED: [("edges", "gateway", "support", _config_applied, "cfg-7")],
 }
@@ -120,6 +122,7 @@ TOPICS = {
     "edges": events.edge_topic,
     "orgs": events.organization_topic,
     "overview": lambda name: events.OVERVIEW_TOPIC,
+    "upgrades": lambda name: events.UPGRADES_TOPIC,
 }
 
 

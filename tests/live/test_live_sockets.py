@@ -261,24 +261,46 @@ async def test_a_stalled_socket_neither_delays_others_nor_queues_frames(monkeypa
 async def test_an_edge_going_silent_is_pushed_as_stale_without_a_report(
     alice_cookie: bytes, world: World, settings: Any
 ) -> None:
-    import datetime as dt
-
-    from django.utils import timezone
-
+    settings.EDGE_STALE_AFTER = 1
     await report("gateway", **{"acme-web.example.net": 12})
     _, communicator = await connect("/ws/live/apps/acme-web/", alice_cookie)
     try:
         first = await communicator.receive_from(timeout=5)
         assert count_of(first, "app-acme-web-connections") == 12
-        silent_since = timezone.now() - dt.timedelta(seconds=settings.EDGE_STALE_AFTER + 5)
-        await database_sync_to_async(Edge.objects.filter(name="gateway").update)(
-            last_report_at=silent_since
-        )
+        # The gateway says nothing more: a second later its numbers are stale.
         frame = await communicator.receive_from(timeout=5)
         assert count_of(frame, "app-acme-web-connections") == 0
         assert 'data-stale="true"' in frame
     finally:
         await communicator.disconnect()
+
+
+async def test_a_hub_times_staleness_from_the_reports_it_hears_without_reading_the_database(
+    alice_cookie: bytes, world: World, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from live import hub as hub_module
+
+    settings.EDGE_STALE_AFTER = 1
+    reads: list[int] = []
+    real = hub_module.edge_report_ages
+    monkeypatch.setattr(hub_module, "edge_report_ages", lambda: reads.append(1) or real())
+    _, communicator = await connect("/ws/live/apps/acme-web/", alice_cookie)
+    try:
+        await communicator.receive_from(timeout=5)
+        for value in (3, 4, 5):  # the gateway keeps reporting, faster than it turns stale
+            await report("gateway", **{"acme-web.example.net": value})
+            frame = await communicator.receive_from(timeout=5)
+            while f'id="app-acme-web-connections" data-count="{value}"' not in frame:
+                frame = await communicator.receive_from(timeout=5)
+            assert 'data-stale="false"' in frame
+            await asyncio.sleep(0.6)
+        frame = await communicator.receive_from(timeout=5)  # then it falls silent
+        assert 'data-stale="true"' in frame and count_of(frame, "app-acme-web-connections") == 0
+    finally:
+        await communicator.disconnect()
+
+    # The last reports were read once, when the process's hub subscribed; no poll since.
+    assert reads == [1]
 
 
 @pytest.mark.parametrize(
