@@ -1,8 +1,10 @@
 """Subscriber processes: each holds a share of the benchmark's WebSockets with asyncio.
 
 A process opens its sockets, waits until every one of them got its snapshot, reports "ready",
-then notes for every socket when a frame carrying each connections value first arrived. Then it
-obeys the coordinator until told to close:
+then notes for every socket when a frame carrying each value of its element first arrived (the
+connections count of a live number; with the "switch" reader, a feature row's data-enabled
+as 1 or 0, with the frame's size and the page parts it carried). Then it obeys the coordinator
+until told to close:
 
 - ("finish", last, settle): `last` maps each element id to the last value posted for it; wait
   until every reading socket has that value (or `settle` seconds passed), answer the arrival
@@ -26,6 +28,7 @@ import asyncio
 import contextlib
 import multiprocessing.queues
 import queue
+import re
 import resource
 import signal
 import socket
@@ -46,13 +49,34 @@ COMMAND_TIMEOUT_SECONDS = 600.0
 STALLER_RECEIVE_BUFFER = 4096
 
 
+# The app page's parts, by the id of the element a pushed fragment replaces (live/panels.py).
+PART_IDS = re.compile(
+    r'<(?:section|div)\b[^>]*\bid="(app-live|app-notices|domains-panel|features-panel|'
+    r'backends-panel|readiness)"'
+)
+
+
 @dataclass(frozen=True)
 class Endpoint:
-    """Where a socket connects and which live element carries its number."""
+    """Where a socket connects and which live element carries its number: "count" reads the
+    element's data-count, "switch" the data-enabled of the feature row's switch (1 or 0)."""
 
     url: str
     origin: str
     element_id: str
+    reader: str = "count"
+
+
+def switch_in(frame: str, row_id: str) -> int | None:
+    """1 or 0: whether the feature row `row_id` in the frame shows its switch on."""
+    match = re.search(rf'id="{row_id}"[^>]*>.*?data-enabled="(true|false)"', frame, re.DOTALL)
+    return None if match is None else int(match.group(1) == "true")
+
+
+def value_in(frame: str, endpoint: Endpoint) -> int | None:
+    if endpoint.reader == "switch":
+        return switch_in(frame, endpoint.element_id)
+    return count_in(frame, endpoint.element_id)
 
 
 @dataclass(frozen=True)
@@ -72,6 +96,8 @@ class Socket:
     endpoint: Endpoint
     staller: bool
     arrivals: dict[int, float] = field(default_factory=dict)
+    # Not with the "count" reader: value -> (bytes, parts) of the frame that first carried it.
+    details: dict[int, tuple[int, str]] = field(default_factory=dict)
     frames: int = 0
     closed: bool = False
     close_code: int | None = None
@@ -145,9 +171,12 @@ async def _subscribe(
         now = clock()
         state.frames += 1
         text = frame if isinstance(frame, str) else frame.decode()
-        value = count_in(text, state.endpoint.element_id)
+        value = value_in(text, state.endpoint)
         if value is not None and value not in state.arrivals:
             state.arrivals[value] = now
+            if state.endpoint.reader != "count":
+                parts = ",".join(sorted(set(PART_IDS.findall(text))))
+                state.details[value] = (len(text.encode()), parts)
         if not sample:
             sample.append(text)
 
@@ -262,14 +291,20 @@ async def _finish(sockets: list[Socket], last: dict[str, int], settle: float) ->
         await asyncio.sleep(0.02)
     arrivals: dict[int, list[float]] = {}
     stalled: dict[int, list[float]] = {}
+    details: dict[int, list[tuple[int, str]]] = {}
     for state in sockets:
         into = stalled if state.staller else arrivals
         for value, at in state.arrivals.items():
             into.setdefault(value, []).append(at)
+        if not state.staller:
+            for value, detail in state.details.items():
+                details.setdefault(value, []).append(detail)
         state.arrivals.clear()
+        state.details.clear()
     answer = {
         "arrivals": arrivals,
         "stalled_arrivals": stalled,
+        "details": details,
         "frames": sum(s.frames for s in sockets),
         "open": sum(1 for s in sockets if not s.closed and not s.staller),
         "closed_by_server": sum(1 for s in sockets if s.close_code is not None and not s.staller),

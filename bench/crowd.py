@@ -153,9 +153,9 @@ class Crowd:
         for command in self.commands:
             command.put(("finish", last, settle))
         done = self._collect("done", settle + 60)
-        pooled: dict[str, Any] = {"arrivals": {}, "stalled_arrivals": {}}
+        pooled: dict[str, Any] = {"arrivals": {}, "stalled_arrivals": {}, "details": {}}
         for answer in done.values():
-            for key in ("arrivals", "stalled_arrivals"):
+            for key in ("arrivals", "stalled_arrivals", "details"):
                 for value, times in answer[key].items():
                     pooled[key].setdefault(value, []).extend(times)
         for key in (

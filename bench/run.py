@@ -25,12 +25,17 @@ B11 reconnect storm (storm.py): N signed-in sockets whose first attempts fall wi
 B12 admission rate (admission.py): sockets opened, given their snapshot and closed per second on
     one daphne, against the same daphne serving a bare ASGI app (bare_asgi.py) with the same
     clients: the ratio; and B11's (b) on the bare app, the storm's floor.
+B15 panel push (panels.py): a change that is not a count. Per size (100, 1000), one daphne
+    with LIVE_MIN_INTERVAL at its production default, N sockets on /ws/live/apps/acme-web/
+    signed in as alice; each round (1 s apart) support flips http-request-id on acme-web through
+    the Platform API; a sample is the time from just before the PATCH to the frame whose feature
+    row shows the new state, for every socket (missing: not within 5 s).
 
-B2, B3, B5, B6, B7 and B9 share one seeded database, each with fresh server processes; B11
-and B12 another, on DATABASE_URL's database (else a SQLite file) and REDIS_URL's channel layer
-(else the in-memory one). B2's latency includes the whole way in (HTTP request, database write,
-commit, publish, one render); B4's starts at the channel layer with a ready-made frame. "spread"
-(first to last arrival of a round) compares the fan-out alone.
+B2, B3, B5, B6, B7 and B9 share one seeded database, each with fresh server processes; B11 and
+B12 another, and B15 a third, on DATABASE_URL's database (else a SQLite file) and REDIS_URL's
+channel layer (else the in-memory one). B2's latency includes the whole way in (HTTP request,
+database write, commit, publish, one render); B4's starts at the channel layer with a ready-made
+frame. "spread" (first to last arrival of a round) compares the fan-out alone.
 
 Per B2/B4/B5 figure: the median over the repeats, with min and max. Send and arrival times are
 `time.monotonic()` in different processes: CLOCK_MONOTONIC is one clock for the whole machine.
@@ -64,6 +69,7 @@ from bench import (
     idle,
     ingest,
     pages,
+    panels,
     slow,
     storm,
     targets,
@@ -116,7 +122,7 @@ COST_FIGURES = [
     ("send_ms_median", "send ms", "{:.1f}"),
 ]
 FIGURES = LATENCY_FIGURES + COST_FIGURES
-BENCHES = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B11", "B12")
+BENCHES = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B11", "B12", "B15")
 SEEDED = {"B2", "B3", "B5", "B6", "B7", "B9"}
 STORMS = {"B11", "B12"}
 
@@ -152,6 +158,7 @@ class Config:
     browser: browser.BrowserConfig
     storm: storm.StormConfig
     admission: admission.AdmissionConfig
+    panels: panels.PanelsConfig
 
 
 # Summaries
@@ -325,7 +332,7 @@ def parse_args(argv: list[str] | None) -> Config:
     parser.add_argument(
         "--only",
         default=",".join(b.lower() for b in BENCHES),
-        help="comma-separated benchmarks to run, of b1 ... b9, b11, b12 (default all)",
+        help="comma-separated benchmarks to run, of b1 ... b9, b11, b12, b15 (default all)",
     )
     parser.add_argument(
         "--ingest-seconds", type=float, help="B1: seconds of reporting (default 10, 3 with --quick)"
@@ -401,6 +408,12 @@ def parse_args(argv: list[str] | None) -> Config:
         help="B12: attempts in flight per client process",
     )
     parser.add_argument(
+        "--panel-sockets", help="B15: comma-separated socket counts (default 100,1000; 100 --quick)"
+    )
+    parser.add_argument(
+        "--panel-rounds", type=int, help="B15: feature switches (default 20, 10 with --quick)"
+    )
+    parser.add_argument(
         "--profile",
         type=Path,
         metavar="DIR",
@@ -425,8 +438,11 @@ def parse_args(argv: list[str] | None) -> Config:
     benches = tuple(b.strip().upper() for b in args.only.split(",") if b.strip())
     topics = numbers(args.fanout_topics, "1" if quick else "1,10")
     rates = numbers(args.fanout_rates, "2,10" if quick else "1,2,5,10,20", float)
+    panel_sizes = numbers(args.panel_sockets, "100" if quick else "100,1000")
     if not sizes or min(sizes) < 1 or not benches or not set(benches) <= set(BENCHES):
-        parser.error("--sizes needs positive integers and --only some of b1 ... b9, b11, b12")
+        parser.error("--sizes needs positive integers and --only some of b1 ... b9, b11, b12, b15")
+    if not panel_sizes or min(panel_sizes) < 1:
+        parser.error("--panel-sockets needs positive integers")
     if not topics or min(topics) < 1 or not rates or min(rates) <= 0:
         parser.error("--fanout-topics and --fanout-rates need positive numbers")
     if min(args.ingest_apps, args.ingest_reporters, args.page_apps) < 1:
@@ -494,6 +510,13 @@ def parse_args(argv: list[str] | None) -> Config:
             storm_cap=max(5.0, args.storm_cap),
             profile=args.profile,
         ),
+        panels=panels.PanelsConfig(
+            sizes=panel_sizes,
+            rounds=max(1, args.panel_rounds or (10 if quick else 20)),
+            interval=1.0,
+            settle=5.0,
+            clients=max(1, args.clients),
+        ),
     )
 
 
@@ -522,6 +545,7 @@ class Results:
         self.browser: dict[str, Any] | None = None
         self.storm: list[dict[str, Any]] = []
         self.admission: dict[str, Any] | None = None
+        self.panels: list[dict[str, Any]] = []
         self.profiles: dict[str, dict[str, Any]] = {}
         self.skipped: list[str] = []
         self.sample: str | None = None
@@ -647,6 +671,16 @@ def run_storms(tmp: Path, config: Config, results: Results) -> None:
             flush_redis_prefix(redis_url, server.env.get("CHANNEL_LAYER_PREFIX"))
 
 
+def run_panels(tmp: Path, config: Config, results: Results) -> None:
+    """B15, on a seeded database of the kind the environment names, and its channel layer."""
+    say("B15: a fresh seeded database")
+    with seeded(tmp, ["http://127.0.0.1:8000"]) as server:
+        try:
+            results.panels = panels.run(server, tmp, config.panels)
+        finally:
+            flush_redis_prefix(os.environ.get("REDIS_URL"), server.env.get("CHANNEL_LAYER_PREFIX"))
+
+
 def run_all(tmp: Path, config: Config, values: Values, results: Results) -> None:
     if "B1" in config.benches:
         results.ingest = ingest.run(tmp, config.ingest, config.profile)
@@ -661,6 +695,8 @@ def run_all(tmp: Path, config: Config, values: Values, results: Results) -> None
         results.pages = pages.run(tmp, config.pages, os.environ.get("DATABASE_URL"))
     if STORMS & set(config.benches):
         run_storms(tmp / "storm", config, results)
+    if "B15" in config.benches:
+        run_panels(tmp / "panels", config, results)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -679,7 +715,8 @@ def main(argv: list[str] | None = None) -> int:
         f"B2/B4 sockets {config.sizes}, {config.repeats} run(s) each, {config.rounds.rounds} "
         f"rounds every {config.rounds.interval * 1000:.0f} ms, {config.rounds.clients} "
         f"subscriber processes; database: {database} (sockets: {live_database}), channel layer: "
-        f"{layer}" + (f"; B11/B12 on {database}" if STORMS & set(config.benches) else "")
+        f"{layer}"
+        + (f"; B11/B12/B15 on {database}" if (STORMS | {"B15"}) & set(config.benches) else "")
     )
     values = Values()
     results = Results()
@@ -728,6 +765,7 @@ def main(argv: list[str] | None = None) -> int:
         "pages": results.pages,
         "storm": results.storm,
         "admission": results.admission,
+        "panels": results.panels,
         "profiles": results.profiles,
     }
     report["targets"] = targets.judge(report)
@@ -749,6 +787,7 @@ def main(argv: list[str] | None = None) -> int:
         pages.render(results.pages, config.pages) if results.pages else "",
         storm.render(results.storm) if results.storm else "",
         admission.render(results.admission) if results.admission else "",
+        panels.render(results.panels) if results.panels else "",
         "\n\n".join(render_profile(name, p) for name, p in results.profiles.items()),
         "targets (markdown, for the README):\n" + targets.markdown(report["targets"]),
     ]

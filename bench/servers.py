@@ -95,16 +95,20 @@ def redis_cpu_seconds(redis_url: str | None) -> float | None:
 # Servers
 
 
-def start_dashboard(server: Any, port: int, log: Path, **env: str) -> subprocess.Popen[bytes]:
-    """A fresh daphne serving the dashboard on the seeded database, every change pushed."""
+def start_dashboard(
+    server: Any, port: int, log: Path, **env: str | None
+) -> subprocess.Popen[bytes]:
+    """A fresh daphne serving the dashboard on the seeded database, every change pushed (unless
+    `env` says otherwise; a variable given as None is left out, so the server's default holds)."""
     url = f"http://127.0.0.1:{port}"
-    environment = {
+    merged = {
         **server.env,
         "DASHBOARD_ORIGINS": url,
         "PORT": str(port),
         "LIVE_MIN_INTERVAL": "0",
         **env,
     }
+    environment = {name: value for name, value in merged.items() if value is not None}
     return e2e().start_daphne(port, environment, log)
 
 
@@ -124,15 +128,18 @@ def gateway_token(server: Any) -> str:
 
 
 @contextlib.contextmanager
-def dashboard_target(server: Any, tmp: Path, user: str = USER) -> Iterator[Target]:
-    """A fresh daphne serving the dashboard (so RSS and CPU are its own)."""
+def dashboard_target(
+    server: Any, tmp: Path, user: str = USER, **env: str | None
+) -> Iterator[Target]:
+    """A fresh daphne serving the dashboard (so RSS and CPU are its own); `env` as for
+    start_dashboard."""
     helpers = e2e()
     from tests.e2e.live_client import session_cookie
 
     port = helpers.free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp / f"daphne-{port}.log"
-    process = start_dashboard(server, port, log)
+    process = start_dashboard(server, port, log, **env)
     try:
         cookie = session_cookie(url, user, helpers.DEMO_PASSWORD)
         yield Target(

@@ -156,9 +156,24 @@ def judge(report: dict[str, Any]) -> list[dict[str, str]]:
             _verdict(browser["p50_ms"] < 150),
         )
     _storms(report, wanted, add)
+    for row in report.get("panels", []):
+        add(
+            "B15",
+            f"panel push: feature switched -> every open app page shows it, {row['sockets']:,} "
+            "sockets, 1 daphne",
+            f"p50 {row['p50_ms']:.0f} ms, p99 {row['p99_ms']:.0f} ms, max {row['max_ms']:.0f} "
+            f"ms, {row['missed']} missing (LIVE_MIN_INTERVAL {row['live_min_interval_s']:g} s)",
+            f"p99 < {PANEL_P99_MS / 1000:.0f} s, none missing",
+            _verdict(row["p99_ms"] < PANEL_P99_MS and row["missed"] == 0),
+        )
+    if "B15" in wanted and not report.get("panels"):
+        add("B15", "panel push: feature switched -> every open app page shows it", "-",
+            "p99 < 1 s", NOT_RUN)  # fmt: skip
     return rows
 
 
+# B15's target: every panel on every socket allowed to see it within this, at p99.
+PANEL_P99_MS = 1000.0
 # B11's targets: (daphnes, sockets) -> seconds until 99 % are in.
 STORM_LIMITS = {(1, 1000): 5.0, (2, 5000): 10.0}
 ADMISSION_RATIO = 0.5

@@ -80,6 +80,10 @@ class View:
     rendering: bool = False
     # Sockets that joined while the view had no current snapshot: the next render is theirs.
     waiting: set[LiveSocket] = field(default_factory=set)
+    # Each socket's own renderer (they render the same for one audience); the view renders with
+    # one of a socket still watching, so a viewer who has left (e.g. lost their membership) is
+    # never the one the others' panels are rendered for.
+    renderers: dict[LiveSocket, Renderer] = field(default_factory=dict)
     # Filled from `parts`: the families of parts this view lists, and its parts proper.
     families: frozenset[str] = field(init=False)
     whole: frozenset[str] = field(init=False)
@@ -147,6 +151,7 @@ class LiveHub:
         if view is None:
             view = self.views[key] = View(topic, audience, render, parts)
         view.sockets.add(socket)
+        view.renderers[socket] = render
         snapshot = view.snapshot
         if snapshot is not None and not view.dirty:
             socket.push(snapshot)
@@ -172,6 +177,7 @@ class LiveHub:
         for key, view in list(self.views.items()):
             view.sockets.discard(socket)
             view.waiting.discard(socket)
+            view.renderers.pop(socket, None)
             if not view.sockets:
                 if view.scheduled:
                     view.scheduled.cancel()
@@ -297,7 +303,8 @@ class LiveHub:
         view.rendering = True
         parts, view.dirty = frozenset(view.dirty), set()
         try:
-            rendered = await database_sync_to_async(view.render)(parts)
+            render = next(iter(view.renderers.values()), view.render)
+            rendered = await database_sync_to_async(render)(parts)
         except Exception:
             logger.exception("could not render %s for %s", view.topic, view.audience)
             return {}

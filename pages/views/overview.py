@@ -117,6 +117,7 @@ def organization_detail(request: HttpRequest, name: str) -> HttpResponse:
             "role", "user__username"
         ),
         "apps": apps,
+        "org_apps": organization_live(organization),
         "edges": organization.edges.annotate(domain_count=Domain.objects.count_per("edge")),
         "activity": AuditEvent.objects.visible_to(request.user)
         .filter(organization=organization)

@@ -41,10 +41,49 @@
 
   // A push never takes a draft from under the user's hands: what they typed (and the focus) is
   // carried into the new panel, with a note that the panel changed around it.
+  // A draft: a field the user typed into, or one the server sent back with an error.
   const typed = (root) =>
     [...root.querySelectorAll("input, textarea")].filter(
-      (field) => field.type !== "hidden" && field.name && field.value !== field.defaultValue,
+      (field) =>
+        field.type !== "hidden" &&
+        field.name &&
+        (field.value !== field.defaultValue || field.closest(".has-error")),
     );
+
+  // What the user's own last action was answered with (a notice, a refusal, a field's error,
+  // marked data-keep) stays until they act again: a push puts it back into the new panel, at
+  // the same place under the nearest element with an id.
+  const pathTo = (home, element) => {
+    const path = [];
+    for (let node = element; node !== home; node = node.parentElement) {
+      path.unshift([...node.parentElement.children].indexOf(node));
+    }
+    return path;
+  };
+  const follow = (home, path) => {
+    let node = home;
+    for (const index of path) {
+      if (!node || !node.children[index]) return null;
+      node = node.children[index];
+    }
+    return node;
+  };
+  const carryKept = (target, fragment) => {
+    for (const kept of target.querySelectorAll("[data-keep]")) {
+      const home = kept.parentElement.closest("[id]");
+      if (!home) continue;
+      const twinHome = fragment.querySelector(`#${CSS.escape(home.id)}`);
+      if (!twinHome || twinHome.querySelector(`[data-keep="${kept.dataset.keep}"]`)) continue;
+      const place = follow(twinHome, pathTo(home, kept.parentElement)) || twinHome;
+      const index = [...kept.parentElement.children].indexOf(kept);
+      place.insertBefore(kept.cloneNode(true), place.children[index] || null);
+      for (const marked of [home, kept.parentElement]) {
+        if (marked.classList.contains("has-error")) {
+          (marked === home ? twinHome : place).classList.add("has-error");
+        }
+      }
+    }
+  };
   const twinOf = (field, root) => {
     const action = field.form ? field.form.getAttribute("action") : null;
     for (const form of root.querySelectorAll("form")) {
@@ -61,6 +100,7 @@
     for (const input of fragment.querySelectorAll('input[name="csrfmiddlewaretoken"]')) {
       if (input.value === CSRF_PLACEHOLDER) input.value = csrfToken();
     }
+    carryKept(target, fragment);
     for (const field of typed(target)) {
       const twin = twinOf(field, fragment);
       if (!twin) continue;

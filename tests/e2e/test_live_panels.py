@@ -61,3 +61,32 @@ def test_a_switch_flipped_in_one_browser_shows_in_the_other_and_keeps_its_draft(
     assert "ticket #4821" in alice.locator("#app-activity").inner_text()
     for page in pages.values():
         page.context.close()
+
+
+def test_the_answer_to_the_users_own_action_stays_when_a_push_arrives(
+    browser: Any, dashboard_server: Server
+) -> None:
+    tabs = []
+    for _ in range(2):  # alice, in two tabs of her own
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        login(page, dashboard_server, "alice")
+        page.goto(dashboard_server.url + "/apps/acme-web/")
+        page.wait_for_selector("[ws-connect][data-live=live]")
+        tabs.append(page)
+    first, second = tabs
+    row = "#app-acme-web-feature-http-request-id"
+    before = first.locator(f"{row} .switch-cell").get_attribute("data-enabled")
+
+    # Refused: acme-web's custom domain goes through a legacy Nginx edge.
+    first.click("#app-acme-web-feature-websockets button.switch")
+    first.wait_for_selector("#app-acme-web-feature-websockets-error")
+    # A change from the other tab is pushed to the first one.
+    second.click(f"{row} button.switch")
+    first.wait_for_function(switch_is(row, before != "true"), timeout=5000)
+
+    refusal = first.locator("#app-acme-web-feature-websockets-error")
+    assert refusal.is_visible() and "Request a WebSocket upgrade" in refusal.inner_text()
+    for page in tabs:
+        page.context.close()

@@ -333,3 +333,31 @@ async def test_a_completed_upgrade_turns_the_open_edge_page_to_hipache(
     assert "This edge runs the legacy Nginx build" not in frame
     assert re.search(r'id="capability-hipache" class="current"', frame)
     assert "<dt>Proxy</dt><dd>Hipache</dd>" in frame
+
+
+async def test_a_view_renders_for_a_viewer_still_watching_not_one_who_left(
+    world: World, alice: User, bob: User, support: User
+) -> None:
+    from dashboard.models import Membership
+    from dashboard.services.accounts import membership_remove
+
+    alice_page, _ = await open_app_page(alice, "acme-api")
+    bob_page, _ = await open_app_page(bob, "acme-api")
+
+    def remove_alice() -> None:
+        membership = Membership.objects.get(user=alice, organization__name="acme")
+        membership_remove(membership=membership, actor=None, source="cli")
+
+    try:
+        await database_sync_to_async(remove_alice)()
+        closed = await alice_page.receive_output(timeout=5)
+        assert closed["type"] == "websocket.close"
+        await alice_page.disconnect()  # her browser's side of the close
+        await database_sync_to_async(_websockets_off)(world, support)
+        frame = await frame_with(bob_page, "features-panel")
+    finally:
+        await bob_page.disconnect()
+
+    # The members' view rendered for bob: his own switches are still his to use.
+    assert switch_state(frame, "acme-api", "websockets") == "false"
+    assert 'name="toggle" value="websockets:on"' in frame

@@ -310,6 +310,9 @@ async def test_a_hub_times_staleness_from_the_reports_it_hears_without_reading_t
         ("alice", "edges", "gateway", "/edges/gateway/"),
         ("support", "overview", "", "/"),
         ("alice", "orgs", "acme", "/"),
+        ("alice", "orgs", "acme", "/orgs/acme/"),
+        ("support", "upgrades", "", "/upgrades/"),
+        ("alice", "edges", "acme-ssl", "/edges/acme-ssl/"),
     ],
 )
 def test_every_id_a_push_targets_exists_on_the_full_page(
