@@ -97,6 +97,12 @@
 
   document.addEventListener("htmx:oobBeforeSwap", (event) => {
     const { target, fragment } = event.detail;
+    // A panel whose form is being answered is left to that answer: swapping it now would take
+    // away the element the answer is swapped into (the answer carries the current state too).
+    if (target.matches(".htmx-request") || target.querySelector(".htmx-request")) {
+      event.detail.shouldSwap = false;
+      return;
+    }
     for (const input of fragment.querySelectorAll('input[name="csrfmiddlewaretoken"]')) {
       if (input.value === CSRF_PLACEHOLDER) input.value = csrfToken();
     }

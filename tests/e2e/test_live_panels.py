@@ -90,3 +90,39 @@ def test_the_answer_to_the_users_own_action_stays_when_a_push_arrives(
     assert refusal.is_visible() and "Request a WebSocket upgrade" in refusal.inner_text()
     for page in tabs:
         page.context.close()
+
+
+def test_a_panel_whose_form_is_being_answered_is_not_replaced_by_a_push(
+    browser: Any, dashboard_server: Server
+) -> None:
+    tabs = []
+    for _ in range(2):
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        login(page, dashboard_server, "alice")
+        page.goto(dashboard_server.url + "/apps/acme-web/")
+        page.wait_for_selector("[ws-connect][data-live=live]")
+        tabs.append(page)
+    first, second = tabs
+    row = "#app-acme-web-feature-log-runtime-metrics"
+    before = first.locator(f"{row} .switch-cell").get_attribute("data-enabled")
+    # The features form of the first tab has a request in flight (htmx marks it so), and the
+    # panel is marked to tell whether it was replaced.
+    first.evaluate(
+        "() => { document.getElementById('features-form').classList.add('htmx-request');"
+        " document.getElementById('features-panel').dataset.original = 'yes'; }"
+    )
+    second.click(f"{row} button.switch")
+    second.wait_for_function(switch_is(row, before != "true"), timeout=5000)
+    first.wait_for_timeout(1500)  # the push has reached the first tab by now
+
+    assert first.evaluate("() => document.getElementById('features-panel').dataset.original")
+    # Once the answer is in, pushes apply again.
+    first.evaluate(
+        "() => document.getElementById('features-form').classList.remove('htmx-request')"
+    )
+    second.click(f"{row} button.switch")
+    first.wait_for_function(switch_is(row, before == "true"), timeout=5000)
+    for page in tabs:
+        page.context.close()

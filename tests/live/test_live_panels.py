@@ -49,11 +49,16 @@ async def frame_with(communicator: WebsocketCommunicator, element_id: str) -> st
             return frame
 
 
-async def open_app_page(user: User, app: str) -> tuple[WebsocketCommunicator, str]:
+async def open_page(user: User, path: str) -> tuple[WebsocketCommunicator, str]:
+    """A page's socket, signed in as `user`, with its snapshot."""
     cookie = await database_sync_to_async(cookie_for)(user)
-    connected, communicator = await connect(f"/ws/live/apps/{app}/", cookie)
+    connected, communicator = await connect(path, cookie)
     assert connected
     return communicator, await communicator.receive_from(timeout=5)
+
+
+async def open_app_page(user: User, app: str) -> tuple[WebsocketCommunicator, str]:
+    return await open_page(user, f"/ws/live/apps/{app}/")
 
 
 def switch_state(frame: str, app: str, feature: str) -> str:
@@ -280,11 +285,8 @@ async def test_a_customers_open_edge_page_shows_the_upgrade_support_scheduled(
     upgrade = await database_sync_to_async(upgrade_request)(
         edge=world.acme_ssl, actor=alice, source="web"
     )
-    cookie = await database_sync_to_async(cookie_for)(alice)
-    connected, communicator = await connect("/ws/live/edges/acme-ssl/", cookie)
+    communicator, snapshot = await open_page(alice, "/ws/live/edges/acme-ssl/")
     try:
-        assert connected
-        snapshot = await communicator.receive_from(timeout=5)
         assert 'id="upgrade-state" data-state="requested"' in snapshot
         window = dt.datetime(2031, 3, 2, 22, 0, tzinfo=dt.UTC)
         await database_sync_to_async(upgrade_transition)(
@@ -316,11 +318,8 @@ async def test_a_completed_upgrade_turns_the_open_edge_page_to_hipache(
         return upgrade
 
     upgrade = await database_sync_to_async(schedule_and_start)()
-    cookie = await database_sync_to_async(cookie_for)(alice)
-    connected, communicator = await connect("/ws/live/edges/acme-ssl/", cookie)
+    communicator, snapshot = await open_page(alice, "/ws/live/edges/acme-ssl/")
     try:
-        assert connected
-        snapshot = await communicator.receive_from(timeout=5)
         assert "no WebSockets" in snapshot
         await database_sync_to_async(upgrade_transition)(
             upgrade=upgrade, action="complete", actor=support, source="web"

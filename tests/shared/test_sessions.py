@@ -16,6 +16,7 @@ from django.test import Client
 
 from shared import breaker
 from shared import sessions as sessions_module
+from tests.dashboard.test_redis_outage import DownCache
 
 
 def store(key: str | None = None) -> Any:
@@ -26,20 +27,6 @@ def signed_in(user: User) -> tuple[Client, str]:
     client = Client()
     client.force_login(user)
     return client, client.cookies[settings.SESSION_COOKIE_NAME].value
-
-
-class DownCache:
-    """A cache whose server does not answer."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def __getattr__(self, name: str) -> Any:
-        def fail(*args: Any, **kwargs: Any) -> Any:
-            self.calls += 1
-            raise ConnectionError("Redis is down")
-
-        return fail
 
 
 @pytest.fixture
