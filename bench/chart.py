@@ -1,5 +1,6 @@
-"""The README's chart: report -> socket latency against subscribers, the hub (B2) and the
-textbook path (B4), p50 and p99 medians with min-max bars, drawn with matplotlib."""
+"""The README's chart: report -> socket latency against subscribers, the hub (B2), the
+textbook path (B4) and the bare broadcaster's floor (B13), p50 and p99 medians with min-max
+bars, drawn with matplotlib."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 SERIES = [
     ("B2", "hub (B2)", "#1f6feb"),
     ("B4", "textbook group_send (B4)", "#d1242f"),
+    ("B13", "bare ASGI broadcaster, the floor (B13)", "#57606a"),
 ]
 
 

@@ -25,6 +25,11 @@ B11 reconnect storm (storm.py): N signed-in sockets whose first attempts fall wi
 B12 admission rate (admission.py): sockets opened, given their snapshot and closed per second on
     one daphne, against the same daphne serving a bare ASGI app (bare_asgi.py) with the same
     clients: the ratio; and B11's (b) on the bare app, the storm's floor.
+B13 fan-out floor (floors.py): B2's clients, rounds and sender against a bare ASGI broadcaster
+    (bare_floors.py) on the same daphne, at B2's sizes; B2's p99 over the floor's, per size.
+B14 ingest floor (floors.py; needs REDIS_URL): B1's reporters against a bare ASGI app on the
+    same daphne that parses the reports, checks the counts and writes them to Redis in one
+    pipelined call; B1's counts/s and p99 on the configured database over the floor's.
 B15 panel push (panels.py): a change that is not a count. Per size (100, 1000), one daphne
     with LIVE_MIN_INTERVAL at its production default, N sockets on /ws/live/apps/acme-web/
     signed in as alice; each round (1 s apart) support flips http-request-id on acme-web through
@@ -66,6 +71,7 @@ from bench import (
     chart,
     cluster,
     fanout,
+    floors,
     idle,
     ingest,
     pages,
@@ -122,13 +128,16 @@ COST_FIGURES = [
     ("send_ms_median", "send ms", "{:.1f}"),
 ]
 FIGURES = LATENCY_FIGURES + COST_FIGURES
-BENCHES = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B11", "B12", "B15")
+BENCHES = (
+    "B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B11", "B12", "B13", "B14", "B15"
+)  # fmt: skip
 SEEDED = {"B2", "B3", "B5", "B6", "B7", "B9"}
 STORMS = {"B11", "B12"}
 
 LEGEND = """\
-latency: from just before a round's report (B2, B5: POST /ingest/v1/reports; B4: group_send) to
-  the frame with the new value on a socket, every socket of every round pooled; max is the worst.
+latency: from just before a round's report (B2, B5, B13: POST /ingest/v1/reports; B4:
+  group_send) to the frame with the new value on a socket, every socket of every round pooled;
+  max is the worst.
 spread: last minus first arrival of a round (median of rounds): the fan-out itself.
 frames/s: frames delivered over the time from each send to its last arrival, summed over rounds.
 missed: frames a socket never got (skipped to a newer value, or not there before the deadline).
@@ -332,7 +341,7 @@ def parse_args(argv: list[str] | None) -> Config:
     parser.add_argument(
         "--only",
         default=",".join(b.lower() for b in BENCHES),
-        help="comma-separated benchmarks to run, of b1 ... b9, b11, b12, b15 (default all)",
+        help="comma-separated benchmarks to run, of b1 ... b9, b11 ... b15 (default all)",
     )
     parser.add_argument(
         "--ingest-seconds", type=float, help="B1: seconds of reporting (default 10, 3 with --quick)"
@@ -440,7 +449,7 @@ def parse_args(argv: list[str] | None) -> Config:
     rates = numbers(args.fanout_rates, "2,10" if quick else "1,2,5,10,20", float)
     panel_sizes = numbers(args.panel_sockets, "100" if quick else "100,1000")
     if not sizes or min(sizes) < 1 or not benches or not set(benches) <= set(BENCHES):
-        parser.error("--sizes needs positive integers and --only some of b1 ... b9, b11, b12, b15")
+        parser.error("--sizes needs positive integers and --only some of b1 ... b9, b11 ... b15")
     if not panel_sizes or min(panel_sizes) < 1:
         parser.error("--panel-sockets needs positive integers")
     if not topics or min(topics) < 1 or not rates or min(rates) <= 0:
@@ -648,6 +657,14 @@ def run_b4(tmp: Path, config: Config, values: Values, results: Results) -> None:
             results.runs.append({"bench": "B4", "repeat": repeat, **figures})
 
 
+def run_b13(tmp: Path, config: Config, values: Values, results: Results) -> None:
+    """B13 at B2's sizes, and at B6's socket count when B2 is measured there (one run)."""
+    results.runs += floors.run_b13(tmp, config.sizes, config.repeats, config.rounds, values)
+    wanted = set(config.benches)
+    if {"B2", "B6"} <= wanted and config.idle.sockets not in config.sizes:
+        results.runs += floors.run_b13(tmp, (config.idle.sockets,), 1, config.rounds, values)
+
+
 def run_storms(tmp: Path, config: Config, results: Results) -> None:
     """B11 and B12, on the database and channel layer the environment names."""
     redis_url = os.environ.get("REDIS_URL") or None
@@ -687,10 +704,21 @@ def run_all(tmp: Path, config: Config, values: Values, results: Results) -> None
         for row in results.ingest:
             if "profile" in row:
                 results.profiles[f"B1 {row['database']}"] = row.pop("profile")
+    if "B14" in config.benches:
+        redis_url = os.environ.get("REDIS_URL") or None
+        if redis_url:
+            results.ingest.append(floors.run_b14(tmp / "floors", config.ingest, redis_url))
+        else:
+            results.skip(
+                "B14 skipped: REDIS_URL is not set (the floor writes the counts to Redis); try "
+                "REDIS_URL=redis://127.0.0.1:6379/0 make bench-quick"
+            )
     if SEEDED & set(config.benches):
         run_seeded(tmp / "live", config, values, results)
     if "B4" in config.benches:
         run_b4(tmp, config, values, results)
+    if "B13" in config.benches:
+        run_b13(tmp / "floors", config, values, results)
     if "B8" in config.benches:
         results.pages = pages.run(tmp, config.pages, os.environ.get("DATABASE_URL"))
     if STORMS & set(config.benches):
@@ -730,6 +758,10 @@ def main(argv: list[str] | None = None) -> int:
 
     summary = summarize(results.runs)
     comparison = compare(summary)
+    floor_ratios = {
+        "ingest": floors.ingest_ratio(results.ingest, database),
+        "fanout": floors.fanout_ratios(summary),
+    }
     report: dict[str, Any] = {
         "meta": {
             "started_at": started.isoformat(timespec="seconds"),
@@ -757,6 +789,7 @@ def main(argv: list[str] | None = None) -> int:
         "runs": results.runs,
         "summary": summary,
         "comparison": comparison,
+        "floors": floor_ratios,
         "ingest": results.ingest,
         "fanout": results.fanout,
         "idle": results.idle,
@@ -784,6 +817,8 @@ def main(argv: list[str] | None = None) -> int:
         render_slow(results.slow) if results.slow else "",
         render_browser(results.browser) if results.browser else "",
         ingest.render(results.ingest, config.ingest) if results.ingest else "",
+        floors.render_ingest(floor_ratios["ingest"]) if floor_ratios["ingest"] else "",
+        floors.render_fanout(floor_ratios["fanout"]) if floor_ratios["fanout"] else "",
         pages.render(results.pages, config.pages) if results.pages else "",
         storm.render(results.storm) if results.storm else "",
         admission.render(results.admission) if results.admission else "",

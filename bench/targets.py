@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench import fanout
+from bench import fanout, floors
 
 MET, MISSED, NOT_RUN = "met", "missed", "not run"
 
@@ -39,6 +39,8 @@ def judge(report: dict[str, Any]) -> list[dict[str, str]]:
         )  # fmt: skip
 
     for row in report.get("ingest", []):
+        if row["bench"] != "B1":
+            continue
         on_postgres = row["database"] == "PostgreSQL"
         add(
             "B1",
@@ -156,6 +158,7 @@ def judge(report: dict[str, Any]) -> list[dict[str, str]]:
             _verdict(browser["p50_ms"] < 150),
         )
     _storms(report, wanted, add)
+    _floors(report, wanted, add)
     for row in report.get("panels", []):
         add(
             "B15",
@@ -219,6 +222,58 @@ def _storms(report: dict[str, Any], wanted: set[str], add: Any) -> None:
             f"ratio >= {ADMISSION_RATIO}",
             _verdict(admission["ratio"] >= ADMISSION_RATIO),
         )
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def _floors(report: dict[str, Any], wanted: set[str], add: Any) -> None:
+    found = report.get("floors") or {}
+    fan = found.get("fanout") or []
+    for item in fan:
+        sockets = item["sockets"]
+        judged = sockets in floors.FANOUT_TARGET_SIZES and item["p99_ratio"] is not None
+        add(
+            "B13",
+            f"report -> socket vs floor (bare ASGI broadcaster), {sockets:,} subscribers, 1 daphne",
+            f"p99 {item['b2_p99_ms']:.0f} ms vs floor {item['b13_p99_ms']:.0f} ms: "
+            f"{_ratio(item['p99_ratio'])} (p50 {item['b2_p50_ms']:.0f} vs "
+            f"{item['b13_p50_ms']:.0f} ms)",
+            f"p99 <= {floors.FANOUT_P99_RATIO}x floor"
+            if sockets in floors.FANOUT_TARGET_SIZES
+            else "(no target at this size)",
+            _verdict(item["p99_ratio"] <= floors.FANOUT_P99_RATIO) if judged else "-",
+        )
+    if "B13" in wanted and not fan:
+        alone = [r for r in report.get("summary", []) if r["bench"] == "B13" and "p99_ms" in r]
+        measured = "; ".join(
+            f"floor p99 {_median(r, 'p99_ms'):.0f} ms at {r['sockets']:,}" for r in alone
+        )
+        add("B13", "report -> socket vs floor", (measured + "; B2 not run") if alone else "-",
+            f"p99 <= {floors.FANOUT_P99_RATIO}x floor", NOT_RUN)  # fmt: skip
+    ratio = found.get("ingest")
+    target = f"counts/s >= {floors.INGEST_COUNTS_RATIO}x floor, p99 <= {floors.INGEST_P99_RATIO}x"
+    if ratio:
+        add(
+            "B14",
+            f"ingest vs floor (bare ASGI + one Redis pipeline), {ratio['reporters']} edges x "
+            f"{ratio['frontends_per_report']} frontends, {ratio['database']}",
+            f"{ratio['product_counts_per_s']:,.0f} vs {ratio['floor_counts_per_s']:,.0f} "
+            f"counts/s: {_ratio(ratio['counts_ratio'])}; p99 {ratio['product_p99_ms']:.0f} vs "
+            f"{ratio['floor_p99_ms']:.0f} ms: {_ratio(ratio['p99_ratio'])}",
+            target,
+            _verdict(ratio["met"]),
+        )
+    elif "B14" in wanted:
+        floor = next((r for r in report.get("ingest", []) if r["bench"] == "B14"), None)
+        measured = "-"
+        if floor:
+            measured = (
+                f"floor {floor['counts_per_s']:,.0f} counts/s, p99 {floor['p99_ms']:.0f} ms; "
+                "B1 not run"
+            )
+        add("B14", "ingest vs floor", measured, target, NOT_RUN)
 
 
 def markdown(rows: list[dict[str, str]]) -> str:
