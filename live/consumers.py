@@ -10,6 +10,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import DatabaseError, close_old_connections
 
 from live import admission, events
@@ -50,6 +51,17 @@ def _resolve(
         close_old_connections()
 
 
+def _reauthorize(user: Any, kind: str, target: str) -> Topic | None:
+    """The topic the user may watch now, their user row read afresh (roles change)."""
+    if user is None or not user.is_authenticated:
+        return None
+    try:
+        user.refresh_from_db()
+    except ObjectDoesNotExist:
+        return None  # the account is gone
+    return authorize(user, kind, target)
+
+
 class LiveConsumer(RateLimitedConsumer):
     # No channel of its own per socket: the hub subscribes once per process. A per-socket
     # receive on Redis would also fail each socket with 1011 (not retried) when Redis goes.
@@ -61,6 +73,7 @@ class LiveConsumer(RateLimitedConsumer):
         self.target = kwargs.get("name", "")
         # The parts not yet sent (part -> latest fragment): a slow socket skips to the latest.
         self.pending: dict[str, str] = {}
+        self.audience: str | None = None
         self.sending_since: float | None = None
         self.drain: asyncio.Task[None] | None = None
         ticket = admission.gate.enter(self.scope)
@@ -82,6 +95,8 @@ class LiveConsumer(RateLimitedConsumer):
             return
         user, topic = resolved
         self.scope["user"] = user
+        # The audience the socket watches as: what it may see, decided now.
+        self.audience = topic.audience if topic is not None else None
         if topic is None:
             await self.close()  # before accept: the handshake is refused
             return
@@ -144,5 +159,10 @@ class LiveConsumer(RateLimitedConsumer):
             await self.close(code=CLOSE_POLICY)
             return
         user = self.scope.get("user")
-        if await database_sync_to_async(authorize)(user, self.kind, self.target) is None:
+        topic = await database_sync_to_async(_reauthorize)(user, self.kind, self.target)
+        if topic is None:
             await self.close(code=CLOSE_POLICY)
+        elif topic.audience != self.audience:
+            # Still allowed, but to see other things (a membership gained or lost): the socket
+            # must not stay in a view rendered for its old access. It comes back under the new.
+            await self.close(code=CLOSE_TRY_AGAIN)

@@ -249,6 +249,7 @@ class LiveHub:
             timer.cancel()
         self.stale_timers.clear()
         self.reported.clear()
+        self.stale_edges.clear()
         self.views.clear()
         self.listeners.clear()
         self.groups.clear()
@@ -307,6 +308,9 @@ class LiveHub:
             rendered = await database_sync_to_async(render)(parts)
         except Exception:
             logger.exception("could not render %s for %s", view.topic, view.audience)
+            # Tried again at the next flush, no sooner than LIVE_MIN_INTERVAL from now.
+            view.dirty |= parts
+            view.last_push = asyncio.get_running_loop().time()
             return {}
         finally:
             view.rendering = False
@@ -341,6 +345,7 @@ class LiveHub:
             if age >= settings.EDGE_STALE_AFTER:
                 self.stale_edges.add(name)
             else:
+                self.stale_edges.discard(name)
                 self._arm(name)
 
     def _heard_from(self, edge: str) -> None:

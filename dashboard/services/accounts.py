@@ -99,6 +99,8 @@ def membership_set(
         before=before,
         after={"user": user.get_username(), "role": role},
     )
+    # What the user's open pages may show changed: their sockets check again.
+    bus.announce_on_commit("access.changed", {"user": user.pk})
     return membership
 
 

@@ -111,11 +111,15 @@ def test_a_panel_whose_form_is_being_answered_is_not_replaced_by_a_push(
     # panel is marked to tell whether it was replaced.
     first.evaluate(
         "() => { document.getElementById('features-form').classList.add('htmx-request');"
-        " document.getElementById('features-panel').dataset.original = 'yes'; }"
+        " document.getElementById('features-panel').dataset.original = 'yes';"
+        " window.pushedFeatures = 0;"
+        " document.addEventListener('htmx:oobBeforeSwap', (event) => {"
+        "   if (event.detail.target.id === 'features-panel') window.pushedFeatures += 1; }); }"
     )
     second.click(f"{row} button.switch")
     second.wait_for_function(switch_is(row, before != "true"), timeout=5000)
-    first.wait_for_timeout(1500)  # the push has reached the first tab by now
+    # The push reached the first tab's features panel...
+    first.wait_for_function("() => window.pushedFeatures > 0", timeout=5000)
 
     assert first.evaluate("() => document.getElementById('features-panel').dataset.original")
     # Once the answer is in, pushes apply again.

@@ -134,3 +134,31 @@ async def test_an_event_for_another_topic_renders_nothing(settings: Any) -> None
     assert len(rendered) == 1
     for task in hub.tasks:
         task.cancel()
+
+
+async def test_a_failed_render_is_tried_again_not_dropped(settings: Any) -> None:
+    settings.LIVE_MIN_INTERVAL = 0.05
+    hub = LiveHub()
+    hub.channel = "heard"
+    attempts: list[frozenset[str]] = []
+
+    def render(parts: frozenset[str]) -> dict[str, str]:
+        attempts.append(parts)
+        if len(attempts) == 2:
+            raise RuntimeError("the database went away for a moment")
+        return {part: f"<p id={part}>{len(attempts)}</p>" for part in parts}
+
+    socket = Socket()
+    await hub.join(socket, "app.acme-web", "staff", render, frozenset({"counts", "features"}))
+    hub.dispatch({"event": "feature.changed", "payload": {"app": "acme-web", "feature": "x"}})
+    await asyncio.sleep(0.4)
+
+    # The second render failed; the features part was rendered again at the next flush.
+    assert attempts == [
+        frozenset({"counts", "features"}),
+        frozenset({"features"}),
+        frozenset({"features"}),
+    ]
+    assert socket.frames[-1] == "<p id=features>3</p>"
+    for task in hub.tasks:
+        task.cancel()

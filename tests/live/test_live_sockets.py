@@ -207,6 +207,33 @@ async def test_losing_membership_closes_the_socket(
         await communicator.disconnect()
 
 
+async def test_a_gateway_socket_whose_viewer_joins_another_organization_comes_back_under_it(
+    alice: User, alice_cookie: bytes, world: World
+) -> None:
+    from dashboard.models import Membership
+    from dashboard.services.accounts import membership_set
+
+    # The gateway's page shows each customer their own apps: alice's view is acme's.
+    _, communicator = await connect("/ws/live/edges/gateway/", alice_cookie)
+    try:
+        await communicator.receive_from(timeout=5)
+        await database_sync_to_async(membership_set)(
+            organization=world.globex,
+            user=alice,
+            role=Membership.Role.MEMBER,
+            actor=None,
+            source="cli",
+        )
+        # Her socket must not stay in the acme-only view (nor draw it with her wider access):
+        # it is told to come back, and joins the acme + globex view.
+        assert await communicator.receive_output(timeout=5) == {
+            "type": "websocket.close",
+            "code": 1013,
+        }
+    finally:
+        await communicator.disconnect()
+
+
 def test_event_messages_survive_a_json_round_trip() -> None:
     message = bus.message("app.acme-web", events.COUNTS_CHANGED, {"app": "acme-web"})
     assert json.loads(json.dumps(message)) == message
