@@ -69,7 +69,6 @@ class View:
 
     topic: str
     audience: str
-    render: Renderer
     parts: frozenset[str] = events.COUNTS_ONLY
     sockets: set[LiveSocket] = field(default_factory=set)
     fragments: dict[str, str] = field(default_factory=dict)
@@ -149,7 +148,7 @@ class LiveHub:
         key = (topic, audience)
         view = self.views.get(key)
         if view is None:
-            view = self.views[key] = View(topic, audience, render, parts)
+            view = self.views[key] = View(topic, audience, parts)
         view.sockets.add(socket)
         view.renderers[socket] = render
         snapshot = view.snapshot
@@ -304,7 +303,8 @@ class LiveHub:
         view.rendering = True
         parts, view.dirty = frozenset(view.dirty), set()
         try:
-            render = next(iter(view.renderers.values()), view.render)
+            # A view is dropped with its last socket, so one renderer is always there.
+            render = next(iter(view.renderers.values()))
             rendered = await database_sync_to_async(render)(parts)
         except Exception:
             logger.exception("could not render %s for %s", view.topic, view.audience)

@@ -69,13 +69,8 @@ class SessionStore(cached_db.SessionStore):
         key = session_key or self.session_key
         if key is None:
             return
-        if not redis_breaker.closed:
-            self._stale(key)
-            return
-        try:
-            self._cache.delete(self.cache_key_prefix + key)
-        except Exception:
-            redis_breaker.failed()
+        # The cache answers True or False; None is the breaker's or a failure's answer.
+        if self._cache_call("delete", self._cache.delete, self.cache_key_prefix + key) is None:
             self._stale(key)
 
     # Async callers take the same path (Django's own async variants would skip the breaker).

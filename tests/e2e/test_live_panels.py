@@ -16,6 +16,20 @@ REQUEST_IDS = "#app-acme-api-feature-http-request-id"
 WEBSOCKETS = "#app-acme-api-feature-websockets"
 
 
+def open_tabs(browser: Any, server: Server, usernames: list[str], path: str) -> list[Any]:
+    """A browser context per user (each signed in), on `path` with its socket live."""
+    tabs = []
+    for username in usernames:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        login(page, server, username)
+        page.goto(server.url + path)
+        page.wait_for_selector("[ws-connect][data-live=live]")
+        tabs.append(page)
+    return tabs
+
+
 def switch_is(row: str, enabled: bool) -> str:
     value = "true" if enabled else "false"
     return f"() => document.querySelector('{row} .switch-cell').dataset.enabled === '{value}'"
@@ -24,16 +38,8 @@ def switch_is(row: str, enabled: bool) -> str:
 def test_a_switch_flipped_in_one_browser_shows_in_the_other_and_keeps_its_draft(
     browser: Any, dashboard_server: Server
 ) -> None:
-    pages = {}
-    for username in ("alice", "support"):
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        login(page, dashboard_server, username)
-        page.goto(dashboard_server.url + PAGE)
-        page.wait_for_selector("[ws-connect][data-live=live]")
-        pages[username] = page
-    alice, support = pages["alice"], pages["support"]
+    alice, support = open_tabs(browser, dashboard_server, ["alice", "support"], PAGE)
+    pages = {"alice": alice, "support": support}
     request_ids_on = alice.locator(f"{REQUEST_IDS} .switch-cell").get_attribute("data-enabled")
 
     # Support is typing a reason when alice switches one of her own features.
@@ -66,16 +72,8 @@ def test_a_switch_flipped_in_one_browser_shows_in_the_other_and_keeps_its_draft(
 def test_the_answer_to_the_users_own_action_stays_when_a_push_arrives(
     browser: Any, dashboard_server: Server
 ) -> None:
-    tabs = []
-    for _ in range(2):  # alice, in two tabs of her own
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        login(page, dashboard_server, "alice")
-        page.goto(dashboard_server.url + "/apps/acme-web/")
-        page.wait_for_selector("[ws-connect][data-live=live]")
-        tabs.append(page)
-    first, second = tabs
+    first, second = open_tabs(browser, dashboard_server, ["alice", "alice"], "/apps/acme-web/")
+    tabs = [first, second]
     row = "#app-acme-web-feature-http-request-id"
     before = first.locator(f"{row} .switch-cell").get_attribute("data-enabled")
 
@@ -95,16 +93,8 @@ def test_the_answer_to_the_users_own_action_stays_when_a_push_arrives(
 def test_a_panel_whose_form_is_being_answered_is_not_replaced_by_a_push(
     browser: Any, dashboard_server: Server
 ) -> None:
-    tabs = []
-    for _ in range(2):
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        login(page, dashboard_server, "alice")
-        page.goto(dashboard_server.url + "/apps/acme-web/")
-        page.wait_for_selector("[ws-connect][data-live=live]")
-        tabs.append(page)
-    first, second = tabs
+    first, second = open_tabs(browser, dashboard_server, ["alice", "alice"], "/apps/acme-web/")
+    tabs = [first, second]
     row = "#app-acme-web-feature-log-runtime-metrics"
     before = first.locator(f"{row} .switch-cell").get_attribute("data-enabled")
     # The features form of the first tab has a request in flight (htmx marks it so), and the
