@@ -158,6 +158,9 @@ LIVE_HANDSHAKES_IN_FLIGHT = env_int("LIVE_HANDSHAKES_IN_FLIGHT", 256, minimum=1,
 # database connection while it works: keep it below DATABASE_POOL_SIZE).
 LIVE_HANDSHAKE_THREADS = env_int("LIVE_HANDSHAKE_THREADS", 4, minimum=1, maximum=64)
 LIVE_HANDSHAKE_PATIENCE = env_float("LIVE_HANDSHAKE_PATIENCE", 2.0, minimum=0.1, maximum=60.0)
+# How long a process remembers a socket user's row and what they may watch (live.grants); an
+# announced access change forgets it at once. 0 reads both on every handshake.
+LIVE_GRANT_SECONDS = env_float("LIVE_GRANT_SECONDS", 5.0, minimum=0.0, maximum=60.0)
 
 REDIS_URL = env_url("REDIS_URL", ("redis", "rediss", "unix"))
 # Longer than channels-redis' 5 s blocking pop, so an idle receive is never cut off, yet short

@@ -7,13 +7,14 @@ import logging
 import time
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
-from django.contrib.auth import get_user
-from django.contrib.auth.models import AnonymousUser
+from channels.exceptions import StopConsumer
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import DatabaseError, close_old_connections
 
 from live import admission, events
+from live.grants import grants
 from live.hub import LayerUnavailable, get_hub
 from live.limits import CLOSE_POLICY_VIOLATION, RateLimitedConsumer
 from live.topics import OVERVIEW, Topic, authorize
@@ -27,24 +28,16 @@ CLOSE_POLICY = CLOSE_POLICY_VIOLATION
 SLOW_SOCKET_SECONDS = 10.0
 
 
-class _SessionOf:
-    """What django.contrib.auth.get_user reads of a request: its session."""
-
-    def __init__(self, session: Any) -> None:
-        self.session = session
-
-
 def _resolve(
     scope: dict[str, Any], kind: str, target: str, ticket: admission.Ticket
 ) -> tuple[Any, Topic | None] | None:
-    """The socket's user and the topic it may watch, in one trip to the database (session,
-    user, visibility); None when the handshake waited too long for its turn."""
+    """The socket's user and the topic it may watch (remembered by the process for a few
+    seconds, see live.grants); None when the handshake waited too long for its turn."""
     if ticket.overdue():
         return None
     try:
-        session = scope.get("session")
-        user = get_user(_SessionOf(session)) if session is not None else AnonymousUser()
-        return user, authorize(user, kind, target)
+        user = grants.user(scope.get("session"))
+        return user, grants.topic(user, kind, target, authorize)
     finally:
         # Give the connection back to the pool from the context that opened it (this call
         # runs in a copy of the socket's context, which channels' own clean-up does not see).
@@ -66,6 +59,16 @@ class LiveConsumer(RateLimitedConsumer):
     # No channel of its own per socket: the hub subscribes once per process. A per-socket
     # receive on Redis would also fail each socket with 1011 (not retried) when Redis goes.
     channel_layer_alias = None
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels closes stale database connections before each message, on the one shared
+        sync thread: a queue every handshake of a storm would wait in. This consumer's database
+        work runs in threads that close their own connections (live.admission, the recheck's
+        database_sync_to_async), so the event loop hands the message straight over."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         kwargs = self.scope["url_route"]["kwargs"]
@@ -113,6 +116,12 @@ class LiveConsumer(RateLimitedConsumer):
         """Busy: no work done for this socket; the browser retries after a random delay."""
         await self.accept()
         await self.close(code=CLOSE_TRY_AGAIN)
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        """As channels' own, without its groups (the hub holds them) or the trip to the shared
+        sync thread to close connections this consumer never opened on it."""
+        await self.disconnect(message.get("code", 1000))
+        raise StopConsumer
 
     async def disconnect(self, code: int) -> None:
         await get_hub().leave(self)

@@ -34,6 +34,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from live import events
+from live.grants import grants
 from live.staleness import edge_report_ages
 from shared.breaker import redis as redis_breaker
 
@@ -268,6 +269,8 @@ class LiveHub:
         payload = message.get("payload", {})
         if event == events.COUNTS_CHANGED and payload.get("reported"):
             self._heard_from(payload["reported"])
+        elif event == events.ACCESS_CHANGED:
+            grants.forget(payload.get("user"))
         for topic in events.listener_topics(event, payload):
             for socket in list(self.listeners.get(topic, ())):
                 socket.on_event(topic, event, payload)

@@ -33,17 +33,20 @@ def fast_password_hashing(settings: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def fresh_channel_layer() -> Iterator[None]:
-    """Each test gets its own channel layer and live hubs. Each async test runs on an event loop
-    of its own, and a Redis layer keeps asyncio locks bound to the loop that first waited on
-    them: a hub whose reader still held one when its test's loop closed would stop the readers
-    of every later test. (A server process has one loop for its life.)"""
+    """Each test gets its own channel layer and live hubs, and no remembered socket grants.
+    Each async test runs on an event loop of its own, and a Redis layer keeps asyncio locks
+    bound to the loop that first waited on them: a hub whose reader still held one when its
+    test's loop closed would stop the readers of every later test. (A server process has one
+    loop for its life.)"""
     yield
     from channels.layers import channel_layers
 
     from live import hub
+    from live.grants import grants
 
     channel_layers.backends.clear()
     hub._hubs.clear()
+    grants.forget()
 
 
 def unavailable(reason: str) -> None:

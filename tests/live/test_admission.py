@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 
 from edgeboard.asgi import application
-from live import admission, consumers
+from live import admission, grants
 from tests.live.test_live_sockets import connect, cookie_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,13 +36,13 @@ def fresh_gate(monkeypatch: pytest.MonkeyPatch) -> admission.Gate:
 def user_reads(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """Every time a handshake reads its session's user (the first database work it does)."""
     reads: list[object] = []
-    real = consumers.get_user
+    real = grants.get_user
 
     def reading(request: object) -> object:
         reads.append(request)
         return real(request)
 
-    monkeypatch.setattr(consumers, "get_user", reading)
+    monkeypatch.setattr(grants, "get_user", reading)
     return reads
 
 

@@ -1,0 +1,102 @@
+"""Who a socket's session belongs to and what that user may watch, remembered by the process
+for a few seconds.
+
+A reconnect storm brings the same users back for the same topics hundreds of times a second:
+after a deploy, every tab of every support engineer reconnects within a second or two. Reading
+the session, the user row and running the visibility query for each of them is most of what a
+handshake costs, so a process keeps the answers for LIVE_GRANT_SECONDS.
+
+What bounds a remembered answer:
+- an access change announced for a user (membership, sign-out) drops that user's answers in
+  every process at once (each hub hears every event);
+- anything that changes access without an announcement (a session expiring, a password change,
+  an edit made in the admin site or straight in the database) is honoured by new handshakes for
+  at most LIVE_GRANT_SECONDS. Sockets already open are not affected either way: they are
+  rechecked on every announced access change, from the database.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user
+from django.contrib.auth.models import AnonymousUser
+
+# Beyond this many sessions a process starts again from empty rather than grow without bound.
+MAX_SESSIONS = 10_000
+
+
+class _SessionOf:
+    """What django.contrib.auth.get_user reads of a request: its session."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+
+class Grants:
+    """Per process, shared by the handshake threads; entries are replaced, never mutated."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.lock = threading.Lock()
+        # session key -> (expires, user)
+        self.sessions: dict[str, tuple[float, Any]] = {}
+        # user pk -> {(kind, target): (expires, topic or None)}
+        self.topics: dict[Any, dict[tuple[str, str], tuple[float, Any]]] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def user(self, session: Any) -> Any:
+        """The session's user, as django.contrib.auth.get_user would return it; a session
+        seen in the last few seconds is not read again."""
+        key = getattr(session, "session_key", None)
+        if key is None:
+            return AnonymousUser()
+        now = self.clock()
+        known = self.sessions.get(key)
+        if known is not None and known[0] > now:
+            self.hits += 1
+            return known[1]
+        self.misses += 1
+        user = get_user(_SessionOf(session))
+        if user.is_authenticated:
+            with self.lock:
+                if len(self.sessions) >= MAX_SESSIONS:
+                    self.sessions.clear()
+                    self.topics.clear()
+                self.sessions[key] = (now + settings.LIVE_GRANT_SECONDS, user)
+        return user
+
+    def topic(self, user: Any, kind: str, target: str, authorize: Callable[..., Any]) -> Any:
+        """What `authorize(user, kind, target)` answers, refusals included."""
+        if not user.is_authenticated:
+            return authorize(user, kind, target)
+        now = self.clock()
+        known = self.topics.get(user.pk, {}).get((kind, target))
+        if known is not None and known[0] > now:
+            self.hits += 1
+            return known[1]
+        self.misses += 1
+        topic = authorize(user, kind, target)
+        with self.lock:
+            mine = dict(self.topics.get(user.pk, {}))
+            mine[(kind, target)] = (now + settings.LIVE_GRANT_SECONDS, topic)
+            self.topics[user.pk] = mine
+        return topic
+
+    def forget(self, user_pk: Any = None) -> None:
+        """Drop one user's answers (their access changed), or everyone's."""
+        with self.lock:
+            if user_pk is None:
+                self.sessions.clear()
+                self.topics.clear()
+                return
+            self.topics.pop(user_pk, None)
+            self.sessions = {k: v for k, v in self.sessions.items() if v[1].pk != user_pk}
+
+
+grants = Grants()
