@@ -8,8 +8,7 @@ import time
 from typing import Any
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
-from channels.exceptions import StopConsumer
+from channels.db import aclose_old_connections, database_sync_to_async
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import DatabaseError, close_old_connections
 
@@ -62,12 +61,14 @@ class LiveConsumer(RateLimitedConsumer):
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels closes stale database connections before each message, on the one shared
-        sync thread: a queue every handshake of a storm would wait in. This consumer's database
-        work runs in threads that close their own connections (live.admission, the recheck's
-        database_sync_to_async), so the event loop hands the message straight over."""
+        sync thread: a queue every handshake of a storm would wait in. A handshake's database
+        work runs in threads that close their own connections (live.admission), so the connect
+        goes straight to its handler; every other message is handled as channels does."""
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
+        if message["type"] != "websocket.connect":
+            await aclose_old_connections()
         await handler(message)
 
     async def connect(self) -> None:
@@ -116,12 +117,6 @@ class LiveConsumer(RateLimitedConsumer):
         """Busy: no work done for this socket; the browser retries after a random delay."""
         await self.accept()
         await self.close(code=CLOSE_TRY_AGAIN)
-
-    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
-        """As channels' own, without its groups (the hub holds them) or the trip to the shared
-        sync thread to close connections this consumer never opened on it."""
-        await self.disconnect(message.get("code", 1000))
-        raise StopConsumer
 
     async def disconnect(self, code: int) -> None:
         await get_hub().leave(self)
