@@ -47,8 +47,6 @@ class Grants:
         self.sessions: dict[str, tuple[float, Any]] = {}
         # user pk -> {(kind, target): (expires, topic or None)}
         self.topics: dict[Any, dict[tuple[str, str], tuple[float, Any]]] = {}
-        self.hits = 0
-        self.misses = 0
 
     def user(self, session: Any) -> Any:
         """The session's user, as django.contrib.auth.get_user would return it; a session
@@ -59,9 +57,7 @@ class Grants:
         now = self.clock()
         known = self.sessions.get(key)
         if known is not None and known[0] > now:
-            self.hits += 1
             return known[1]
-        self.misses += 1
         user = get_user(_SessionOf(session))
         if user.is_authenticated:
             with self.lock:
@@ -78,9 +74,7 @@ class Grants:
         now = self.clock()
         known = self.topics.get(user.pk, {}).get((kind, target))
         if known is not None and known[0] > now:
-            self.hits += 1
             return known[1]
-        self.misses += 1
         topic = authorize(user, kind, target)
         with self.lock:
             mine = dict(self.topics.get(user.pk, {}))
