@@ -187,6 +187,12 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Where the latest numbers of the edges live in Redis (edges/live_state.py).
+LIVE_STATE_PREFIX = env_str("CHANNEL_LAYER_PREFIX", "edgeboard")
+# How long a process reuses an edge's hostname -> app map when applying its reports: a domain
+# added or moved is counted for its app from the edge's first report after this.
+ROUTING_CACHE_SECONDS = env_float("ROUTING_CACHE_SECONDS", 2.0, minimum=0.0, maximum=60.0)
+
 if REDIS_URL:
     CACHES = {
         "default": {

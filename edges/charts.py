@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from dashboard.models import App
+from edges.live_state import LiveStateUnavailable, live_state
 from edges.models import ConnectionRollup
 
 WIDTH, HEIGHT = 640, 150
@@ -32,9 +33,20 @@ def _buckets(app: App, series: Series, now: dt.datetime) -> list[tuple[dt.dateti
     """(bucket start, average, maximum) of the app's connections, summed over edges."""
     start = now - series.window
     per_minute: dict[dt.datetime, list[float]] = defaultdict(lambda: [0.0, 0])
-    rows = ConnectionRollup.objects.filter(app=app, minute__gte=start).values_list(
-        "minute", "sum_connections", "samples", "max_connections"
+    rows = list(
+        ConnectionRollup.objects.filter(app=app, minute__gte=start).values_list(
+            "minute", "sum_connections", "samples", "max_connections"
+        )
     )
+    # The minutes not yet written to the database (the current one, at least).
+    try:
+        pending = live_state().pending_samples(app.pk)
+    except LiveStateUnavailable:
+        pending = []
+    merged: dict[tuple[int, dt.datetime], list[int]] = {}
+    for s in pending:
+        merged[(s.edge_id, s.minute)] = [s.sum_connections, s.samples, s.max_connections]
+    rows.extend((minute, *cell) for (_, minute), cell in merged.items() if minute >= start)
     for minute, total, samples, peak in rows:
         cell = per_minute[minute]
         cell[0] += total / samples if samples else 0.0

@@ -1,16 +1,19 @@
-"""Live numbers read from the latest edge reports; stale edges are shown but not counted."""
+"""Live numbers read from the latest edge reports (edges.live_state); stale edges are shown but
+not counted."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import QuerySet
 
 from dashboard.models import App, Domain, Organization
-from edges.models import Edge, FrontendStat, stale_cutoff
+from edges.live_state import EdgeState, LiveStateUnavailable, live_state
+from edges.models import Edge, stale_cutoff
 
 
 @dataclass
@@ -58,45 +61,68 @@ class AppLive:
         return bool(self.edges) and all(e.stale for e in self.edges)
 
 
+def _states(edge_ids: Iterable[int] | None = None) -> dict[int, EdgeState]:
+    """The edges' latest states; while the store is unreachable, none (pages show no numbers
+    rather than fail, and the edges are marked stale by their report times)."""
+    try:
+        return live_state().states_of(edge_ids)
+    except LiveStateUnavailable:
+        return {}
+
+
+def _fresh(state: EdgeState, cutoff: dt.datetime) -> bool:
+    return state.reported_at >= cutoff
+
+
 def app_live(app: App) -> AppLive:
-    rows = FrontendStat.objects.filter(app=app).select_related("edge").order_by("hostname")
     live = AppLive(app=app)
+    states = {i: s for i, s in _states().items() if app.pk in s.by_app}
+    edges = Edge.objects.in_bulk(states)
     per_edge: dict[int, EdgeCount] = {}
-    for row in rows:
-        stale = row.edge.is_stale()
-        live.hosts.append(HostCount(row.hostname, row.edge, row.connections, row.websockets, stale))
-        count = per_edge.setdefault(row.edge_id, EdgeCount(row.edge))
-        count.connections += row.connections
-        count.websockets += row.websockets
-        for backend in row.backends:
+    rows = sorted(
+        ((f, edges[i], s) for i, s in states.items() if i in edges for f in s.by_app[app.pk]),
+        key=lambda row: (row[0].hostname, row[1].name),
+    )
+    for frontend, edge, state in rows:
+        stale = edge.is_stale()
+        live.hosts.append(
+            HostCount(frontend.hostname, edge, frontend.connections, frontend.websockets, stale)
+        )
+        count = per_edge.setdefault(edge.pk, EdgeCount(edge))
+        count.connections += frontend.connections
+        count.websockets += frontend.websockets
+        for backend in frontend.backends:
             live.backends.append(
                 BackendCount(
                     backend["address"],
-                    row.hostname,
-                    row.edge,
+                    frontend.hostname,
+                    edge,
                     backend["connections"],
                     backend["state"],
                     stale,
                 )
             )
         if not stale:
-            live.connections += row.connections
-            live.websockets += row.websockets
-            if live.as_of is None or row.reported_at > live.as_of:
-                live.as_of = row.reported_at
+            live.connections += frontend.connections
+            live.websockets += frontend.websockets
+            if live.as_of is None or state.reported_at > live.as_of:
+                live.as_of = state.reported_at
     live.edges = sorted(per_edge.values(), key=lambda c: c.edge.name)
     return live
 
 
 def app_counts(apps: QuerySet[App] | list[App]) -> dict[int, tuple[int, int]]:
-    """(connections, websockets) per app id, from non-stale edges, in one query."""
+    """(connections, websockets) per app id, from non-stale edges, without a query."""
+    wanted = {a.pk for a in apps}
+    cutoff = stale_cutoff()
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    rows = FrontendStat.objects.filter(
-        app__in=apps, edge__last_report_at__gte=stale_cutoff()
-    ).values_list("app_id", "connections", "websockets")
-    for app_id, connections, websockets in rows:
-        totals[app_id][0] += connections
-        totals[app_id][1] += websockets
+    for state in _states().values():
+        if not _fresh(state, cutoff):
+            continue
+        for app_id in wanted & state.by_app.keys():
+            for frontend in state.by_app[app_id]:
+                totals[app_id][0] += frontend.connections
+                totals[app_id][1] += frontend.websockets
     return {app_id: (c, w) for app_id, (c, w) in totals.items()}
 
 
@@ -114,15 +140,15 @@ class EdgeLive:
 
 def edge_live(edge: Edge, visible_apps: QuerySet[App]) -> EdgeLive:
     """An edge's numbers; per-app rows only for the apps the viewer may see."""
-    rows = FrontendStat.objects.filter(edge=edge).values_list("app_id", "connections", "websockets")
+    state = _states([edge.pk]).get(edge.pk)
     total = [0, 0]
     per_app: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for app_id, connections, websockets in rows:
-        total[0] += connections
-        total[1] += websockets
-        if app_id is not None:
-            per_app[app_id][0] += connections
-            per_app[app_id][1] += websockets
+    for frontend in state.frontends if state else ():
+        total[0] += frontend.connections
+        total[1] += frontend.websockets
+        if frontend.app_id is not None:
+            per_app[frontend.app_id][0] += frontend.connections
+            per_app[frontend.app_id][1] += frontend.websockets
     apps = {a.pk: a for a in visible_apps.filter(pk__in=per_app)}
     listed = sorted(
         ((apps[i], c, w) for i, (c, w) in per_app.items() if i in apps),
@@ -161,18 +187,27 @@ def platform_live() -> PlatformLive:
         .annotate(domain_count=Domain.objects.count_per("edge"))
         .order_by("name")
     }
-    per_app: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for edge_id, app_name, connections, websockets in FrontendStat.objects.values_list(
-        "edge_id", "app__name", "connections", "websockets"
-    ):
-        count = edges[edge_id]
-        count.connections += connections
-        count.websockets += websockets
-        if app_name is not None and not count.stale:
-            per_app[app_name][0] += connections
-            per_app[app_name][1] += websockets
+    per_app: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for edge_id, state in _states().items():
+        count = edges.get(edge_id)
+        if count is None:
+            continue  # an edge deleted since its last report
+        for frontend in state.frontends:
+            count.connections += frontend.connections
+            count.websockets += frontend.websockets
+            if frontend.app_id is not None and not count.stale:
+                per_app[frontend.app_id][0] += frontend.connections
+                per_app[frontend.app_id][1] += frontend.websockets
     fresh = [c for c in edges.values() if not c.stale]
-    top = sorted(per_app.items(), key=lambda item: (-item[1][0], item[0]))[:BUSIEST]
+    ranked = sorted(per_app.items(), key=lambda item: -item[1][0])
+    # The names of the busiest (and of those tied with the last of them), to order ties by name.
+    cut = ranked[BUSIEST - 1][1][0] if len(ranked) >= BUSIEST else -1
+    contenders = [(i, cw) for i, cw in ranked if cw[0] >= cut]
+    names = dict(App.objects.filter(pk__in=[i for i, _ in contenders]).values_list("pk", "name"))
+    top = sorted(
+        ((names[i], cw) for i, cw in contenders if i in names),
+        key=lambda item: (-item[1][0], item[0]),
+    )[:BUSIEST]
     return PlatformLive(
         connections=sum(c.connections for c in fresh),
         websockets=sum(c.websockets for c in fresh),
@@ -183,12 +218,9 @@ def platform_live() -> PlatformLive:
 
 def organization_live(organization: Organization) -> list[tuple[App, int, int]]:
     """The organization's apps with their live numbers, in one query."""
-    fresh = Q(frontend_stats__edge__last_report_at__gte=stale_cutoff())
-    apps = organization.apps.annotate(
-        live_connections=Sum("frontend_stats__connections", filter=fresh, default=0),
-        live_websockets=Sum("frontend_stats__websockets", filter=fresh, default=0),
-    ).order_by("name")
-    return [(app, app.live_connections, app.live_websockets) for app in apps]
+    apps = list(organization.apps.order_by("name"))
+    counts = app_counts(apps)
+    return [(app, *counts.get(app.pk, (0, 0))) for app in apps]
 
 
 def connections_json(app: App) -> dict[str, Any]:

@@ -323,36 +323,6 @@ class EdgeUpgrade(models.Model):
         return self.state in self.OPEN_STATES
 
 
-class FrontendStat(models.Model):
-    """The latest numbers an edge reported for one hostname it serves."""
-
-    edge = models.ForeignKey(Edge, on_delete=models.CASCADE, related_name="frontends")
-    hostname = models.CharField(max_length=253)
-    # Denormalised from the hostname's domain at ingest, so per-app reads need no join.
-    app = models.ForeignKey(
-        "dashboard.App",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="frontend_stats",
-    )
-    connections = models.PositiveIntegerField(default=0)
-    websockets = models.PositiveIntegerField(default=0)
-    # [{"address": "10.0.3.7:8080", "connections": 61, "state": "up" | "dead"}, ...]
-    backends = models.JSONField(default=list, blank=True)
-    reported_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["edge__name", "hostname"]
-        constraints = [
-            models.UniqueConstraint(fields=["edge", "hostname"], name="frontendstat_unique")
-        ]
-        indexes = [models.Index(fields=["app"])]
-
-    def __str__(self) -> str:
-        return f"{self.hostname} on {self.edge}: {self.connections}"
-
-
 class ConnectionRollup(models.Model):
     """Per-minute history of an app's connections on one edge, for charts; kept 7 days."""
 

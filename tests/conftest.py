@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -47,6 +48,33 @@ def fresh_channel_layer() -> Iterator[None]:
     channel_layers.backends.clear()
     hub._hubs.clear()
     grants.forget()
+
+
+@pytest.fixture(autouse=True)
+def fresh_live_state(settings: Any) -> Iterator[None]:
+    """Each test starts with no edge numbers and no remembered routing: a store of its own in
+    Redis (a prefix of its own), or an emptied one in memory."""
+    import uuid
+
+    from edges import live_state
+    from edges.services.reports import routing
+    from shared.breaker import redis as redis_breaker
+
+    settings.LIVE_STATE_PREFIX = f"test-{uuid.uuid4().hex[:8]}"
+    live_state._store = None
+    routing.forget()
+    # A breaker left open by an earlier test's outage would refuse this test's reports.
+    redis_breaker.succeeded()
+    yield
+    store = live_state._store
+    live_state._store = None
+    routing.forget()
+    if store is not None:
+        import redis
+
+        # Redis may have been taken down by the test itself.
+        with contextlib.suppress(redis.RedisError):
+            store.forget()
 
 
 def unavailable(reason: str) -> None:

@@ -1,4 +1,4 @@
-"""The naive version of a service: read, then write, with no row lock.
+"""The naive version of a service: read, then write, with no row lock (or no ordering check).
 
 Concurrency tests run the real service and then this version of it, to show that the lock is
 what makes them pass (and that the test can tell).
@@ -24,3 +24,22 @@ def without_row_locks() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(QuerySet, "select_for_update", plain_read)
         yield
+
+
+@contextlib.contextmanager
+def without_report_ordering() -> Iterator[None]:
+    """The live state stores whichever report of an edge writes last, not the newest one."""
+    from edges import live_state
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(live_state, "newer", lambda seq, stored: True)
+        patch.setattr(
+            live_state,
+            "RECORD_SCRIPT",
+            live_state.RECORD_SCRIPT.replace(
+                "if not (tonumber(ARGV[2]) > current) then", "if false then"
+            ),
+        )
+        patch.setattr(live_state, "_store", None)
+        yield
+    live_state._store = None

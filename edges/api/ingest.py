@@ -12,12 +12,13 @@ from edges.api.ingest_payloads import MAX_BODY_BYTES, parse_config_status, parse
 from edges.models import Edge
 from edges.services.edges import edge_config_status_record
 from edges.services.proxy_config import CONTENT_TYPES, ConfigError, etag_of, render
-from edges.services.reports import report_apply
+from edges.services.reports import LiveStateDown, report_apply
 from shared import ratelimit
 from shared.errors import ApiError
 from shared.secret_tokens import hash_token
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="ingest"'}
+RETRY_AFTER_SECONDS = 2
 
 
 def edge_for_token(request: HttpRequest) -> Edge:
@@ -68,7 +69,16 @@ def ingest_report(request: HttpRequest) -> JsonResponse:
             raise ApiError(
                 403, "forbidden", f"This token belongs to edge {edge.name}, not {report.edge}."
             )
-        result = report_apply(edge=edge, report=report)
+        try:
+            result = report_apply(edge=edge, report=report)
+        except LiveStateDown:
+            # A report is the edge's whole state: the next one after the outage restores it.
+            raise ApiError(
+                503,
+                "unavailable",
+                "The live state is unavailable; send the next report in a few seconds.",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            ) from None
     except ApiError as error:
         return error.response()
     if not result.applied:

@@ -1,22 +1,39 @@
-"""Applying an edge's report: its whole current state replaces the previous one."""
+"""Applying an edge's report: its whole current state replaces the previous one.
+
+A report costs one conditional update of the edge's row (its `seq` and time) and one call to
+the live state (edges.live_state): the numbers themselves never touch the relational database.
+The per-minute rollups are written in one batch per edge and minute, by the first report of the
+next minute."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
 import time
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from dashboard.models import App, Domain
 from edges.api.ingest_payloads import Report
-from edges.models import ConnectionRollup, Edge, FrontendStat
+from edges.live_state import EdgeState, Frontend, LiveStateUnavailable, Sample, live_state
+from edges.models import ConnectionRollup, Edge
 from shared import bus
+from shared.breaker import redis as redis_breaker
+
+logger = logging.getLogger(__name__)
 
 ROLLUP_RETENTION = dt.timedelta(days=7)
 PRUNE_EVERY_SECONDS = 60.0
 _last_prune = 0.0
+
+
+class LiveStateDown(Exception):
+    """The report could not be stored: the edge should send its next one later."""
 
 
 @dataclass
@@ -27,23 +44,144 @@ class ApplyResult:
     last_seq: int | None = None
 
 
-def _upsert_rollups(edge: Edge, per_app: dict[int, int], minute: dt.datetime) -> None:
-    if not per_app:
+@dataclass(frozen=True)
+class Route:
+    app_id: int
+    app: str
+    organization: str
+
+
+class Routing:
+    """Per process: which app each hostname an edge may report belongs to, read again after
+    ROUTING_CACHE_SECONDS."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.maps: dict[int, tuple[float, dict[str, Route]]] = {}
+
+    def of(self, edge: Edge) -> dict[str, Route]:
+        now = time.monotonic()
+        known = self.maps.get(edge.pk)
+        if known is not None and known[0] > now:
+            return known[1]
+        routes = {
+            hostname: Route(app_id, app, organization)
+            for hostname, app_id, app, organization in Domain.objects.carried_by(edge).values_list(
+                "hostname", "app_id", "app__name", "app__organization__name"
+            )
+        }
+        with self.lock:
+            self.maps[edge.pk] = (now + settings.ROUTING_CACHE_SECONDS, routes)
+        return routes
+
+    def forget(self) -> None:
+        with self.lock:
+            self.maps.clear()
+
+
+routing = Routing()
+
+
+def report_apply(*, edge: Edge, report: Report) -> ApplyResult:
+    """Store the edge's latest state, add its counts to the minute's samples and tell the live
+    pages which apps changed. A report older than the last applied one is ignored."""
+    if not redis_breaker.closed and settings.REDIS_URL:
+        raise LiveStateDown
+    if edge.last_seq is not None and report.seq <= edge.last_seq:
+        return ApplyResult(applied=False, last_seq=edge.last_seq)
+    now = timezone.now()
+    was_stale = edge.is_stale(now)
+    routes = routing.of(edge)
+    frontends = []
+    per_app: dict[int, int] = {}
+    for f in report.frontends:
+        route = routes.get(f.hostname)
+        app_id = route.app_id if route else None
+        frontends.append(
+            Frontend(f.hostname, app_id, f.connections, f.websockets, tuple(f.backends))
+        )
+        if app_id is not None:
+            per_app[app_id] = per_app.get(app_id, 0) + f.connections
+    state = EdgeState(edge.pk, report.seq, now, tuple(frontends))
+    minute = now.replace(second=0, microsecond=0)
+    # The live state decides which of two concurrent reports is newer (atomically); nothing is
+    # written anywhere when it cannot be reached.
+    try:
+        recorded = live_state().record(state, minute, per_app)
+    except LiveStateUnavailable:
+        redis_breaker.failed()
+        logger.warning("report of %s not stored: the live state is unavailable", edge.name)
+        raise LiveStateDown from None
+    if not recorded.applied:
+        return ApplyResult(applied=False, last_seq=recorded.kept_seq)
+    Edge.objects.filter(pk=edge.pk).filter(
+        Q(last_seq__isnull=True) | Q(last_seq__lt=report.seq)
+    ).update(last_seq=report.seq, last_report_at=now)
+    if recorded.due_minutes:
+        write_rollups(edge.pk, recorded.due_minutes)
+    _maybe_prune(now)
+    changed = _changed_apps(state, recorded.previous, was_stale=was_stale)
+    _announce(edge, changed, routes, edge_changed=bool(changed) or was_stale)
+    unknown = sorted(f.hostname for f in report.frontends if f.hostname not in routes)
+    return ApplyResult(
+        applied=True, accepted=len(frontends), unknown_hostnames=unknown, last_seq=report.seq
+    )
+
+
+def _changed_apps(state: EdgeState, previous: EdgeState | None, *, was_stale: bool) -> set[int]:
+    """The apps whose numbers on this edge a page would show differently now."""
+    now = state.app_signatures()
+    if previous is None or was_stale:
+        # First report, or back from silence: every number of every app on the edge changed.
+        return set(now) | (set(previous.by_app) if previous else set())
+    before = previous.app_signatures()
+    return {a for a in set(now) | set(before) if now.get(a) != before.get(a)}
+
+
+def write_rollups(edge_id: int, minutes: list[dt.datetime]) -> None:
+    """Move finished minutes of an edge from the live state into the rollup table, added to
+    what is there (a minute's samples are taken from the live state once)."""
+    store = live_state()
+    try:
+        samples = store.take_minutes(edge_id, minutes)
+    except LiveStateUnavailable:
+        return  # still pending: the next report's writer takes them
+    if not samples:
         return
+    try:
+        with transaction.atomic():
+            _upsert_rollups(samples)
+    except DatabaseError:
+        logger.exception("rollups of edge %s not written; kept for the next report", edge_id)
+        try:
+            store.give_back(samples)
+        except LiveStateUnavailable:
+            logger.error("rollups of edge %s lost: %d samples", edge_id, len(samples))
+
+
+def _upsert_rollups(samples: list[Sample]) -> None:
     table = ConnectionRollup._meta.db_table
     biggest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
     sql = (
         f"INSERT INTO {table} (edge_id, app_id, minute, max_connections, sum_connections, samples) "  # noqa: S608
-        "VALUES (%s, %s, %s, %s, %s, 1) "
+        "VALUES (%s, %s, %s, %s, %s, %s) "
         "ON CONFLICT (edge_id, app_id, minute) DO UPDATE SET "
         f"max_connections = {biggest}({table}.max_connections, excluded.max_connections), "
         f"sum_connections = {table}.sum_connections + excluded.sum_connections, "
-        f"samples = {table}.samples + 1"
+        f"samples = {table}.samples + excluded.samples"
     )
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            sql, [(edge.pk, app_id, minute, count, count) for app_id, count in per_app.items()]
-        )
+    # An app deleted since its samples were taken has no rollups to keep.
+    living = set(
+        App.objects.filter(pk__in={s.app_id for s in samples}).values_list("pk", flat=True)
+    )
+    rows = [
+        (s.edge_id, s.app_id, s.minute, s.max_connections, s.sum_connections, s.samples)
+        for s in samples
+        if s.app_id in living
+    ]
+    if rows and Edge.objects.filter(pk=samples[0].edge_id).exists():
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, rows)
 
 
 def _maybe_prune(now: dt.datetime) -> None:
@@ -54,90 +192,17 @@ def _maybe_prune(now: dt.datetime) -> None:
     ConnectionRollup.objects.filter(minute__lt=now - ROLLUP_RETENTION).delete()
 
 
-@transaction.atomic
-def report_apply(*, edge: Edge, report: Report) -> ApplyResult:
-    """Store the edge's latest state with one bulk write, roll it up per minute and tell the
-    live pages which apps changed. A report older than the last applied one is ignored."""
-    edge = Edge.objects.select_for_update().get(pk=edge.pk)
-    if edge.last_seq is not None and report.seq <= edge.last_seq:
-        return ApplyResult(applied=False, last_seq=edge.last_seq)
-    now = timezone.now()
-    was_stale = edge.is_stale(now)
-    hostnames = [f.hostname for f in report.frontends]
-    domains = dict(
-        Domain.objects.carried_by(edge)
-        .filter(hostname__in=hostnames)
-        .values_list("hostname", "app_id")
-    )
-    previous = {
-        row[0]: row[1:]
-        for row in FrontendStat.objects.filter(edge=edge).values_list(
-            "hostname", "app_id", "connections", "websockets", "backends"
-        )
-    }
-    rows = []
-    changed_apps: set[int] = set()
-    per_app: dict[int, int] = {}
-    for frontend in report.frontends:
-        app_id = domains.get(frontend.hostname)
-        rows.append(
-            FrontendStat(
-                edge=edge,
-                hostname=frontend.hostname,
-                app_id=app_id,
-                connections=frontend.connections,
-                websockets=frontend.websockets,
-                backends=frontend.backends,
-                reported_at=now,
-            )
-        )
-        if app_id is not None:
-            per_app[app_id] = per_app.get(app_id, 0) + frontend.connections
-            before = previous.get(frontend.hostname)
-            state = (app_id, frontend.connections, frontend.websockets, frontend.backends)
-            if before != state:
-                changed_apps.add(app_id)
-    gone = set(previous) - set(hostnames)
-    changed_apps.update(previous[h][0] for h in gone if previous[h][0] is not None)
-    if rows:
-        FrontendStat.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["edge", "hostname"],
-            update_fields=["app", "connections", "websockets", "backends", "reported_at"],
-        )
-    if gone:
-        FrontendStat.objects.filter(edge=edge, hostname__in=gone).delete()
-    minute = now.replace(second=0, microsecond=0)
-    _upsert_rollups(edge, per_app, minute)
-    Edge.objects.filter(pk=edge.pk).update(last_seq=report.seq, last_report_at=now)
-    _maybe_prune(now)
-    if was_stale:
-        # Coming back from silence changes every number of every app on the edge.
-        changed_apps.update(
-            a
-            for a in FrontendStat.objects.filter(edge=edge)
-            .exclude(app=None)
-            .values_list("app_id", flat=True)
-        )
-    _announce(edge, changed_apps, edge_changed=bool(changed_apps or gone or was_stale))
-    unknown = sorted(h for h in hostnames if h not in domains)
-    return ApplyResult(
-        applied=True, accepted=len(rows), unknown_hostnames=unknown, last_seq=report.seq
-    )
-
-
-def _announce(edge: Edge, app_ids: set[int], *, edge_changed: bool) -> None:
+def _announce(
+    edge: Edge, app_ids: set[int], routes: dict[str, Route], *, edge_changed: bool
+) -> None:
     """One event for every report: the pages whose numbers changed re-render, and every hub
     learns the edge is alive (it times the edge's turning stale from the last one)."""
-    apps = []
-    if app_ids:
-        apps = list(App.objects.filter(pk__in=app_ids).values_list("name", "organization__name"))
-    # An organization's page re-reads all of its apps.
+    names = {r.app_id: (r.app, r.organization) for r in routes.values()}
+    apps = [names[a] for a in app_ids if a in names]
     payload = {
-        "apps": sorted(app for app, _ in apps),
+        "apps": sorted({app for app, _ in apps}),
         "organizations": sorted({org for _, org in apps}),
         "edges": [edge.name] if edge_changed else [],
         "reported": edge.name,
     }
-    bus.announce_on_commit("counts.changed", payload)
+    bus.announce("counts.changed", payload)

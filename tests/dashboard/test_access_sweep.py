@@ -38,7 +38,8 @@ from dashboard.services.tokens import api_token_create, api_token_mark_used
 from edgeboard.asgi import application
 from edgeboard.middleware import API_URLCONF
 from edges.dns import DnsAnswer
-from edges.models import Edge, EdgeUpgrade, FrontendStat
+from edges.live_state import live_state
+from edges.models import Edge, EdgeUpgrade
 from edges.services.edges import edge_ingest_token_rotate
 from edges.services.upgrades import upgrade_request
 from live.routing import websocket_urlpatterns
@@ -774,4 +775,7 @@ def test_an_edge_reporting_another_organizations_hostname_feeds_none_of_its_numb
     )
     assert response.status_code == 202
     assert response.json() == {"accepted": 1, "unknown_hostnames": ["shop.globex.example"]}
-    assert not FrontendStat.objects.filter(app__name="globex-store").exists()
+    globex_store = App.objects.get(name="globex-store")
+    assert not any(
+        globex_store.pk in edge_state.by_app for edge_state in live_state().states_of().values()
+    )

@@ -44,7 +44,8 @@ from dashboard.services.apps import backend_add
 from dashboard.services.tokens import api_token_create
 from edgeboard.middleware import API_URLCONF
 from edges.dns import DnsAnswer
-from edges.models import Certificate, Edge, EdgeUpgrade, FrontendStat
+from edges.live_state import EdgeState, Frontend, live_state
+from edges.models import Certificate, Edge, EdgeUpgrade
 from edges.services.edges import edge_ingest_token_rotate
 from live.routing import websocket_urlpatterns
 from live.topics import authorize
@@ -184,14 +185,23 @@ def hostile_world(world: World, support: User, alice: User, admin_user: User) ->
         dns_status=Domain.DnsStatus.UPDATE_REQUIRED,
         dns_seen_target=hostile("dns-seen"),
     )
-    FrontendStat.objects.create(
-        edge=gateway,
-        hostname=hostile("reported-host"),
-        app=acme_web,
-        connections=7,
-        websockets=3,
-        backends=[{"address": hostile("reported-address"), "connections": 7, "state": "up"}],
-        reported_at=now,
+    live_state().record(
+        EdgeState(
+            gateway.pk,
+            1,
+            now,
+            (
+                Frontend(
+                    hostile("reported-host"),
+                    acme_web.pk,
+                    7,
+                    3,
+                    ({"address": hostile("reported-address"), "connections": 7, "state": "up"},),
+                ),
+            ),
+        ),
+        now.replace(second=0, microsecond=0),
+        {acme_web.pk: 7},
     )
     AppFeature.objects.create(app=acme_web, feature=websockets, enabled=False, updated_by=mallory)
     event = AuditEvent.objects.create(

@@ -45,6 +45,15 @@ def wait_for(condition: Callable[[], Any], timeout: float, what: str, seen: Any 
     raise AssertionError(f"timed out after {timeout} s waiting for {what}; seen: {seen!r}")
 
 
+def report_gateway_answer(server: Any, hostname: str, count: int) -> tuple[int, str | None]:
+    """Like report_gateway, but any answer: (status, Retry-After)."""
+    try:
+        report_gateway(server, hostname, count)
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("Retry-After")
+    return 202, None
+
+
 def report_gateway(server: Any, hostname: str, count: int) -> bool:
     """The demo gateway reports `count` connections for one hostname; answer whether it took."""
     answer = post_report(server.url, "gateway", server.edge_token("gateway"), **{hostname: count})

@@ -1,6 +1,7 @@
-"""Redis stopped and frozen under a real daphne: pages, the API and ingest keep answering, every
-change is saved and audited, live sockets are told to reconnect, and once Redis is back every
-page shows the final state.
+"""Redis stopped and frozen under a real daphne: pages and the API keep answering, ingest answers
+at once (503 with Retry-After: the live numbers live in Redis), every change is saved and
+audited, live sockets are told to reconnect, and once Redis is back the edge's next report
+restores the numbers and every page shows the final state.
 
 Redis here is a server of the test's own (nothing on disk, as on the platform), so stopping it
 leaves the machine's Redis alone.
@@ -23,7 +24,15 @@ from tests.e2e.conftest import (
     start_daphne,
     stop,
 )
-from tests.e2e.faults import LiveSockets, RedisServer, Session, api, report_gateway, wait_for
+from tests.e2e.faults import (
+    LiveSockets,
+    RedisServer,
+    Session,
+    api,
+    report_gateway,
+    report_gateway_answer,
+    wait_for,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -116,7 +125,8 @@ def test_redis_stopped_for_ten_seconds_loses_no_change_and_pages_catch_up(
         assert "acme-chat" in alice.get("/apps/acme-chat/")
         assert "Overview" in alice.get("/")
         assert websockets_on(server, token, "acme-chat") == state
-        assert report_gateway(server, HOST, 42)
+        # The report cannot be kept: the edge is told to send its next one a little later.
+        assert report_gateway_answer(server, HOST, 41) == (503, "2")
         wait_for(
             lambda: sockets.all_closed_with_a_retried_code(closes),
             SOCKET_TIMEOUT + 4,
@@ -125,7 +135,13 @@ def test_redis_stopped_for_ten_seconds_loses_no_change_and_pages_catch_up(
         assert all(w.latest == 11 for w in sockets.watchers)  # nothing could reach them
         time.sleep(max(0.0, 10 - (time.monotonic() - stopped)))
 
-        redis.start()
+        redis.start()  # empty: it keeps nothing on disk
+        # The edge's next report is its whole state: the numbers are back with it.
+        wait_for(
+            lambda: report_gateway_answer(server, HOST, 42)[0] == 202,
+            10,
+            "a report to be taken again",
+        )
         wait_for(
             lambda: sockets.all_show(42),
             10,
@@ -175,10 +191,15 @@ def test_a_frozen_redis_costs_a_request_at_most_its_socket_timeout(
                 state = not state
                 changes += 1
                 timed("api", switch, server, alice, token, "acme-chat", state, False)
-                timed("ingest", report, server, count)
+                timed("ingest", report_gateway_answer, server, HOST, count)
                 time.sleep(1)
         finally:
             redis.thaw()
+        wait_for(
+            lambda: report_gateway_answer(server, HOST, count)[0] == 202,
+            10,
+            "a report to be taken again",
+        )
 
         assert max(slowest.values()) <= SOCKET_TIMEOUT + 1, slowest
         wait_for(

@@ -9,7 +9,8 @@ from django.test import Client
 from django.utils import timezone
 
 from dashboard.models import App
-from edges.models import ConnectionRollup, Edge, FrontendStat
+from edges.live_state import live_state
+from edges.models import ConnectionRollup, Edge
 from edges.services.edges import edge_ingest_token_rotate
 from tests.conftest import World
 
@@ -43,7 +44,20 @@ def post(
 
 
 def state() -> list[tuple[str, int]]:
-    return sorted(FrontendStat.objects.values_list("hostname", "connections"))
+    return sorted(
+        (f.hostname, f.connections)
+        for edge_state in live_state().states_of().values()
+        for f in edge_state.frontends
+    )
+
+
+def stored_frontend(hostname: str) -> Any:
+    return next(
+        f
+        for edge_state in live_state().states_of().values()
+        for f in edge_state.frontends
+        if f.hostname == hostname
+    )
 
 
 WEB = "acme-web_example_net"
@@ -69,8 +83,8 @@ def test_a_report_is_stored_and_answered_with_202(token: str, world: World) -> N
     )
     assert response.status_code == 202
     assert response.json() == {"accepted": 2, "unknown_hostnames": ["unknown.example.org"]}
-    row = FrontendStat.objects.get(hostname="acme-web.example.net")
-    assert (row.app, row.connections, row.websockets) == (world.acme_web, 120, 97)
+    row = stored_frontend("acme-web.example.net")
+    assert (row.app_id, row.connections, row.websockets) == (world.acme_web.pk, 120, 97)
     assert row.backends[1] == {"address": "10.0.3.8:8080", "connections": 59, "state": "dead"}
     edge = Edge.objects.get(name="gateway")
     assert edge.last_seq == 1 and edge.last_report_at is not None
@@ -91,11 +105,30 @@ def test_replayed_and_older_reports_are_acknowledged_and_ignored(token: str, wor
     assert state() == [("acme-web.example.net", 50)]
 
 
-def test_reports_are_rolled_up_per_minute(token: str, world: World) -> None:
+def test_reports_are_rolled_up_per_minute_and_written_once_the_minute_is_over(
+    token: str, world: World, monkeypatch: Any
+) -> None:
+    minute = dt.datetime(2026, 11, 30, 10, 0, tzinfo=dt.UTC)
+    clock = {"now": minute + dt.timedelta(seconds=5)}
+    monkeypatch.setattr("django.utils.timezone.now", lambda: clock["now"])
     post(token, report(1, **{WEB: {"connections": 10}}))
+    clock["now"] += dt.timedelta(seconds=20)
     post(token, report(2, **{WEB: {"connections": 30}}))
+    # Still the same minute: its samples wait in the live state, and the chart sees them.
+    assert not ConnectionRollup.objects.exists()
+    [pending] = live_state().pending_samples(world.acme_web.pk)
+    assert (pending.max_connections, pending.samples, pending.sum_connections) == (30, 2, 40)
+    clock["now"] = minute + dt.timedelta(minutes=1, seconds=1)
+    post(token, report(3, **{WEB: {"connections": 7}}))
     rollup = ConnectionRollup.objects.get(app=world.acme_web)
-    assert (rollup.max_connections, rollup.samples, rollup.average) == (30, 2, 20.0)
+    assert (rollup.minute, rollup.max_connections, rollup.samples, rollup.average) == (
+        minute,
+        30,
+        2,
+        20.0,
+    )
+    [pending] = live_state().pending_samples(world.acme_web.pk)
+    assert (pending.minute, pending.samples) == (minute + dt.timedelta(minutes=1), 1)
 
 
 def test_old_rollups_are_pruned(token: str, world: World, monkeypatch: Any) -> None:
@@ -218,8 +251,12 @@ def test_a_report_maps_hostnames_through_domains_to_apps(token: str, world: Worl
             },
         ),
     )
-    by_app = dict(FrontendStat.objects.values_list("app__name", "connections"))
-    assert by_app == {"acme-web": 4, "acme-api": 6}
+    by_app = {
+        f.app_id: f.connections
+        for edge_state in live_state().states_of().values()
+        for f in edge_state.frontends
+    }
+    assert by_app == {world.acme_web.pk: 4, world.acme_api.pk: 6}
     assert App.objects.count() == 3
 
 
@@ -297,3 +334,56 @@ def test_the_app_page_draws_history_as_svg(token: str, world: World, alice: Any)
         .content.decode()
     )
     assert refreshed.lstrip().startswith('<section class="panel" id="app-charts"')
+
+
+def test_a_report_costs_the_database_only_its_edges_row(
+    token: str, world: World, django_assert_num_queries: Any
+) -> None:
+    post(token, report(1, **{WEB: {"connections": 5}}))
+    # The token's edge is read, and its seq and time written: the numbers go to the live state.
+    with django_assert_num_queries(2):
+        response = post(token, report(2, **{WEB: {"connections": 6}}))
+    assert response.status_code == 202
+    assert state() == [("acme-web.example.net", 6)]
+
+
+def test_while_the_live_state_is_down_a_report_is_refused_whole_and_taken_when_sent_again(
+    token: str, world: World, monkeypatch: Any
+) -> None:
+    from edges.live_state import LiveStateUnavailable
+    from shared.breaker import redis as redis_breaker
+
+    post(token, report(1, **{WEB: {"connections": 5}}))
+    store = live_state()
+    real = store.record
+
+    def unreachable(*args: Any, **kwargs: Any) -> Any:
+        raise LiveStateUnavailable("connection refused")
+
+    monkeypatch.setattr(store, "record", unreachable)
+    response = post(token, report(2, **{WEB: {"connections": 9}}))
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "2"
+    assert response.json()["id"] == "unavailable"
+    assert Edge.objects.get(name="gateway").last_seq == 1
+    monkeypatch.setattr(store, "record", real)
+    redis_breaker.succeeded()  # as the cooldown running out does
+    assert post(token, report(2, **{WEB: {"connections": 9}})).status_code == 202
+    assert state() == [("acme-web.example.net", 9)]
+    assert Edge.objects.get(name="gateway").last_seq == 2
+
+
+def test_a_domain_added_is_counted_for_its_app_once_the_routing_is_read_again(
+    token: str, world: World, settings: Any
+) -> None:
+    from edges.services.reports import routing
+
+    settings.ROUTING_CACHE_SECONDS = 60
+    post(token, report(1, **{"new_example_org": {"connections": 4}}))
+    world.acme_web.domains.create(hostname="new.example.org", edge=world.gateway)
+    answer = post(token, report(2, **{"new_example_org": {"connections": 4}})).json()
+    assert answer["unknown_hostnames"] == ["new.example.org"]
+    routing.forget()  # as the cache's time running out does
+    answer = post(token, report(3, **{"new_example_org": {"connections": 4}})).json()
+    assert answer["unknown_hostnames"] == []
+    assert stored_frontend("new.example.org").app_id == world.acme_web.pk

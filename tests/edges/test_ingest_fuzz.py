@@ -11,7 +11,8 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edges.models import Edge, FrontendStat
+from edges.live_state import live_state
+from edges.models import Edge
 from edges.services.edges import edge_ingest_token_rotate
 from tests.conftest import IN_CI, World
 
@@ -71,7 +72,11 @@ def token(world: World) -> str:
 
 def snapshot() -> tuple[Any, ...]:
     return (
-        tuple(FrontendStat.objects.order_by("pk").values_list("hostname", "connections")),
+        tuple(
+            (f.hostname, f.connections)
+            for _, edge_state in sorted(live_state().states_of().items())
+            for f in edge_state.frontends
+        ),
         tuple(Edge.objects.order_by("pk").values_list("last_seq", flat=True)),
     )
 

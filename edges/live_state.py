@@ -1,0 +1,425 @@
+"""The latest numbers each edge reported, and the per-minute samples not yet written to the
+database: kept where they are cheap to write and read.
+
+- With REDIS_URL, in Redis, shared by every process: a report is one script call (its state
+  replaces the edge's previous one unless a newer report got there first, and its per-app counts
+  are added to the minute's samples). A process keeps the states it has read, keyed by their
+  `seq`, and fetches only the edges whose `seq` moved since.
+- On the embedded default, in the process's memory (one process serves everything).
+
+PostgreSQL keeps what must last: the per-minute rollups, written once a minute per edge by
+whichever process takes the edge's first report of a new minute (`take_minutes`), and each edge's
+`last_seq` and `last_report_at`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import redis
+from django.conf import settings
+
+from shared.breaker import redis as redis_breaker
+from shared.redis_pool import ProcessConnectionPool
+
+# A rollup minute not taken by then (its edge stopped reporting) is taken by the next report of
+# any edge... or expires from Redis after this long; the chart then misses that minute.
+PENDING_MINUTE_TTL_SECONDS = 24 * 3600
+
+
+class LiveStateUnavailable(Exception):
+    """The store cannot be reached (Redis down): nothing was written."""
+
+
+@dataclass(frozen=True)
+class Frontend:
+    hostname: str
+    app_id: int | None
+    connections: int
+    websockets: int
+    backends: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class EdgeState:
+    edge_id: int
+    seq: int
+    reported_at: dt.datetime
+    frontends: tuple[Frontend, ...] = ()
+
+    @cached_property
+    def by_app(self) -> dict[int, list[Frontend]]:
+        rows: dict[int, list[Frontend]] = defaultdict(list)
+        for frontend in self.frontends:
+            if frontend.app_id is not None:
+                rows[frontend.app_id].append(frontend)
+        return dict(rows)
+
+    def app_signatures(self) -> dict[int, tuple[Any, ...]]:
+        """What a page shows of each app on this edge: a change in it is worth a push."""
+        return {
+            app_id: tuple(
+                (f.hostname, f.connections, f.websockets, json.dumps(f.backends, sort_keys=True))
+                for f in rows
+            )
+            for app_id, rows in self.by_app.items()
+        }
+
+    def encode(self) -> str:
+        return json.dumps(
+            {
+                "seq": self.seq,
+                "at": self.reported_at.isoformat(),
+                "rows": [
+                    [f.hostname, f.app_id, f.connections, f.websockets, list(f.backends)]
+                    for f in self.frontends
+                ],
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def decode(cls, edge_id: int, text: str | bytes) -> EdgeState:
+        data = json.loads(text)
+        return cls(
+            edge_id=edge_id,
+            seq=data["seq"],
+            reported_at=dt.datetime.fromisoformat(data["at"]),
+            frontends=tuple(
+                Frontend(host, app_id, connections, websockets, tuple(backends))
+                for host, app_id, connections, websockets, backends in data["rows"]
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One minute of one app's connections on one edge, as a rollup row stores it."""
+
+    edge_id: int
+    app_id: int
+    minute: dt.datetime
+    max_connections: int
+    sum_connections: int
+    samples: int
+
+
+@dataclass
+class Recorded:
+    """What recording a report did: whether it was newer than the stored state, the state it
+    replaced, and the earlier minutes of the edge now due to be written to the database."""
+
+    applied: bool
+    previous: EdgeState | None = None
+    due_minutes: list[dt.datetime] = field(default_factory=list)
+    # When not applied: the seq of the newer state kept.
+    kept_seq: int | None = None
+
+
+def _minute_key(minute: dt.datetime) -> str:
+    return str(int(minute.timestamp()))
+
+
+def _minute_of(key: str | bytes) -> dt.datetime:
+    return dt.datetime.fromtimestamp(int(key), tz=dt.UTC)
+
+
+def _samples_from(edge_id: int, minute: dt.datetime, fields: dict[Any, Any]) -> list[Sample]:
+    """Rollup rows from a minute's hash: fields s:<app> (sum), n:<app> (samples), m:<app> (max)."""
+    values: dict[int, dict[str, int]] = defaultdict(dict)
+    for name, value in fields.items():
+        name = name.decode() if isinstance(name, bytes) else name
+        kind, _, app = name.partition(":")
+        values[int(app)][kind] = int(value)
+    return [
+        Sample(edge_id, app, minute, v.get("m", 0), v.get("s", 0), v.get("n", 0))
+        for app, v in sorted(values.items())
+        if v.get("n")
+    ]
+
+
+def newer(seq: int, stored: int) -> bool:
+    """Whether a report replaces the stored state (the Redis script makes the same test)."""
+    return seq > stored
+
+
+class MemoryLiveState:
+    """The embedded default: one process holds everything."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.states: dict[int, EdgeState] = {}
+        # edge id -> minute -> app id -> [max, sum, samples]
+        self.minutes: dict[int, dict[dt.datetime, dict[int, list[int]]]] = {}
+
+    def record(self, state: EdgeState, minute: dt.datetime, per_app: dict[int, int]) -> Recorded:
+        with self.lock:
+            previous = self.states.get(state.edge_id)
+            if previous is not None and not newer(state.seq, previous.seq):
+                return Recorded(applied=False, previous=previous, kept_seq=previous.seq)
+            self.states[state.edge_id] = state
+            pending = self.minutes.setdefault(state.edge_id, {})
+            cells = pending.setdefault(minute, {})
+            for app_id, count in per_app.items():
+                cell = cells.setdefault(app_id, [0, 0, 0])
+                cell[0] = max(cell[0], count)
+                cell[1] += count
+                cell[2] += 1
+            due = sorted(m for m in pending if m < minute)
+        return Recorded(applied=True, previous=previous, due_minutes=due)
+
+    def states_of(self, edge_ids: Iterable[int] | None = None) -> dict[int, EdgeState]:
+        with self.lock:
+            if edge_ids is None:
+                return dict(self.states)
+            return {i: self.states[i] for i in edge_ids if i in self.states}
+
+    def take_minutes(self, edge_id: int, minutes: list[dt.datetime]) -> list[Sample]:
+        with self.lock:
+            pending = self.minutes.get(edge_id, {})
+            taken = [(m, pending.pop(m)) for m in minutes if m in pending]
+        return [
+            Sample(edge_id, app_id, minute, cell[0], cell[1], cell[2])
+            for minute, cells in taken
+            for app_id, cell in sorted(cells.items())
+        ]
+
+    def give_back(self, samples: list[Sample]) -> None:
+        """Samples a failed database write could not keep: added to what is pending again."""
+        with self.lock:
+            for s in samples:
+                cell = self.minutes.setdefault(s.edge_id, {}).setdefault(s.minute, {})
+                mine = cell.setdefault(s.app_id, [0, 0, 0])
+                mine[0] = max(mine[0], s.max_connections)
+                mine[1] += s.sum_connections
+                mine[2] += s.samples
+
+    def pending_samples(self, app_id: int) -> list[Sample]:
+        with self.lock:
+            return [
+                Sample(edge_id, app_id, minute, *cells[app_id])
+                for edge_id, pending in self.minutes.items()
+                for minute, cells in pending.items()
+                if app_id in cells
+            ]
+
+    def forget(self) -> None:
+        with self.lock:
+            self.states.clear()
+            self.minutes.clear()
+
+
+# KEYS: seqs hash, state key, minute hash, pending-minutes set.
+# ARGV: edge id, seq, encoded state, minute key, the seq of the state the caller already holds
+# (-1: none), then app id and count pairs.
+# Returns {applied (0/1), previous seq or -1, the edge's pending minute keys, the previous
+# state when the caller does not hold it (else false)}.
+RECORD_SCRIPT = """
+local current = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '-1')
+if not (tonumber(ARGV[2]) > current) then
+  return {0, current, {}, false}
+end
+local previous = false
+if current ~= tonumber(ARGV[5]) then
+  previous = redis.call('GET', KEYS[2])
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3])
+for i = 6, #ARGV, 2 do
+  local app = ARGV[i]
+  local count = tonumber(ARGV[i + 1])
+  redis.call('HINCRBY', KEYS[3], 's:' .. app, count)
+  redis.call('HINCRBY', KEYS[3], 'n:' .. app, 1)
+  local peak = tonumber(redis.call('HGET', KEYS[3], 'm:' .. app) or '-1')
+  if count > peak then
+    redis.call('HSET', KEYS[3], 'm:' .. app, count)
+  end
+end
+redis.call('EXPIRE', KEYS[3], TTL)
+redis.call('SADD', KEYS[4], ARGV[4])
+return {1, current, redis.call('SMEMBERS', KEYS[4]), previous}
+""".replace("TTL", str(PENDING_MINUTE_TTL_SECONDS))
+
+# KEYS: minute hash, pending-minutes set. ARGV: minute key. The minute's samples, taken once.
+_TAKE = """
+local fields = redis.call('HGETALL', KEYS[1])
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[1])
+return fields
+"""
+
+
+class RedisLiveState:
+    """Shared by every process through Redis; each process keeps what it has decoded."""
+
+    def __init__(self, url: str) -> None:
+        pool = ProcessConnectionPool.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self.client = redis.Redis(connection_pool=pool)
+        self.record_script = self.client.register_script(RECORD_SCRIPT)
+        self.take_script = self.client.register_script(_TAKE)
+        self.lock = threading.Lock()
+        self.decoded: dict[int, EdgeState] = {}
+
+    @property
+    def prefix(self) -> str:
+        return f"{settings.LIVE_STATE_PREFIX}:live"
+
+    def _keys(self, edge_id: int, minute: str = "") -> tuple[str, str, str, str]:
+        p = self.prefix
+        return (
+            f"{p}:seqs",
+            f"{p}:edge:{edge_id}",
+            f"{p}:minute:{edge_id}:{minute}",
+            f"{p}:minutes:{edge_id}",
+        )
+
+    def record(self, state: EdgeState, minute: dt.datetime, per_app: dict[int, int]) -> Recorded:
+        minute_key = _minute_key(minute)
+        with self.lock:
+            held = self.decoded.get(state.edge_id)
+        args: list[Any] = [
+            state.edge_id,
+            state.seq,
+            state.encode(),
+            minute_key,
+            held.seq if held is not None else -1,
+        ]
+        for app_id, count in per_app.items():
+            args.extend((app_id, count))
+        try:
+            applied, current, pending, replaced = self.record_script(
+                keys=self._keys(state.edge_id, minute_key), args=args
+            )
+        except redis.RedisError as error:
+            raise LiveStateUnavailable(str(error)) from error
+        if not applied:
+            return Recorded(applied=False, previous=held, kept_seq=int(current))
+        # The state replaced: the one this process held, else the one Redis sent back (another
+        # process applied the edge's reports since), else none (the edge's first report).
+        previous = EdgeState.decode(state.edge_id, replaced) if replaced else held
+        with self.lock:
+            self.decoded[state.edge_id] = state
+        due = sorted(_minute_of(m) for m in pending if _minute_of(m) < minute)
+        return Recorded(applied=True, previous=previous, due_minutes=due)
+
+    def states_of(self, edge_ids: Iterable[int] | None = None) -> dict[int, EdgeState]:
+        """The latest states; while Redis is out, the last this process read (at once)."""
+        if redis_breaker.closed:
+            try:
+                self._refresh()
+                redis_breaker.succeeded()
+            except redis.RedisError:
+                redis_breaker.failed()
+        with self.lock:
+            if edge_ids is None:
+                return dict(self.decoded)
+            return {i: self.decoded[i] for i in edge_ids if i in self.decoded}
+
+    def _refresh(self) -> None:
+        """Decode the states whose seq moved since this process last read them."""
+        p = self.prefix
+        seqs = {int(k): int(v) for k, v in self.client.hgetall(f"{p}:seqs").items()}
+        with self.lock:
+            for gone in set(self.decoded) - set(seqs):
+                del self.decoded[gone]  # the store was emptied (a restarted Redis)
+            moved = [
+                i for i, seq in seqs.items() if getattr(self.decoded.get(i), "seq", None) != seq
+            ]
+        if not moved:
+            return
+        blobs = self.client.mget([f"{p}:edge:{i}" for i in moved])
+        fresh = {i: EdgeState.decode(i, b) for i, b in zip(moved, blobs, strict=True) if b}
+        with self.lock:
+            for i, state in fresh.items():
+                known = self.decoded.get(i)
+                if known is None or known.seq != seqs[i]:
+                    self.decoded[i] = state
+
+    def take_minutes(self, edge_id: int, minutes: list[dt.datetime]) -> list[Sample]:
+        samples: list[Sample] = []
+        try:
+            for minute in minutes:
+                key = _minute_key(minute)
+                _, _, hash_key, set_key = self._keys(edge_id, key)
+                fields = self.take_script(keys=(hash_key, set_key), args=(key,))
+                pairs = dict(zip(fields[::2], fields[1::2], strict=True))
+                samples.extend(_samples_from(edge_id, minute, pairs))
+        except redis.RedisError as error:
+            raise LiveStateUnavailable(str(error)) from error
+        return samples
+
+    def give_back(self, samples: list[Sample]) -> None:
+        by_minute: dict[tuple[int, dt.datetime], list[Sample]] = defaultdict(list)
+        for s in samples:
+            by_minute[(s.edge_id, s.minute)].append(s)
+        try:
+            pipe = self.client.pipeline(transaction=True)
+            for (edge_id, minute), rows in by_minute.items():
+                key = _minute_key(minute)
+                _, _, hash_key, set_key = self._keys(edge_id, key)
+                for s in rows:
+                    pipe.hincrby(hash_key, f"s:{s.app_id}", s.sum_connections)
+                    pipe.hincrby(hash_key, f"n:{s.app_id}", s.samples)
+                    pipe.hset(hash_key, f"m:{s.app_id}", s.max_connections)
+                pipe.expire(hash_key, PENDING_MINUTE_TTL_SECONDS)
+                pipe.sadd(set_key, key)
+            pipe.execute()
+        except redis.RedisError as error:
+            raise LiveStateUnavailable(str(error)) from error
+
+    def pending_samples(self, app_id: int) -> list[Sample]:
+        p = self.prefix
+        if not redis_breaker.closed:
+            raise LiveStateUnavailable("Redis is out")
+        try:
+            edge_ids = [int(k) for k in self.client.hkeys(f"{p}:seqs")]
+            pipe = self.client.pipeline(transaction=False)
+            for edge_id in edge_ids:
+                pipe.smembers(f"{p}:minutes:{edge_id}")
+            pending = pipe.execute()
+            wanted = [
+                (edge_id, _minute_of(m))
+                for edge_id, minutes in zip(edge_ids, pending, strict=True)
+                for m in minutes
+            ]
+            fields = (f"s:{app_id}", f"n:{app_id}", f"m:{app_id}")
+            for edge_id, minute in wanted:
+                pipe.hmget(f"{p}:minute:{edge_id}:{_minute_key(minute)}", fields)
+            values = pipe.execute()
+        except redis.RedisError as error:
+            redis_breaker.failed()
+            raise LiveStateUnavailable(str(error)) from error
+        return [
+            Sample(edge_id, app_id, minute, int(m), int(s), int(n))
+            for (edge_id, minute), (s, n, m) in zip(wanted, values, strict=True)
+            if n
+        ]
+
+    def forget(self) -> None:
+        with self.lock:
+            self.decoded.clear()
+        keys = list(self.client.scan_iter(f"{self.prefix}:*", count=1000))
+        if keys:
+            self.client.delete(*keys)
+
+
+_store: MemoryLiveState | RedisLiveState | None = None
+_store_lock = threading.Lock()
+
+
+def live_state() -> MemoryLiveState | RedisLiveState:
+    """The process's store: Redis when REDIS_URL is set, else memory."""
+    global _store
+    if _store is None:
+        with _store_lock:
+            if _store is None:
+                url = settings.REDIS_URL
+                _store = RedisLiveState(url) if url else MemoryLiveState()
+    return _store
