@@ -4,6 +4,8 @@ not counted."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,16 +17,59 @@ from dashboard.models import App, Domain, Organization
 from edges.live_state import EdgeState, LiveStateUnavailable, live_state
 from edges.models import Edge, stale_cutoff
 
+# How long a process keeps the edges' rows it renders numbers with (names, kinds, owners): a
+# live update is rendered from memory, not read from the database. An announced upgrade forgets
+# them at once in every process (live.hub); other edits show within this bound.
+EDGE_DIRECTORY_SECONDS = 5.0
+
+
+class EdgeDirectory:
+    """The edges' rows, read in one query for all and kept for EDGE_DIRECTORY_SECONDS."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.rows: dict[int, Edge] = {}
+        # Ids asked for but not found at the last read (an edge deleted since its last report):
+        # not worth reading again before the rows expire.
+        self.absent: set[int] = set()
+        self.until = float("-inf")
+
+    def of(self, ids: Iterable[int]) -> dict[int, Edge]:
+        wanted = set(ids)
+        now = time.monotonic()
+        rows, absent = self.rows, self.absent
+        if now >= self.until or wanted - rows.keys() - absent:
+            rows = {e.pk: e for e in Edge.objects.select_related("organization")}
+            absent = wanted - rows.keys()
+            with self.lock:
+                self.rows, self.absent, self.until = rows, absent, now + EDGE_DIRECTORY_SECONDS
+        return {i: rows[i] for i in wanted if i in rows}
+
+    def forget(self) -> None:
+        with self.lock:
+            self.until = float("-inf")
+
+
+edges_directory = EdgeDirectory()
+
+
+def stale_at(reported_at: dt.datetime | None, cutoff: dt.datetime | None = None) -> bool:
+    """An edge silent for longer than EDGE_STALE_AFTER (or never heard from), by the time of its
+    last report in the live state."""
+    return reported_at is None or reported_at < (cutoff or stale_cutoff())
+
 
 @dataclass
 class EdgeCount:
     edge: Edge
     connections: int = 0
     websockets: int = 0
+    # When the live state last heard from the edge (None: never).
+    reported_at: dt.datetime | None = None
 
     @property
     def stale(self) -> bool:
-        return self.edge.is_stale()
+        return stale_at(self.reported_at)
 
 
 @dataclass
@@ -70,6 +115,12 @@ def _states(edge_ids: Iterable[int] | None = None) -> dict[int, EdgeState]:
         return {}
 
 
+def numbers_are_last_known() -> bool:
+    """True while the live state cannot be read: the numbers shown are the last this process
+    read (an edge's report is refused meanwhile, and its next one restores them)."""
+    return not live_state().reachable
+
+
 def _fresh(state: EdgeState, cutoff: dt.datetime) -> bool:
     return state.reported_at >= cutoff
 
@@ -77,18 +128,19 @@ def _fresh(state: EdgeState, cutoff: dt.datetime) -> bool:
 def app_live(app: App) -> AppLive:
     live = AppLive(app=app)
     states = {i: s for i, s in _states().items() if app.pk in s.by_app}
-    edges = Edge.objects.in_bulk(states)
+    edges = edges_directory.of(states)
+    cutoff = stale_cutoff()
     per_edge: dict[int, EdgeCount] = {}
     rows = sorted(
         ((f, edges[i], s) for i, s in states.items() if i in edges for f in s.by_app[app.pk]),
         key=lambda row: (row[0].hostname, row[1].name),
     )
     for frontend, edge, state in rows:
-        stale = edge.is_stale()
+        stale = stale_at(state.reported_at, cutoff)
         live.hosts.append(
             HostCount(frontend.hostname, edge, frontend.connections, frontend.websockets, stale)
         )
-        count = per_edge.setdefault(edge.pk, EdgeCount(edge))
+        count = per_edge.setdefault(edge.pk, EdgeCount(edge, reported_at=state.reported_at))
         count.connections += frontend.connections
         count.websockets += frontend.websockets
         for backend in frontend.backends:
@@ -132,10 +184,11 @@ class EdgeLive:
     connections: int
     websockets: int
     apps: list[tuple[App, int, int]]
+    reported_at: dt.datetime | None = None
 
     @property
     def stale(self) -> bool:
-        return self.edge.is_stale()
+        return stale_at(self.reported_at)
 
 
 def edge_live(edge: Edge, visible_apps: QuerySet[App]) -> EdgeLive:
@@ -157,7 +210,7 @@ def edge_live(edge: Edge, visible_apps: QuerySet[App]) -> EdgeLive:
     if edge.kind == Edge.Kind.GATEWAY and len(apps) != len(per_app):
         # A customer on a shared gateway sees only their own share of it.
         total = [sum(c for _, c, _ in listed), sum(w for _, _, w in listed)]
-    return EdgeLive(edge, total[0], total[1], listed)
+    return EdgeLive(edge, total[0], total[1], listed, state.reported_at if state else None)
 
 
 @dataclass
@@ -192,6 +245,7 @@ def platform_live() -> PlatformLive:
         count = edges.get(edge_id)
         if count is None:
             continue  # an edge deleted since its last report
+        count.reported_at = state.reported_at
         for frontend in state.frontends:
             count.connections += frontend.connections
             count.websockets += frontend.websockets
@@ -247,9 +301,7 @@ def connections_json(app: App) -> dict[str, Any]:
                 "connections": e.connections,
                 "websockets": e.websockets,
                 "stale": e.stale,
-                "last_report_at": e.edge.last_report_at.isoformat()
-                if e.edge.last_report_at
-                else None,
+                "last_report_at": e.reported_at.isoformat() if e.reported_at else None,
             }
             for e in live.edges
         ],

@@ -62,11 +62,13 @@ class EdgeState:
                 rows[frontend.app_id].append(frontend)
         return dict(rows)
 
+    @cached_property
     def app_signatures(self) -> dict[int, tuple[Any, ...]]:
-        """What a page shows of each app on this edge: a change in it is worth a push."""
+        """What a page shows of each app on this edge: a change in it is worth a push. Kept
+        with the state, so the next report compares with it at no cost."""
         return {
             app_id: tuple(
-                (f.hostname, f.connections, f.websockets, json.dumps(f.backends, sort_keys=True))
+                (f.hostname, f.connections, f.websockets, repr(f.backends) if f.backends else "")
                 for f in rows
             )
             for app_id, rows in self.by_app.items()
@@ -152,6 +154,8 @@ def newer(seq: int, stored: int) -> bool:
 
 class MemoryLiveState:
     """The embedded default: one process holds everything."""
+
+    reachable = True
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -266,6 +270,9 @@ class RedisLiveState:
         self.take_script = self.client.register_script(_TAKE)
         self.lock = threading.Lock()
         self.decoded: dict[int, EdgeState] = {}
+        # False while the last read of the store failed (or was not tried: the breaker is open):
+        # what `states_of` answers is then the last this process read, and pages say so.
+        self.reachable = True
 
     @property
     def prefix(self) -> str:
@@ -311,12 +318,15 @@ class RedisLiveState:
 
     def states_of(self, edge_ids: Iterable[int] | None = None) -> dict[int, EdgeState]:
         """The latest states; while Redis is out, the last this process read (at once)."""
+        reachable = False
         if redis_breaker.closed:
             try:
                 self._refresh()
                 redis_breaker.succeeded()
+                reachable = True
             except redis.RedisError:
                 redis_breaker.failed()
+        self.reachable = reachable
         with self.lock:
             if edge_ids is None:
                 return dict(self.decoded)

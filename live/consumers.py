@@ -13,6 +13,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import DatabaseError, close_old_connections
 
 from live import admission, events
+from live.cells import SEPARATOR, is_cell_of
 from live.grants import grants
 from live.hub import LayerUnavailable, get_hub
 from live.limits import CLOSE_POLICY_VIOLATION, RateLimitedConsumer
@@ -130,7 +131,14 @@ class LiveConsumer(RateLimitedConsumer):
     # Called by the hub
 
     def push(self, fragments: dict[str, str]) -> None:
-        self.pending.update(fragments)
+        for key, html in fragments.items():
+            if self.pending and SEPARATOR not in key:
+                # A whole part carries its cells' latest values: those not yet sent are moot.
+                for moot in [k for k in self.pending if is_cell_of(k, key)]:
+                    del self.pending[moot]
+            # Sent in the order of arrival: a cell newer than its part's whole goes after it.
+            self.pending.pop(key, None)
+            self.pending[key] = html
         if self.drain is None or self.drain.done():
             self.drain = asyncio.get_running_loop().create_task(self._drain())
         elif self.sending_since and time.monotonic() - self.sending_since > SLOW_SOCKET_SECONDS:

@@ -33,7 +33,9 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from edges.counts import edges_directory
 from live import events
+from live.cells import cell_key, changed_cells
 from live.grants import grants
 from live.staleness import edge_report_ages
 from shared.breaker import redis as redis_breaker
@@ -42,13 +44,14 @@ logger = logging.getLogger(__name__)
 
 GROUP_REFRESH_SECONDS = 3600.0
 # A stale edge's pages re-render this long after the edge's staleness is due, so the render,
-# which reads the edge's last report from the database, finds it stale.
+# which reads the edge's last report time from the live state, finds it stale.
 STALE_MARGIN_SECONDS = 0.05
 
 
 class LiveSocket(Protocol):
     def push(self, fragments: dict[str, str]) -> None:
-        """Send these parts' latest fragments (part -> HTML), replacing any not yet sent."""
+        """Send these parts' latest fragments (part -> HTML), replacing any not yet sent; a key
+        `part#id` is one cell of a part (live.cells)."""
 
     def on_event(self, topic: str, event: str, payload: dict[str, Any]) -> None: ...
 
@@ -271,6 +274,8 @@ class LiveHub:
             self._heard_from(payload["reported"])
         elif event == events.ACCESS_CHANGED:
             grants.forget(payload.get("user"))
+        elif event == events.EDGE_UPGRADE_CHANGED:
+            edges_directory.forget()  # an upgrade changes the edge's proxy and hostname
         for topic in events.listener_topics(event, payload):
             for socket in list(self.listeners.get(topic, ())):
                 socket.on_event(topic, event, payload)
@@ -317,9 +322,16 @@ class LiveHub:
             return {}
         finally:
             view.rendering = False
-        changed = {
-            part: html for part, html in rendered.items() if view.fragments.get(part) != html
-        }
+        changed: dict[str, str] = {}
+        for part, html in rendered.items():
+            before = view.fragments.get(part)
+            if before == html:
+                continue
+            cells = changed_cells(before, html)
+            if cells is None:
+                changed[part] = html
+            else:
+                changed.update((cell_key(part, i), cell) for i, cell in cells.items())
         # A family's members are sent when they change, never kept: a view of 10,000 apps
         # would otherwise hold a row for each.
         view.fragments.update((p, html) for p, html in rendered.items() if p in view.whole)

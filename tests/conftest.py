@@ -57,12 +57,14 @@ def fresh_live_state(settings: Any) -> Iterator[None]:
     import uuid
 
     from edges import live_state
+    from edges.counts import edges_directory
     from edges.services.reports import routing
     from shared.breaker import redis as redis_breaker
 
     settings.LIVE_STATE_PREFIX = f"test-{uuid.uuid4().hex[:8]}"
     live_state._store = None
     routing.forget()
+    edges_directory.forget()
     # A breaker left open by an earlier test's outage would refuse this test's reports.
     redis_breaker.succeeded()
     yield

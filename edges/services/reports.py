@@ -130,11 +130,11 @@ def report_apply(*, edge: Edge, report: Report) -> ApplyResult:
 
 def _changed_apps(state: EdgeState, previous: EdgeState | None, *, was_stale: bool) -> set[int]:
     """The apps whose numbers on this edge a page would show differently now."""
-    now = state.app_signatures()
+    now = state.app_signatures
     if previous is None or was_stale:
         # First report, or back from silence: every number of every app on the edge changed.
         return set(now) | (set(previous.by_app) if previous else set())
-    before = previous.app_signatures()
+    before = previous.app_signatures
     return {a for a in set(now) | set(before) if now.get(a) != before.get(a)}
 
 

@@ -123,6 +123,10 @@ def test_redis_stopped_for_ten_seconds_loses_no_change_and_pages_catch_up(
             status = switch(server, alice, token, "acme-chat", state, by_page=change % 2 == 1)
             assert status == 200, f"change {change + 1} answered {status}"
         assert "acme-chat" in alice.get("/apps/acme-chat/")
+        # The numbers the server last read, marked as such.
+        stale_page = alice.get("/apps/acme-web/")
+        assert 'data-count="11"' in stale_page
+        assert "last known" in stale_page
         assert "Overview" in alice.get("/")
         assert websockets_on(server, token, "acme-chat") == state
         # The report cannot be kept: the edge is told to send its next one a little later.
@@ -151,6 +155,7 @@ def test_redis_stopped_for_ten_seconds_loses_no_change_and_pages_catch_up(
     page.wait_for_function(
         f"() => document.getElementById('{COUNT_ID}').dataset.count === '42'", timeout=10_000
     )
+    assert "last known" not in alice.get("/apps/acme-web/")
     assert feature_audit_rows(server, "acme-chat") == audited + 20
     assert websockets_on(server, token, "acme-chat") == state
 

@@ -187,10 +187,11 @@ class LivePage:
         except TimeoutError:
             return
         count = count_in(frame, f"app-{APP}-connections")
-        if count is None:
-            return
-        # Every frame carrying the number carries the whole live section: replace, not merge.
-        self.connections = count
+        if count is not None:
+            self.connections = count
+        if 'id="app-live"' not in frame:
+            return  # only changed numbers (live.cells); a back-end's state changes the section
+        # The whole live section: its back-ends replace what was known.
         self.backends = {
             address: state
             for state, address in re.findall(

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from django.test import Client
@@ -304,10 +305,9 @@ def test_a_silent_edge_is_stale_and_left_out_of_totals(
 ) -> None:
     from tests.dashboard.test_api import api_for
 
-    post(token, report(1, **{WEB: {"connections": 10}}))
-    Edge.objects.filter(name="gateway").update(
-        last_report_at=timezone.now() - dt.timedelta(seconds=settings.EDGE_STALE_AFTER + 1)
-    )
+    long_ago = timezone.now() - dt.timedelta(seconds=settings.EDGE_STALE_AFTER + 1)
+    with patch("django.utils.timezone.now", return_value=long_ago):
+        post(token, report(1, **{WEB: {"connections": 10}}))
     body = api_for(alice).get("/apps/acme-web/connections").json()
     assert (body["connections"], body["stale"]) == (0, True)
     assert body["hostnames"][0]["connections"] == 10 and body["hostnames"][0]["stale"]
@@ -387,3 +387,59 @@ def test_a_domain_added_is_counted_for_its_app_once_the_routing_is_read_again(
     answer = post(token, report(3, **{"new_example_org": {"connections": 4}})).json()
     assert answer["unknown_hostnames"] == []
     assert stored_frontend("new.example.org").app_id == world.acme_web.pk
+
+
+def test_while_the_live_state_cannot_be_read_pages_show_the_last_numbers_marked_as_such(
+    token: str, world: World, alice: Any
+) -> None:
+    from edges import live_state as store_module
+    from edges.live_state import RedisLiveState
+    from tests.conftest import client_for
+
+    post(token, report(1, **{WEB: {"connections": 7}}))
+    page = client_for(alice).get("/apps/acme-web/").content.decode()
+    assert 'data-count="7"' in page
+    assert "last known" not in page
+
+    # A store that cannot be reached (nothing listens on the port), holding what was read.
+    known = store_module.live_state().states_of()
+    unreachable = RedisLiveState("redis://127.0.0.1:9/0")
+    unreachable.decoded = dict(known)
+    store_module._store = unreachable
+    for path in ("/apps/acme-web/", "/orgs/acme/", f"/edges/{world.gateway.name}/"):
+        page = client_for(alice).get(path).content.decode()
+        assert "last known" in page, path
+    page = client_for(alice).get("/apps/acme-web/").content.decode()
+    assert 'data-count="7"' in page
+
+
+def test_a_live_update_of_an_apps_numbers_renders_from_memory_without_a_query(
+    token: str, world: World, alice: Any, django_assert_num_queries: Any
+) -> None:
+    from live import events
+    from live.panels import app_parts
+
+    counts = frozenset({events.COUNTS})
+    post(token, report(1, **{WEB: {"connections": 3}}))
+    assert 'data-count="3"' in app_parts(world.acme_web, alice, counts)[events.COUNTS]
+    post(token, report(2, **{WEB: {"connections": 8}}))
+    with django_assert_num_queries(0):
+        html = app_parts(world.acme_web, alice, counts)[events.COUNTS]
+    assert 'data-count="8"' in html and "gateway" in html
+
+
+def test_the_edges_rows_are_read_again_once_an_upgrade_is_announced(
+    token: str, world: World, alice: Any, django_assert_num_queries: Any
+) -> None:
+    from edges.counts import app_live
+    from live import events
+    from live.hub import LiveHub
+
+    post(token, report(1, **{WEB: {"connections": 3}}))
+    app_live(world.acme_web)
+    with django_assert_num_queries(0):
+        app_live(world.acme_web)
+    upgraded = {"edge": "acme-ssl", "upgrade": 1, "state": "completed", "proxy": "hipache"}
+    LiveHub().dispatch({"event": events.EDGE_UPGRADE_CHANGED, "payload": {**upgraded, "apps": []}})
+    with django_assert_num_queries(1):
+        assert app_live(world.acme_web).connections == 3

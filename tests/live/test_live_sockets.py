@@ -128,6 +128,32 @@ async def test_snapshot_on_connect_then_updates_after_a_report(
         await communicator.disconnect()
 
 
+async def test_a_changed_number_goes_out_as_its_own_cells_not_the_whole_panel(
+    alice_cookie: bytes, world: World
+) -> None:
+    await report("gateway", **{"acme-web.example.net": 5})
+    connected, communicator = await connect("/ws/live/apps/acme-web/", alice_cookie)
+    try:
+        assert connected
+        snapshot = await communicator.receive_from(timeout=5)
+        assert count_of(snapshot, "app-acme-web-connections") == 5
+        await report("gateway", **{"acme-web.example.net": 6})
+        update = await communicator.receive_from(timeout=5)
+        # The app's total, the hostname's and the edge's, and the report's time: nothing else.
+        assert 'id="app-live"' not in update and "<table" not in update
+        assert count_of(update, "app-acme-web-connections") == 6
+        assert count_of(update, "app-acme-web-host-acme-web-example-net-connections") == 6
+        assert count_of(update, "app-acme-web-edge-gateway-connections") == 6
+        assert 'id="app-acme-web-websockets"' not in update  # unchanged
+        assert len(update) < len(snapshot) / 10
+        # A second edge's numbers change the panel's shape: the whole panel again.
+        await report("acme-ssl", **{"www.acme.example": 1})
+        reshaped = await communicator.receive_from(timeout=5)
+        assert 'id="app-live"' in reshaped
+    finally:
+        await communicator.disconnect()
+
+
 async def test_staff_overview_gets_platform_totals(support_cookie: bytes, world: World) -> None:
     connected, communicator = await connect("/ws/live/overview/", support_cookie)
     try:
@@ -319,7 +345,7 @@ async def test_a_hub_times_staleness_from_the_reports_it_hears_without_reading_t
             frame = await communicator.receive_from(timeout=5)
             while f'id="app-acme-web-connections" data-count="{value}"' not in frame:
                 frame = await communicator.receive_from(timeout=5)
-            assert 'data-stale="false"' in frame
+            assert 'data-stale="true"' not in frame
             await asyncio.sleep(0.6)
         frame = await communicator.receive_from(timeout=5)  # then it falls silent
         assert 'data-stale="true"' in frame and count_of(frame, "app-acme-web-connections") == 0
