@@ -24,7 +24,8 @@ EDGE_DIRECTORY_SECONDS = 5.0
 
 
 class EdgeDirectory:
-    """The edges' rows, read in one query for all and kept for EDGE_DIRECTORY_SECONDS."""
+    """The edges' rows (with their owner and domain count), read in one query for all and kept
+    for EDGE_DIRECTORY_SECONDS."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -39,11 +40,28 @@ class EdgeDirectory:
         now = time.monotonic()
         rows, absent = self.rows, self.absent
         if now >= self.until or wanted - rows.keys() - absent:
-            rows = {e.pk: e for e in Edge.objects.select_related("organization")}
-            absent = wanted - rows.keys()
-            with self.lock:
-                self.rows, self.absent, self.until = rows, absent, now + EDGE_DIRECTORY_SECONDS
+            rows = self._read(now, wanted)
         return {i: rows[i] for i in wanted if i in rows}
+
+    def all(self) -> list[Edge]:
+        """Every edge, by name."""
+        rows = self.rows
+        if time.monotonic() >= self.until:
+            rows = self._read(time.monotonic(), set())
+        return list(rows.values())
+
+    def _read(self, now: float, wanted: set[int]) -> dict[int, Edge]:
+        # A correlated count walks each edge's index entries instead of grouping a join.
+        edges = (
+            Edge.objects.select_related("organization")
+            .annotate(domain_count=Domain.objects.count_per("edge"))
+            .order_by("name")
+        )
+        rows = {e.pk: e for e in edges}
+        with self.lock:
+            self.rows, self.absent = rows, wanted - rows.keys()
+            self.until = now + EDGE_DIRECTORY_SECONDS
+        return rows
 
     def forget(self) -> None:
         with self.lock:
@@ -51,6 +69,43 @@ class EdgeDirectory:
 
 
 edges_directory = EdgeDirectory()
+
+
+class AppDirectory:
+    """Apps' names and organizations by id, for the rows of live lists: read for the ids not
+    known yet, all forgotten every EDGE_DIRECTORY_SECONDS (a renamed app shows within it)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.rows: dict[int, tuple[str, int]] = {}
+        self.until = float("-inf")
+
+    def of(self, ids: Iterable[int]) -> dict[int, tuple[str, int]]:
+        wanted = set(ids)
+        now = time.monotonic()
+        with self.lock:
+            if now >= self.until:
+                self.rows, self.until = {}, now + EDGE_DIRECTORY_SECONDS
+            rows = self.rows
+        missing = wanted - rows.keys()
+        if missing:
+            found = {
+                pk: (name, org)
+                for pk, name, org in App.objects.filter(pk__in=missing).values_list(
+                    "pk", "name", "organization_id"
+                )
+            }
+            with self.lock:
+                self.rows.update(found)
+            rows = {**rows, **found}
+        return {i: rows[i] for i in wanted if i in rows}
+
+    def forget(self) -> None:
+        with self.lock:
+            self.until = float("-inf")
+
+
+apps_directory = AppDirectory()
 
 
 def stale_at(reported_at: dt.datetime | None, cutoff: dt.datetime | None = None) -> bool:
@@ -191,8 +246,9 @@ class EdgeLive:
         return stale_at(self.reported_at)
 
 
-def edge_live(edge: Edge, visible_apps: QuerySet[App]) -> EdgeLive:
-    """An edge's numbers; per-app rows only for the apps the viewer may see."""
+def edge_live(edge: Edge, organizations: frozenset[int] | None) -> EdgeLive:
+    """An edge's numbers; per-app rows only for the apps the viewer may see: those of
+    `organizations` (None: every app, for staff)."""
     state = _states([edge.pk]).get(edge.pk)
     total = [0, 0]
     per_app: dict[int, list[int]] = defaultdict(lambda: [0, 0])
@@ -202,7 +258,11 @@ def edge_live(edge: Edge, visible_apps: QuerySet[App]) -> EdgeLive:
         if frontend.app_id is not None:
             per_app[frontend.app_id][0] += frontend.connections
             per_app[frontend.app_id][1] += frontend.websockets
-    apps = {a.pk: a for a in visible_apps.filter(pk__in=per_app)}
+    apps = {
+        pk: App(pk=pk, name=name, organization_id=org)
+        for pk, (name, org) in apps_directory.of(per_app).items()
+        if organizations is None or org in organizations
+    }
     listed = sorted(
         ((apps[i], c, w) for i, (c, w) in per_app.items() if i in apps),
         key=lambda item: (-item[1], item[0].name),
@@ -232,14 +292,9 @@ BUSIEST = 10
 
 
 def platform_live() -> PlatformLive:
-    """Totals, the busiest apps and every edge, in two queries whatever the platform's size."""
-    # A correlated count walks each edge's index entries instead of grouping a join.
-    edges = {
-        e.pk: EdgeCount(e)
-        for e in Edge.objects.select_related("organization")
-        .annotate(domain_count=Domain.objects.count_per("edge"))
-        .order_by("name")
-    }
+    """Totals, the busiest apps and every edge, from the live state and the directories: no
+    query while they are fresh, two at most whatever the platform's size."""
+    edges = {e.pk: EdgeCount(e) for e in edges_directory.all()}
     per_app: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for edge_id, state in _states().items():
         count = edges.get(edge_id)
@@ -257,7 +312,7 @@ def platform_live() -> PlatformLive:
     # The names of the busiest (and of those tied with the last of them), to order ties by name.
     cut = ranked[BUSIEST - 1][1][0] if len(ranked) >= BUSIEST else -1
     contenders = [(i, cw) for i, cw in ranked if cw[0] >= cut]
-    names = dict(App.objects.filter(pk__in=[i for i, _ in contenders]).values_list("pk", "name"))
+    names = {i: name for i, (name, _) in apps_directory.of(i for i, _ in contenders).items()}
     top = sorted(
         ((names[i], cw) for i, cw in contenders if i in names),
         key=lambda item: (-item[1][0], item[0]),

@@ -274,8 +274,9 @@ class LiveHub:
             self._heard_from(payload["reported"])
         elif event == events.ACCESS_CHANGED:
             grants.forget(payload.get("user"))
-        elif event == events.EDGE_UPGRADE_CHANGED:
-            edges_directory.forget()  # an upgrade changes the edge's proxy and hostname
+        elif event in (events.EDGE_UPGRADE_CHANGED, events.DOMAINS_CHANGED):
+            # An upgrade changes the edge's proxy and hostname; a domain its domain count.
+            edges_directory.forget()
         for topic in events.listener_topics(event, payload):
             for socket in list(self.listeners.get(topic, ())):
                 socket.on_event(topic, event, payload)

@@ -26,7 +26,7 @@ from dashboard.models.features import (
 )
 from dashboard.services.features import legacy_ssl_edges
 from edges.capabilities import CAPABILITIES, capabilities_of
-from edges.counts import app_live
+from edges.counts import app_live, edges_directory
 from edges.models import Edge, EdgeUpgrade
 from edges.services.readiness import app_readiness
 from edges.services.upgrades import TRANSITIONS, may_request_upgrade
@@ -191,13 +191,21 @@ EDGE_STATE_PARTIALS = (
 )
 
 
-def edge_parts(edge_id: int, user: Any, parts: frozenset[str]) -> dict[str, str]:
-    """The named parts of an edge's page as `user`'s audience sees them, rendered alone."""
+def edge_parts(
+    edge_id: int, user: Any, organizations: frozenset[int] | None, parts: frozenset[str]
+) -> dict[str, str]:
+    """The named parts of an edge's page as `user`'s audience sees them (the apps of
+    `organizations`, None: all), rendered alone."""
+    if parts == events.COUNTS_ONLY:
+        # The numbers alone render from memory (the edge's row as the directory keeps it).
+        edge = edges_directory.of([edge_id]).get(edge_id)
+        if edge is not None:
+            return {events.COUNTS: edge_live_fragment(edge, user, organizations)}
     # Read afresh: an upgrade changes the edge's own fields (its proxy, its hostname).
     edge = Edge.objects.select_related("organization").get(pk=edge_id)
     rendered = {}
     if events.COUNTS in parts:
-        rendered[events.COUNTS] = edge_live_fragment(edge, user)
+        rendered[events.COUNTS] = edge_live_fragment(edge, user, organizations)
     if parts & {events.UPGRADE, events.EDGE_STATE}:
         domains = edge_domains(user, edge)
         context = {

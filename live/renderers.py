@@ -8,7 +8,7 @@ from typing import Any
 
 from django.template.loader import render_to_string
 
-from dashboard.models import App, Organization
+from dashboard.models import Organization
 from edges.counts import edge_live, organization_live, platform_live
 from edges.models import Edge
 
@@ -17,8 +17,10 @@ def _frame(html: str) -> str:
     return str(html).strip()
 
 
-def edge_live_fragment(edge: Edge, user: Any) -> str:
-    context = {"edge": edge, "user": user, "live": edge_live(edge, App.objects.visible_to(user))}
+def edge_live_fragment(edge: Edge, user: Any, organizations: frozenset[int] | None) -> str:
+    """`organizations`: those whose apps the viewer sees (None: all), decided when the socket
+    subscribed (a change of membership sends the socket back to subscribe again)."""
+    context = {"edge": edge, "user": user, "live": edge_live(edge, organizations)}
     return _frame(render_to_string("edges/edge_detail.html#edge-live", context))
 
 

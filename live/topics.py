@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dashboard import access
-from dashboard.models import App, Membership, Organization
+from dashboard.models import App, Membership, Organization, visible_organization_ids
 from edges.models import Edge
 from live import events
 from live.panels import app_parts, app_rows, edge_parts, edge_view_parts, upgrade_queue_parts
@@ -74,10 +74,11 @@ def _edge(user: Any, name: str) -> Topic | None:
     edge = Edge.objects.visible_to(user).filter(name=name).first()
     if edge is None:
         return None
+    organizations = visible_organization_ids(user)
     return Topic(
         events.edge_topic(edge.name),
         _audience(user),
-        lambda parts: edge_parts(edge.pk, user, parts),
+        lambda parts: edge_parts(edge.pk, user, organizations, parts),
         edge_view_parts(edge),
     )
 

@@ -57,7 +57,7 @@ def fresh_live_state(settings: Any) -> Iterator[None]:
     import uuid
 
     from edges import live_state
-    from edges.counts import edges_directory
+    from edges.counts import apps_directory, edges_directory
     from edges.services.reports import routing
     from shared.breaker import redis as redis_breaker
 
@@ -65,6 +65,7 @@ def fresh_live_state(settings: Any) -> Iterator[None]:
     live_state._store = None
     routing.forget()
     edges_directory.forget()
+    apps_directory.forget()
     # A breaker left open by an earlier test's outage would refuse this test's reports.
     redis_breaker.succeeded()
     yield

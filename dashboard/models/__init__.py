@@ -8,7 +8,12 @@ from typing import TYPE_CHECKING
 from dashboard.models.apps import App, Backend, Domain
 from dashboard.models.audit import AuditEvent
 from dashboard.models.features import AccountFeature, AppFeature, Feature
-from dashboard.models.organizations import Membership, Organization, member_org_ids
+from dashboard.models.organizations import (
+    Membership,
+    Organization,
+    member_org_ids,
+    visible_organization_ids,
+)
 from dashboard.models.tokens import ApiToken, IdempotencyKey
 
 if TYPE_CHECKING:
@@ -27,4 +32,5 @@ __all__ = [
     "Membership",
     "Organization",
     "member_org_ids",
+    "visible_organization_ids",
 ]

@@ -35,6 +35,16 @@ def member_org_ids(user: Any) -> models.QuerySet[Any]:
     return Membership.objects.filter(user=user).values("organization_id")
 
 
+def visible_organization_ids(user: Any) -> frozenset[int] | None:
+    """The organizations whose apps the user may see, read now (None: every one, for staff);
+    the same rule as `visible_to`, for lists built from memory."""
+    if sees_everything(user):
+        return None
+    if is_customer(user):
+        return frozenset(member_org_ids(user).values_list("organization_id", flat=True))
+    return frozenset()
+
+
 class OrganizationQuerySet(models.QuerySet["Organization"]):
     def visible_to(self, user: AnyUser) -> OrganizationQuerySet:
         if sees_everything(user):

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboard import access
-from dashboard.models import App, AuditEvent
+from dashboard.models import AuditEvent, visible_organization_ids
 from edges.capabilities import CAPABILITIES
 from edges.counts import edge_live
 from edges.models import Certificate, Edge, EdgeUpgrade
@@ -41,7 +41,7 @@ def edge_detail(request: HttpRequest, name: str) -> HttpResponse:
         "certificate": Certificate.objects.filter(edge=edge).first(),
         "capabilities": edge.capabilities,
         "all_capabilities": CAPABILITIES.values(),
-        "live": edge_live(edge, App.objects.visible_to(user)),
+        "live": edge_live(edge, visible_organization_ids(user)),
         **upgrade,
     }
     return render(request, "edges/edge_detail.html", context)

@@ -1,5 +1,6 @@
 // Live pages: reconnect quickly after the server closes a socket on purpose, keep "N s ago"
-// texts current between pushes, and swap pushed panels in without losing what the user typed.
+// texts current between pushes (the server renders absolute times, so a panel rendered a
+// second later is the same panel), and swap pushed panels in without losing what the user typed.
 "use strict";
 
 (() => {
@@ -13,7 +14,8 @@
   const describe = (seconds) => {
     if (seconds < 60) return `${seconds} s ago`;
     if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
-    return `${Math.floor(seconds / 3600)} h ago`;
+    if (seconds < 172800) return `${Math.floor(seconds / 3600)} h ago`;
+    return `${Math.floor(seconds / 86400)} days ago`;
   };
 
   const tick = () => {

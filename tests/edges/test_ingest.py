@@ -443,3 +443,32 @@ def test_the_edges_rows_are_read_again_once_an_upgrade_is_announced(
     LiveHub().dispatch({"event": events.EDGE_UPGRADE_CHANGED, "payload": {**upgraded, "apps": []}})
     with django_assert_num_queries(1):
         assert app_live(world.acme_web).connections == 3
+
+
+def test_the_overviews_and_an_edges_numbers_render_from_memory_without_a_query(
+    token: str, world: World, alice: Any, support: Any, django_assert_num_queries: Any
+) -> None:
+    from dashboard.models import visible_organization_ids
+    from live.renderers import edge_live_fragment, platform_live_fragment
+
+    post(
+        token,
+        report(1, **{WEB: {"connections": 3}, "globex-store_example_net": {"connections": 4}}),
+    )
+    platform_live_fragment()
+    mine = visible_organization_ids(alice)
+    edge_live_fragment(world.gateway, alice, mine)
+    post(
+        token,
+        report(2, **{WEB: {"connections": 5}, "globex-store_example_net": {"connections": 4}}),
+    )
+    with django_assert_num_queries(0):
+        overview = platform_live_fragment()
+        staff_edge = edge_live_fragment(world.gateway, support, None)
+        alices_edge = edge_live_fragment(world.gateway, alice, mine)
+    assert 'id="platform-connections" data-count="9"' in overview
+    assert 'id="app-acme-web-connections" data-count="5"' in overview
+    assert 'id="edge-gateway-connections" data-count="9"' in staff_edge
+    # A customer sees their own share of the shared gateway, and no other organization's app.
+    assert 'id="edge-gateway-connections" data-count="5"' in alices_edge
+    assert "globex-store" not in alices_edge and "globex-store" in staff_edge
