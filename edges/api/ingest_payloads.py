@@ -51,7 +51,15 @@ def _count(value: Any, where: str, *, maximum: int = MAX_COUNT) -> int:
     return value
 
 
+# Hostnames already found valid, as given -> normalized: an edge names the same ones in every
+# report, so each is checked once per process (bounded: emptied when full).
+_valid_hostnames: dict[str, str] = {}
+VALID_HOSTNAMES_KEPT = 200_000
+
+
 def _hostname(value: Any, where: str) -> str:
+    if isinstance(value, str) and (known := _valid_hostnames.get(value)) is not None:
+        return known
     if not isinstance(value, str) or not 0 < len(value) <= 253:
         raise _bad(f"{where} must be a hostname.")
     hostname = normalize_hostname(value)
@@ -59,6 +67,9 @@ def _hostname(value: Any, where: str) -> str:
         validate_hostname(hostname)
     except ValidationError as invalid:
         raise _bad(f"{where}: {invalid.messages[0]}") from None
+    if len(_valid_hostnames) >= VALID_HOSTNAMES_KEPT:
+        _valid_hostnames.clear()
+    _valid_hostnames[value] = hostname
     return hostname
 
 

@@ -472,3 +472,17 @@ def test_the_overviews_and_an_edges_numbers_render_from_memory_without_a_query(
     # A customer sees their own share of the shared gateway, and no other organization's app.
     assert 'id="edge-gateway-connections" data-count="5"' in alices_edge
     assert "globex-store" not in alices_edge and "globex-store" in staff_edge
+
+
+def test_a_hostname_is_checked_once_but_a_bad_one_is_refused_every_time(
+    token: str, world: World
+) -> None:
+    good = report(1, **{WEB: {"connections": 1}})
+    assert post(token, good).status_code == 202
+    assert post(token, report(2, **{WEB: {"connections": 2}})).status_code == 202
+    for seq in (3, 4):
+        bad = report(seq, **{WEB: {"connections": 1}})
+        bad["frontends"][0]["hostname"] = "-bad-.example.net"
+        answer = post(token, bad)
+        assert answer.status_code == 400, seq
+    assert state() == [("acme-web.example.net", 2)]
