@@ -14,18 +14,22 @@ from collections.abc import Callable
 from typing import Any
 
 # Event types, with the payload each carries.
-# {"app", "feature", "enabled"}: the app page's features, readiness and badges.
+# Every payload naming an app or an organization's edge also names its "organization": the
+# organization's page lists its edges and its recent activity.
+# {"app", "organization", "feature", "enabled"}: the app page's features, readiness and badges.
 FEATURE_CHANGED = "feature.changed"
-# {"edge", "upgrade", "state", "proxy", "apps"}: the edge page and the pages of the apps it carries.
+# {"edge", "upgrade", "state", "proxy", "apps", "organization"?}: the edge page and the pages of
+# the apps it carries.
 EDGE_UPGRADE_CHANGED = "edge.upgrade_changed"
 # {"apps", "organizations", "edges", "reported"}: sent for every report; the live numbers of
 # every page showing an app, organization or edge named changed, and "reported" is alive.
 COUNTS_CHANGED = "counts.changed"
-# {"edge", "status"}: the edge agent applied, or refused, the configuration it was served.
+# {"edge", "status", "organization"?}: the edge agent applied, or refused, the configuration.
 EDGE_CONFIG_CHANGED = "edge.config_changed"
-# {"app", "hostname"}: a custom domain added to or removed from an app, or its DNS checked.
+# {"app", "organization", "hostname"}: a custom domain added to or removed from an app, or its
+# DNS checked.
 DOMAINS_CHANGED = "domains.changed"
-# {"app", "address"}: a back-end added to or removed from an app.
+# {"app", "organization", "address"}: a back-end added to or removed from an app.
 BACKENDS_CHANGED = "backends.changed"
 # {"user", "session"?}: the user's sockets check again that they may still watch their topic;
 # with "session", the sockets of that browser session close (it signed out).
@@ -41,12 +45,16 @@ BACKENDS = "backends"
 UPGRADE = "upgrade"  # a custom SSL edge's upgrade: state, window, what changes, actions
 EDGE_STATE = "edge"  # the edge's proxy and what it can carry, its configuration's status
 QUEUE = "queue"  # support's queue of upgrades, open and recently closed
+ORG_EDGES = "org-edges"  # an organization's custom SSL edges: proxy, domain count
+ACTIVITY = "activity"  # an organization's recent activity
 APP_PARTS = frozenset({COUNTS, NOTICES, DOMAINS, READINESS, FEATURES, BACKENDS})
 COUNTS_ONLY = frozenset({COUNTS})
 # A family of parts, one per app: its row in the app lists (websockets badge, domain count). A
 # view that lists apps names the family; the page renders the rows, a push replaces one.
 APP_ROWS = "app-row:"
 LISTS = frozenset({COUNTS, APP_ROWS})
+# An organization's socket: its apps' numbers and rows, its edges and its recent activity.
+ORGANIZATION_PARTS = LISTS | {ORG_EDGES, ACTIVITY}
 
 
 def app_row(app_name: str) -> str:
@@ -87,13 +95,21 @@ def user_topic(user_id: int) -> str:
 Views = dict[str, frozenset[str]]
 
 
-def _app_lists(payload: dict[str, Any]) -> Views:
-    """The app's row on the staff overview and in its organization's list."""
+def _app_lists(payload: dict[str, Any], *org_parts: str) -> Views:
+    """The app's row on the staff overview and in its organization's list (with `org_parts` of
+    the organization's page, and its recent activity: every such change is audited)."""
     row = frozenset({app_row(payload["app"])})
     views = {OVERVIEW_TOPIC: row}
     if "organization" in payload:
-        views[organization_topic(payload["organization"])] = row
+        views[organization_topic(payload["organization"])] = row | {ACTIVITY, *org_parts}
     return views
+
+
+def _organization(payload: dict[str, Any], *parts: str) -> Views:
+    """The organization's page, when the change concerns one: its activity and `parts`."""
+    if "organization" not in payload:
+        return {}
+    return {organization_topic(payload["organization"]): frozenset({ACTIVITY, *parts})}
 
 
 def _feature_views(payload: dict[str, Any]) -> Views:
@@ -110,21 +126,23 @@ def _upgrade_views(payload: dict[str, Any]) -> Views:
     # The staff overview's edge rows carry each edge's proxy.
     views[OVERVIEW_TOPIC] = COUNTS_ONLY
     views[UPGRADES_TOPIC] = frozenset({QUEUE})
+    views.update(_organization(payload, ORG_EDGES))
     return views
 
 
 def _edge_config_views(payload: dict[str, Any]) -> Views:
-    return {edge_topic(payload["edge"]): frozenset({EDGE_STATE})}
+    return {edge_topic(payload["edge"]): frozenset({EDGE_STATE}), **_organization(payload)}
 
 
 def _domain_views(payload: dict[str, Any]) -> Views:
     panels = frozenset({NOTICES, DOMAINS, READINESS, FEATURES})
-    return {app_topic(payload["app"]): panels, **_app_lists(payload)}
+    # The organization's edges list counts their domains.
+    return {app_topic(payload["app"]): panels, **_app_lists(payload, ORG_EDGES)}
 
 
 def _backend_views(payload: dict[str, Any]) -> Views:
     # The panel, and the activity (under the features) that records the change.
-    return {app_topic(payload["app"]): frozenset({BACKENDS, FEATURES})}
+    return {app_topic(payload["app"]): frozenset({BACKENDS, FEATURES}), **_organization(payload)}
 
 
 def _counts_views(payload: dict[str, Any]) -> Views:

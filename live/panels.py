@@ -17,7 +17,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.template.loader import render_to_string
 
 from dashboard import access
-from dashboard.models import App, AppFeature, AuditEvent, Domain
+from dashboard.models import App, AppFeature, AuditEvent, Domain, Organization
 from dashboard.models.features import (
     WEBSOCKETS,
     app_feature_states,
@@ -244,6 +244,37 @@ def upgrade_queue_parts(parts: frozenset[str]) -> dict[str, str]:
         return {}
     html = render_to_string("edges/upgrade_list.html#upgrade-queue", upgrade_queue_context())
     return {events.QUEUE: str(html).strip()}
+
+
+# An organization's page: its custom SSL edges and its recent activity (everyone who may see the
+# organization sees all of both).
+
+ORGANIZATION_TEMPLATE = "dashboard/organization_detail.html"
+
+
+def organization_edges(organization: Organization) -> list[Edge]:
+    return list(
+        organization.edges.annotate(domain_count=Domain.objects.count_per("edge")).order_by("name")
+    )
+
+
+def organization_activity(organization: Organization) -> list[AuditEvent]:
+    return list(
+        AuditEvent.objects.filter(organization=organization).select_related("app")[:ACTIVITY_LIMIT]
+    )
+
+
+def organization_parts(organization: Organization, parts: frozenset[str]) -> dict[str, str]:
+    rendered = {}
+    if events.ORG_EDGES in parts:
+        context = {"edges": organization_edges(organization)}
+        html = render_to_string(f"{ORGANIZATION_TEMPLATE}#org-edges", context)
+        rendered[events.ORG_EDGES] = str(html).strip()
+    if events.ACTIVITY in parts:
+        context = {"activity": organization_activity(organization)}
+        html = render_to_string(f"{ORGANIZATION_TEMPLATE}#org-activity", context)
+        rendered[events.ACTIVITY] = str(html).strip()
+    return rendered
 
 
 # The app lists (the overview's, an organization's): one row per app.

@@ -13,7 +13,14 @@ from dashboard import access
 from dashboard.models import App, Membership, Organization, visible_organization_ids
 from edges.models import Edge
 from live import events
-from live.panels import app_parts, app_rows, edge_parts, edge_view_parts, upgrade_queue_parts
+from live.panels import (
+    app_parts,
+    app_rows,
+    edge_parts,
+    edge_view_parts,
+    organization_parts,
+    upgrade_queue_parts,
+)
 from live.renderers import (
     organization_live_fragment,
     platform_live_fragment,
@@ -96,12 +103,33 @@ def _organization(user: Any, name: str) -> Topic | None:
     return Topic(
         events.organization_topic(organization.name),
         "all",
-        lambda parts: _with_rows(
-            parts,
-            lambda: organization_live_fragment(organization),
-            App.objects.filter(organization=organization),
-        ),
+        lambda parts: _organization_lists(organization, parts),
         events.LISTS,
+    )
+
+
+def _organization_lists(organization: Organization, parts: frozenset[str]) -> dict[str, str]:
+    return _with_rows(
+        parts,
+        lambda: organization_live_fragment(organization),
+        App.objects.filter(organization=organization),
+    )
+
+
+def _organization_page(user: Any, name: str) -> Topic | None:
+    """The organization's own page: its lists (as the overview shows them), its edges and its
+    recent activity. The same topic as the overview's block, another view of it."""
+    organization = Organization.objects.visible_to(user).filter(name=name).first()
+    if organization is None:
+        return None
+    return Topic(
+        events.organization_topic(organization.name),
+        "page",
+        lambda parts: {
+            **_organization_lists(organization, parts),
+            **organization_parts(organization, parts),
+        },
+        events.ORGANIZATION_PARTS,
     )
 
 
@@ -117,6 +145,7 @@ NAMED_KINDS: dict[str, Callable[[Any, str], Topic | None]] = {
     "apps": _app,
     "edges": _edge,
     "orgs": _organization,
+    "org-pages": _organization_page,
 }
 
 

@@ -94,7 +94,10 @@ def backend_add(*, app: App, address: str, actor: Any, source: str) -> Backend:
         app=app,
         after={"app": app.name, "address": backend.address},
     )
-    bus.announce_on_commit("backends.changed", {"app": app.name, "address": backend.address})
+    bus.announce_on_commit(
+        "backends.changed",
+        {"app": app.name, "organization": app.organization.name, "address": backend.address},
+    )
     return backend
 
 
@@ -115,5 +118,10 @@ def backend_remove(*, backend: Backend, actor: Any, source: str) -> None:
     )
     backend.delete()
     bus.announce_on_commit(
-        "backends.changed", {"app": backend.app.name, "address": backend.address}
+        "backends.changed",
+        {
+            "app": backend.app.name,
+            "organization": backend.app.organization.name,
+            "address": backend.address,
+        },
     )

@@ -153,5 +153,8 @@ def edge_config_status_record(*, edge: Edge, status: str, etag: str, message: st
             after={"status": status, "etag": etag},
             reason=message[:500] if status == "rejected" else "",
         )
-        bus.announce_on_commit("edge.config_changed", {"edge": edge.name, "status": status})
+        payload = {"edge": edge.name, "status": status}
+        if edge.organization_id is not None:
+            payload["organization"] = edge.organization.name
+        bus.announce_on_commit("edge.config_changed", payload)
     return edge

@@ -70,6 +70,8 @@ def _publish(edge: Edge, upgrade: EdgeUpgrade, app_names: list[str]) -> None:
         "proxy": edge.proxy,
         "apps": app_names,
     }
+    if edge.organization_id is not None:
+        payload["organization"] = edge.organization.name
     bus.announce_on_commit("edge.upgrade_changed", payload)
 
 

@@ -12,10 +12,15 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from dashboard import access
-from dashboard.models import App, AuditEvent, Domain, Membership, Organization
+from dashboard.models import App, Domain, Membership, Organization
 from edges.counts import organization_live, platform_live
 from edges.models import Edge
-from live.panels import apps_with_summary, mark_websockets
+from live.panels import (
+    apps_with_summary,
+    mark_websockets,
+    organization_activity,
+    organization_edges,
+)
 
 APPS_PER_PAGE = 50
 SIDE_LIST_LIMIT = 50
@@ -118,10 +123,10 @@ def organization_detail(request: HttpRequest, name: str) -> HttpResponse:
         ),
         "apps": apps,
         "org_apps": organization_live(organization),
-        "edges": organization.edges.annotate(domain_count=Domain.objects.count_per("edge")),
-        "activity": AuditEvent.objects.visible_to(request.user)
-        .filter(organization=organization)
-        .select_related("app")[:ACTIVITY_LIMIT],
+        # The same builders as the page's pushes (live.panels): everyone who may see the
+        # organization sees all of its edges and activity.
+        "edges": organization_edges(organization),
+        "activity": organization_activity(organization),
     }
     return render(request, "dashboard/organization_detail.html", context)
 

@@ -56,6 +56,7 @@ KWARG_NOUNS = {
     "orgs/<name>": "organization",
     "teams/<id_or_name>": "organization",
     "ws/live/orgs/<name>": "organization",
+    "ws/live/org-pages/<name>": "organization",
     "apps/<name>": "app",
     "apps/<app>": "app",
     "apps/<id_or_name>": "app",
@@ -218,6 +219,7 @@ ROUTES: dict[str, Sweep] = {
     "ws /ws/live/apps/<name>/": Sweep((GET,)),
     "ws /ws/live/edges/<name>/": Sweep((GET,)),
     "ws /ws/live/orgs/<name>/": Sweep((GET,)),
+    "ws /ws/live/org-pages/<name>/": Sweep((GET,)),
 }
 
 EXEMPT = {

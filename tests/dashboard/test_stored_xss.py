@@ -769,7 +769,7 @@ def live_kinds() -> list[str]:
         text = str(pattern.pattern)
         if text.startswith("ws/live/") and "(?P<kind>" not in text:
             kinds.append(text.removeprefix("ws/live/").strip("/"))
-        if match := re.search(r"\(\?P<kind>([a-z|]+)\)", text):
+        if match := re.search(r"\(\?P<kind>([a-z|-]+)\)", text):
             kinds += match.group(1).split("|")
     return kinds
 
@@ -782,6 +782,7 @@ def sweep_live_fragments(h: Hostile, sweep: Sweep) -> set[str]:
         "apps": list(App.objects.values_list("name", flat=True)),
         "edges": list(Edge.objects.values_list("name", flat=True)),
         "orgs": list(Organization.objects.values_list("name", flat=True)),
+        "org-pages": list(Organization.objects.values_list("name", flat=True)),
     }
     rendered = set()
     for kind in live_kinds():

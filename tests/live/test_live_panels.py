@@ -38,6 +38,8 @@ PART_IDS = {
     events.UPGRADE: "upgrade",
     events.EDGE_STATE: "edge-head",
     events.QUEUE: "upgrade-queue",
+    events.ORG_EDGES: "org-edges",
+    events.ACTIVITY: "org-activity",
 }
 
 
@@ -103,29 +105,47 @@ def _config_applied(world: World, support: User) -> Any:
     )
 
 
+def _acme_ssl_config_refused(world: World, support: User) -> Any:
+    from edges.services.edges import edge_config_status_record
+
+    return edge_config_status_record(
+        edge=world.acme_ssl, status="rejected", etag='"cfg-8"', message="bad line 3"
+    )
+
+
 CHANGES: dict[str, list[tuple[str, str, str, Change, str]]] = {
     events.FEATURE_CHANGED: [
         ("apps", "acme-api", "alice", _websockets_off, "feature.disable"),
         ("overview", "", "support", _websockets_off, '<tr id="app-acme-api">'),
         ("orgs", "acme", "alice", _websockets_off, '<tr id="app-acme-api">'),
+        ("org-pages", "acme", "alice", _websockets_off, 'title="feature.disable"'),
     ],
     events.DOMAINS_CHANGED: [
         ("apps", "acme-api", "alice", _domain_added, "api.acme.example"),
         ("orgs", "acme", "alice", _domain_added, '<tr id="app-acme-api">'),
+        ("org-pages", "acme", "alice", _domain_added, "api.acme.example"),
     ],
-    events.BACKENDS_CHANGED: [("apps", "acme-api", "alice", _backend_added, "10.0.3.7:8080")],
+    events.BACKENDS_CHANGED: [
+        ("apps", "acme-api", "alice", _backend_added, "10.0.3.7:8080"),
+        ("org-pages", "acme", "alice", _backend_added, "10.0.3.7:8080"),
+    ],
     events.EDGE_UPGRADE_CHANGED: [
         ("apps", "acme-web", "alice", _upgrade_requested, "Upgrade under way"),
         ("edges", "acme-ssl", "alice", _upgrade_requested, 'data-state="requested"'),
         ("upgrades", "", "support", _upgrade_requested, ">acme-ssl</strong>"),
+        ("org-pages", "acme", "alice", _upgrade_requested, 'title="upgrade.request"'),
     ],
-    events.EDGE_CONFIG_CHANGED: [("edges", "gateway", "support", _config_applied, "cfg-7")],
+    events.EDGE_CONFIG_CHANGED: [
+        ("edges", "gateway", "support", _config_applied, "cfg-7"),
+        ("org-pages", "acme", "alice", _acme_ssl_config_refused, 'title="edge.config_rejected"'),
+    ],
 }
 CASES = [(event, *case) for event, cases in CHANGES.items() for case in cases]
 TOPICS = {
     "apps": events.app_topic,
     "edges": events.edge_topic,
     "orgs": events.organization_topic,
+    "org-pages": events.organization_topic,
     "overview": lambda name: events.OVERVIEW_TOPIC,
     "upgrades": lambda name: events.UPGRADES_TOPIC,
 }

@@ -85,6 +85,7 @@ async def support_cookie(support: User) -> bytes:
         "/ws/live/overview/",
         "/ws/live/edges/globex-ssl/",
         "/ws/live/orgs/globex/",
+        "/ws/live/org-pages/globex/",
         "/ws/live/apps/no-such-app/",
     ],
 )
@@ -363,7 +364,8 @@ async def test_a_hub_times_staleness_from_the_reports_it_hears_without_reading_t
         ("alice", "edges", "gateway", "/edges/gateway/"),
         ("support", "overview", "", "/"),
         ("alice", "orgs", "acme", "/"),
-        ("alice", "orgs", "acme", "/orgs/acme/"),
+        ("alice", "org-pages", "acme", "/orgs/acme/"),
+        ("support", "org-pages", "globex", "/orgs/globex/"),
         ("support", "upgrades", "", "/upgrades/"),
         ("alice", "edges", "acme-ssl", "/edges/acme-ssl/"),
     ],
