@@ -4,7 +4,10 @@ database: kept where they are cheap to write and read.
 - With REDIS_URL, in Redis, shared by every process: a report is one script call (its state
   replaces the edge's previous one unless a newer report got there first, and its per-app counts
   are added to the minute's samples). A process keeps the states it has read, keyed by their
-  `seq`, and fetches only the edges whose `seq` moved since.
+  `seq`, and fetches only the edges whose `seq` moved since. While its live hub hears every
+  report's event (each names the edge and its new `seq`), a process reads Redis only when an
+  event announced a `seq` newer than the one it holds, not on every render; otherwise (no hub
+  listening, or nothing read for TRUST_HEARD_SECONDS) on every read.
 - On the embedded default, in the process's memory (one process serves everything).
 
 PostgreSQL keeps what must last: the per-minute rollups, written once a minute per edge by
@@ -17,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,6 +36,8 @@ from shared.redis_pool import ProcessConnectionPool
 # A rollup minute not taken by then (its edge stopped reporting) is taken by the next report of
 # any edge... or expires from Redis after this long; the chart then misses that minute.
 PENDING_MINUTE_TTL_SECONDS = 24 * 3600
+# How long a process that hears every report's event trusts what it holds without reading Redis.
+TRUST_HEARD_SECONDS = 5.0
 
 
 class LiveStateUnavailable(Exception):
@@ -153,9 +159,18 @@ def newer(seq: int, stored: int) -> bool:
 
 
 class MemoryLiveState:
-    """The embedded default: one process holds everything."""
+    """The embedded default: one process holds everything (always current: nothing to hear)."""
 
     reachable = True
+
+    def heard_of(self, edge_id: int, seq: int) -> None:
+        pass
+
+    def start_listening(self) -> None:
+        pass
+
+    def stop_listening(self) -> None:
+        pass
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -273,6 +288,11 @@ class RedisLiveState:
         # False while the last read of the store failed (or was not tried: the breaker is open):
         # what `states_of` answers is then the last this process read, and pages say so.
         self.reachable = True
+        # Set by the live hub while it hears every counts event: then `heard` (edge id -> newest
+        # seq announced) says when what this process holds is behind.
+        self.listening = False
+        self.heard: dict[int, int] = {}
+        self.read_at = float("-inf")
 
     @property
     def prefix(self) -> str:
@@ -318,15 +338,51 @@ class RedisLiveState:
 
     def states_of(self, edge_ids: Iterable[int] | None = None) -> dict[int, EdgeState]:
         """The latest states; while Redis is out, the last this process read (at once)."""
+        if not self._behind():
+            return self._held(edge_ids)
         reachable = False
         if redis_breaker.closed:
             try:
+                started = time.monotonic()
                 self._refresh()
+                self.read_at = started
                 redis_breaker.succeeded()
                 reachable = True
             except redis.RedisError:
                 redis_breaker.failed()
         self.reachable = reachable
+        return self._held(edge_ids)
+
+    def heard_of(self, edge_id: int, seq: int) -> None:
+        """A counts event announced this edge's state at `seq`."""
+        with self.lock:
+            if seq > self.heard.get(edge_id, -1):
+                self.heard[edge_id] = seq
+
+    def start_listening(self) -> None:
+        """The hub now hears every counts event; what was announced before it did is read at
+        the next read."""
+        with self.lock:
+            self.listening, self.read_at = True, float("-inf")
+
+    def stop_listening(self) -> None:
+        with self.lock:
+            self.listening = False
+            self.heard.clear()
+
+    def _behind(self) -> bool:
+        """Whether Redis must be read: what this process holds may be older than the store."""
+        if not (self.listening and self.reachable):
+            return True
+        if time.monotonic() - self.read_at > TRUST_HEARD_SECONDS:
+            return True
+        with self.lock:
+            return any(
+                (held := self.decoded.get(edge_id)) is None or held.seq < seq
+                for edge_id, seq in self.heard.items()
+            )
+
+    def _held(self, edge_ids: Iterable[int] | None) -> dict[int, EdgeState]:
         with self.lock:
             if edge_ids is None:
                 return dict(self.decoded)
@@ -339,6 +395,11 @@ class RedisLiveState:
         with self.lock:
             for gone in set(self.decoded) - set(seqs):
                 del self.decoded[gone]  # the store was emptied (a restarted Redis)
+            for edge_id in list(self.heard):
+                if edge_id not in seqs:
+                    del self.heard[edge_id]  # an edge deleted, or the store emptied
+                elif self.heard[edge_id] > seqs[edge_id]:
+                    self.heard[edge_id] = seqs[edge_id]
             moved = [
                 i for i, seq in seqs.items() if getattr(self.decoded.get(i), "seq", None) != seq
             ]

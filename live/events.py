@@ -21,8 +21,9 @@ FEATURE_CHANGED = "feature.changed"
 # {"edge", "upgrade", "state", "proxy", "apps", "organization"?}: the edge page and the pages of
 # the apps it carries.
 EDGE_UPGRADE_CHANGED = "edge.upgrade_changed"
-# {"apps", "organizations", "edges", "reported"}: sent for every report; the live numbers of
-# every page showing an app, organization or edge named changed, and "reported" is alive.
+# {"apps", "organizations", "edges", "reported", "edge_id", "seq"}: sent for every report; the live
+# numbers of every page showing an app, organization or edge named changed, "reported" is alive,
+# and its state in the live state is now at "seq".
 COUNTS_CHANGED = "counts.changed"
 # {"edge", "status", "organization"?}: the edge agent applied, or refused, the configuration.
 EDGE_CONFIG_CHANGED = "edge.config_changed"

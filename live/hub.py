@@ -34,6 +34,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from edges.counts import edges_directory
+from edges.live_state import live_state
 from live import events
 from live.cells import cell_key, changed_cells
 from live.grants import grants
@@ -213,6 +214,9 @@ class LiveHub:
             return
         self.channel, self.subscribing = channel, False
         self.groups.add(events.LIVE_GROUP)
+        # From now on every report's event reaches this process: renders read the live state
+        # only when an event says it moved (edges.live_state).
+        live_state().start_listening()
         loop = asyncio.get_running_loop()
         self.tasks.extend(
             [
@@ -243,6 +247,7 @@ class LiveHub:
     async def _lose_layer(self) -> None:
         """Forget every subscription and ask every socket to reconnect."""
         redis_breaker.failed()
+        live_state().stop_listening()
         sockets = {s for view in self.views.values() for s in view.sockets}
         sockets.update(s for listening in self.listeners.values() for s in listening)
         for view in self.views.values():
@@ -272,6 +277,8 @@ class LiveHub:
         payload = message.get("payload", {})
         if event == events.COUNTS_CHANGED and payload.get("reported"):
             self._heard_from(payload["reported"])
+            if "seq" in payload:
+                live_state().heard_of(payload["edge_id"], payload["seq"])
         elif event == events.ACCESS_CHANGED:
             grants.forget(payload.get("user"))
         elif event in (events.EDGE_UPGRADE_CHANGED, events.DOMAINS_CHANGED):

@@ -121,7 +121,7 @@ def report_apply(*, edge: Edge, report: Report) -> ApplyResult:
         write_rollups(edge.pk, recorded.due_minutes)
     _maybe_prune(now)
     changed = _changed_apps(state, recorded.previous, was_stale=was_stale)
-    _announce(edge, changed, routes, edge_changed=bool(changed) or was_stale)
+    _announce(edge, report.seq, changed, routes, edge_changed=bool(changed) or was_stale)
     unknown = sorted(f.hostname for f in report.frontends if f.hostname not in routes)
     return ApplyResult(
         applied=True, accepted=len(frontends), unknown_hostnames=unknown, last_seq=report.seq
@@ -193,7 +193,7 @@ def _maybe_prune(now: dt.datetime) -> None:
 
 
 def _announce(
-    edge: Edge, app_ids: set[int], routes: dict[str, Route], *, edge_changed: bool
+    edge: Edge, seq: int, app_ids: set[int], routes: dict[str, Route], *, edge_changed: bool
 ) -> None:
     """One event for every report: the pages whose numbers changed re-render, and every hub
     learns the edge is alive (it times the edge's turning stale from the last one)."""
@@ -204,5 +204,8 @@ def _announce(
         "organizations": sorted({org for _, org in apps}),
         "edges": [edge.name] if edge_changed else [],
         "reported": edge.name,
+        # What a process must have read of the live state to render the change (edges.live_state).
+        "edge_id": edge.pk,
+        "seq": seq,
     }
     bus.announce("counts.changed", payload)

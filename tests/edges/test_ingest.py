@@ -486,3 +486,35 @@ def test_a_hostname_is_checked_once_but_a_bad_one_is_refused_every_time(
         answer = post(token, bad)
         assert answer.status_code == 400, seq
     assert state() == [("acme-web.example.net", 2)]
+
+
+def test_a_process_hearing_every_report_reads_redis_only_when_an_event_says_a_state_moved(
+    token: str, world: World, settings: Any
+) -> None:
+    from edges.live_state import RedisLiveState
+    from tests.conftest import unavailable
+
+    if not settings.REDIS_URL:
+        unavailable("REDIS_URL is not set")
+    post(token, report(1, **{WEB: {"connections": 5}}))
+    # Another process's view of the same store, whose hub hears every counts event.
+    other = RedisLiveState(settings.REDIS_URL)
+    reads: list[int] = []
+    real = other.client.hgetall
+    other.client.hgetall = lambda *args: reads.append(1) or real(*args)  # type: ignore[method-assign]
+    other.start_listening()
+
+    def connections() -> int:
+        state = other.states_of([world.gateway.pk])[world.gateway.pk]
+        return sum(f.connections for f in state.frontends)
+
+    assert (connections(), connections()) == (5, 5)
+    assert len(reads) == 1
+    post(token, report(2, **{WEB: {"connections": 9}}))
+    other.heard_of(world.gateway.pk, 2)  # the report's event
+    assert (connections(), connections()) == (9, 9)
+    assert len(reads) == 2
+    # Once it no longer hears the events (the channel layer lost), every read goes to Redis.
+    other.stop_listening()
+    connections()
+    assert len(reads) == 3
