@@ -14,7 +14,8 @@ from typing import Any
 from django.db.models import QuerySet
 
 from dashboard.models import App, Domain, Organization
-from edges.live_state import EdgeState, LiveStateUnavailable, live_state
+from edges.edge_states import EdgeState
+from edges.live_state import LiveStateUnavailable, live_state
 from edges.models import Edge, stale_cutoff
 
 # How long a process keeps the edges' rows it renders numbers with (names, kinds, owners): a

@@ -18,18 +18,24 @@ whichever process takes the edge's first report of a new minute (`take_minutes`)
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 import redis
 from django.conf import settings
 
+from edges.edge_states import (
+    EdgeState,
+    Recorded,
+    Sample,
+    minute_key,
+    minute_of,
+    newer,
+    samples_from,
+)
 from shared.breaker import redis as redis_breaker
 from shared.redis_pool import ProcessConnectionPool
 
@@ -42,120 +48,6 @@ TRUST_HEARD_SECONDS = 5.0
 
 class LiveStateUnavailable(Exception):
     """The store cannot be reached (Redis down): nothing was written."""
-
-
-@dataclass(frozen=True)
-class Frontend:
-    hostname: str
-    app_id: int | None
-    connections: int
-    websockets: int
-    backends: tuple[dict[str, Any], ...] = ()
-
-
-@dataclass(frozen=True)
-class EdgeState:
-    edge_id: int
-    seq: int
-    reported_at: dt.datetime
-    frontends: tuple[Frontend, ...] = ()
-
-    @cached_property
-    def by_app(self) -> dict[int, list[Frontend]]:
-        rows: dict[int, list[Frontend]] = defaultdict(list)
-        for frontend in self.frontends:
-            if frontend.app_id is not None:
-                rows[frontend.app_id].append(frontend)
-        return dict(rows)
-
-    @cached_property
-    def app_signatures(self) -> dict[int, tuple[Any, ...]]:
-        """What a page shows of each app on this edge: a change in it is worth a push. Kept
-        with the state, so the next report compares with it at no cost."""
-        return {
-            app_id: tuple(
-                (f.hostname, f.connections, f.websockets, repr(f.backends) if f.backends else "")
-                for f in rows
-            )
-            for app_id, rows in self.by_app.items()
-        }
-
-    def encode(self) -> str:
-        return json.dumps(
-            {
-                "seq": self.seq,
-                "at": self.reported_at.isoformat(),
-                "rows": [
-                    [f.hostname, f.app_id, f.connections, f.websockets, list(f.backends)]
-                    for f in self.frontends
-                ],
-            },
-            separators=(",", ":"),
-        )
-
-    @classmethod
-    def decode(cls, edge_id: int, text: str | bytes) -> EdgeState:
-        data = json.loads(text)
-        return cls(
-            edge_id=edge_id,
-            seq=data["seq"],
-            reported_at=dt.datetime.fromisoformat(data["at"]),
-            frontends=tuple(
-                Frontend(host, app_id, connections, websockets, tuple(backends))
-                for host, app_id, connections, websockets, backends in data["rows"]
-            ),
-        )
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One minute of one app's connections on one edge, as a rollup row stores it."""
-
-    edge_id: int
-    app_id: int
-    minute: dt.datetime
-    max_connections: int
-    sum_connections: int
-    samples: int
-
-
-@dataclass
-class Recorded:
-    """What recording a report did: whether it was newer than the stored state, the state it
-    replaced, and the earlier minutes of the edge now due to be written to the database."""
-
-    applied: bool
-    previous: EdgeState | None = None
-    due_minutes: list[dt.datetime] = field(default_factory=list)
-    # When not applied: the seq of the newer state kept.
-    kept_seq: int | None = None
-
-
-def _minute_key(minute: dt.datetime) -> str:
-    return str(int(minute.timestamp()))
-
-
-def _minute_of(key: str | bytes) -> dt.datetime:
-    return dt.datetime.fromtimestamp(int(key), tz=dt.UTC)
-
-
-def _samples_from(edge_id: int, minute: dt.datetime, fields: dict[Any, Any]) -> list[Sample]:
-    """Rollup rows from a minute's hash: fields s:<app> (sum), n:<app> (samples), m:<app> (max)."""
-    values: dict[int, dict[str, int]] = defaultdict(dict)
-    for name, value in fields.items():
-        name = name.decode() if isinstance(name, bytes) else name
-        kind, _, app = name.partition(":")
-        values[int(app)][kind] = int(value)
-    return [
-        Sample(edge_id, app, minute, v.get("m", 0), v.get("s", 0), v.get("n", 0))
-        for app, v in sorted(values.items())
-        if v.get("n")
-    ]
-
-
-def newer(seq: int, stored: int) -> bool:
-    """Whether a report replaces the stored state (the Redis script makes the same test)."""
-    return seq > stored
 
 
 class MemoryLiveState:
@@ -308,21 +200,21 @@ class RedisLiveState:
         )
 
     def record(self, state: EdgeState, minute: dt.datetime, per_app: dict[int, int]) -> Recorded:
-        minute_key = _minute_key(minute)
+        key = minute_key(minute)
         with self.lock:
             held = self.decoded.get(state.edge_id)
         args: list[Any] = [
             state.edge_id,
             state.seq,
             state.encode(),
-            minute_key,
+            key,
             held.seq if held is not None else -1,
         ]
         for app_id, count in per_app.items():
             args.extend((app_id, count))
         try:
             applied, current, pending, replaced = self.record_script(
-                keys=self._keys(state.edge_id, minute_key), args=args
+                keys=self._keys(state.edge_id, key), args=args
             )
         except redis.RedisError as error:
             raise LiveStateUnavailable(str(error)) from error
@@ -333,7 +225,7 @@ class RedisLiveState:
         previous = EdgeState.decode(state.edge_id, replaced) if replaced else held
         with self.lock:
             self.decoded[state.edge_id] = state
-        due = sorted(_minute_of(m) for m in pending if _minute_of(m) < minute)
+        due = sorted(minute_of(m) for m in pending if minute_of(m) < minute)
         return Recorded(applied=True, previous=previous, due_minutes=due)
 
     def states_of(self, edge_ids: Iterable[int] | None = None) -> dict[int, EdgeState]:
@@ -417,11 +309,11 @@ class RedisLiveState:
         samples: list[Sample] = []
         try:
             for minute in minutes:
-                key = _minute_key(minute)
+                key = minute_key(minute)
                 _, _, hash_key, set_key = self._keys(edge_id, key)
                 fields = self.take_script(keys=(hash_key, set_key), args=(key,))
                 pairs = dict(zip(fields[::2], fields[1::2], strict=True))
-                samples.extend(_samples_from(edge_id, minute, pairs))
+                samples.extend(samples_from(edge_id, minute, pairs))
         except redis.RedisError as error:
             raise LiveStateUnavailable(str(error)) from error
         return samples
@@ -433,7 +325,7 @@ class RedisLiveState:
         try:
             pipe = self.client.pipeline(transaction=True)
             for (edge_id, minute), rows in by_minute.items():
-                key = _minute_key(minute)
+                key = minute_key(minute)
                 _, _, hash_key, set_key = self._keys(edge_id, key)
                 for s in rows:
                     pipe.hincrby(hash_key, f"s:{s.app_id}", s.sum_connections)
@@ -456,13 +348,13 @@ class RedisLiveState:
                 pipe.smembers(f"{p}:minutes:{edge_id}")
             pending = pipe.execute()
             wanted = [
-                (edge_id, _minute_of(m))
+                (edge_id, minute_of(m))
                 for edge_id, minutes in zip(edge_ids, pending, strict=True)
                 for m in minutes
             ]
             fields = (f"s:{app_id}", f"n:{app_id}", f"m:{app_id}")
             for edge_id, minute in wanted:
-                pipe.hmget(f"{p}:minute:{edge_id}:{_minute_key(minute)}", fields)
+                pipe.hmget(f"{p}:minute:{edge_id}:{minute_key(minute)}", fields)
             values = pipe.execute()
         except redis.RedisError as error:
             redis_breaker.failed()

@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from dashboard.models import App, Domain
 from edges.api.ingest_payloads import Report
-from edges.live_state import EdgeState, Frontend, LiveStateUnavailable, Sample, live_state
+from edges.edge_states import EdgeState, Frontend, Sample
+from edges.live_state import LiveStateUnavailable, live_state
 from edges.models import ConnectionRollup, Edge
 from shared import bus
 from shared.breaker import redis as redis_breaker

@@ -44,7 +44,8 @@ from dashboard.services.apps import backend_add
 from dashboard.services.tokens import api_token_create
 from edgeboard.middleware import API_URLCONF
 from edges.dns import DnsAnswer
-from edges.live_state import EdgeState, Frontend, live_state
+from edges.edge_states import EdgeState, Frontend
+from edges.live_state import live_state
 from edges.models import Certificate, Edge, EdgeUpgrade
 from edges.services.edges import edge_ingest_token_rotate
 from live.routing import websocket_urlpatterns

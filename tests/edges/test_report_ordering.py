@@ -14,7 +14,8 @@ from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
-from edges.live_state import EdgeState, Frontend, live_state
+from edges.edge_states import EdgeState, Frontend
+from edges.live_state import live_state
 from edges.models import Edge
 from edges.services.edges import edge_ingest_token_rotate
 from tests.conftest import World
