@@ -10,6 +10,8 @@ ingest-world  one organization with N apps, each with its default domain on the 
               edge, and E more gateway edges whose ingest tokens are answered (B1).
 pages-world   apps spread over organizations (the first being an existing one, e.g. acme),
               each with its default domain and custom domains on the `gateway` edge (B8).
+platform-world  pages-world's apps and domains, E more gateway edges with their tokens, and
+              every app's hostnames (B10).
 queries       the SQL statements each page costs, through django.test.Client (B8).
 """
 
@@ -39,7 +41,6 @@ def ingest_world(*, apps: int, edges: int, organization: str = "bench-ingest") -
 
     from dashboard.models import App, Domain, Organization
     from edges.models import Edge
-    from edges.services.edges import edge_create
 
     gateway = Edge.objects.get(name="gateway")
     now = timezone.now()
@@ -64,19 +65,27 @@ def ingest_world(*, apps: int, edges: int, organization: str = "bench-ingest") -
             ],
             batch_size=BATCH,
         )
-        tokens = []
-        for k in range(1, edges + 1):
-            edge, raw = edge_create(
-                name=f"bench-gw-{k}",
-                hostname=f"bench-gw-{k}.example.net",
-                kind="gateway",
-                proxy="hipache",
-                region="us",
-                actor=None,
-                source="cli",
-            )
-            tokens.append({"name": edge.name, "token": raw})
+        tokens = gateway_edges(edges)
     return {"hostnames": hostnames, "edges": tokens}
+
+
+def gateway_edges(edges: int) -> list[dict[str, str]]:
+    """E more gateway edges (bench-gw-1 ...), with their raw ingest tokens."""
+    from edges.services.edges import edge_create
+
+    tokens = []
+    for k in range(1, edges + 1):
+        edge, raw = edge_create(
+            name=f"bench-gw-{k}",
+            hostname=f"bench-gw-{k}.example.net",
+            kind="gateway",
+            proxy="hipache",
+            region="us",
+            actor=None,
+            source="cli",
+        )
+        tokens.append({"name": edge.name, "token": raw})
+    return tokens
 
 
 def pages_world(
@@ -146,6 +155,35 @@ def pages_world(
     }
 
 
+def platform_world(
+    *,
+    organizations: int,
+    apps: int,
+    custom_domains: int,
+    first_organization: str,
+    edges: int,
+) -> dict[str, Any]:
+    """pages-world's apps and domains, E more gateway edges, and every app's hostnames (B10)."""
+    from django.db import transaction
+
+    from dashboard.models import Domain
+
+    world = pages_world(
+        organizations=organizations,
+        apps=apps,
+        custom_domains=custom_domains,
+        first_organization=first_organization,
+    )
+    with transaction.atomic():
+        world["edges"] = gateway_edges(edges)
+    hostnames: dict[str, list[str]] = {}
+    rows = Domain.objects.filter(app__name__startswith="b8-").order_by("app__name", "hostname")
+    for app, hostname in rows.values_list("app__name", "hostname"):
+        hostnames.setdefault(app, []).append(hostname)
+    world["hostnames"] = hostnames
+    return world
+
+
 def queries(*, pages: list[dict[str, str]], host: str) -> list[dict[str, Any]]:
     """Per page: the statements of a second request (the first one warms caches up)."""
     from django.contrib.auth import get_user_model
@@ -179,7 +217,12 @@ def queries(*, pages: list[dict[str, str]], host: str) -> list[dict[str, Any]]:
     return answers
 
 
-COMMANDS = {"ingest-world": ingest_world, "pages-world": pages_world, "queries": queries}
+COMMANDS = {
+    "ingest-world": ingest_world,
+    "pages-world": pages_world,
+    "platform-world": platform_world,
+    "queries": queries,
+}
 
 
 def main(argv: list[str]) -> None:

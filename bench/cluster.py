@@ -86,9 +86,10 @@ def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
 
 @contextlib.contextmanager
 def cluster_target(
-    server: Any, tmp: Path, haproxy: str, name: str = "b5"
+    server: Any, tmp: Path, haproxy: str, name: str = "b5", **env: str | None
 ) -> Iterator[tuple[Target, dict[str, Any]]]:
-    """Two daphnes behind HAProxy; `name` prefixes the log and configuration files."""
+    """Two daphnes behind HAProxy; `name` prefixes the log and configuration files, `env` as
+    for start_dashboard (e.g. LIVE_MIN_INTERVAL=None: the production default)."""
     helpers = e2e()
     from tests.e2e.live_client import session_cookie
 
@@ -98,7 +99,9 @@ def cluster_target(
     logs = tuple(tmp / f"{name}-daphne-{port}.log" for port in ports)
     try:
         for port, daphne_log in zip(ports, logs, strict=True):
-            processes.append(start_dashboard(server, port, daphne_log, DASHBOARD_ORIGINS=url))
+            processes.append(
+                start_dashboard(server, port, daphne_log, **{"DASHBOARD_ORIGINS": url, **env})
+            )
         config = tmp / f"{name}-haproxy.cfg"
         config.write_text(
             HAPROXY_CONFIG.format(

@@ -17,6 +17,12 @@ B6  idle signed-in sockets on one daphne: memory per socket and CPU (idle.py).
 B7  1 % of the subscribers stop reading: the others' p99 and daphne's memory (slow.py).
 B8  the overview at platform scale (pages.py): 10,000 apps and 30,000 domains.
 B9  Chromium: report posted -> the number in the page changed (browser.py).
+B10 platform day (platform_day.py; needs REDIS_URL and DATABASE_URL on PostgreSQL): B8's 10,000
+    apps, 20 gateway edges each reporting every second (30,000 counts/s), 2,000 app-page sockets
+    over 1,000 app topics, 50 staff overviews and 20 edge pages, on two daphnes behind HAProxy
+    (LIVE_MIN_INTERVAL at its production default) for 60 s: report -> socket latency per kind of
+    socket, each edge's reports/s and POST latency, and the CPU of every process, Redis's and
+    PostgreSQL's, with Redis's commands/s.
 B11 reconnect storm (storm.py): N signed-in sockets whose first attempts fall within one second,
     retrying like htmx's ws extension (full jitter); time until 50/99/100 % hold their snapshot,
     attempts refused or abandoned, and daphne's killed application instances. (a) 4 users over
@@ -76,6 +82,7 @@ from bench import (
     ingest,
     pages,
     panels,
+    platform_day,
     slow,
     storm,
     targets,
@@ -129,7 +136,8 @@ COST_FIGURES = [
 ]
 FIGURES = LATENCY_FIGURES + COST_FIGURES
 BENCHES = (
-    "B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B11", "B12", "B13", "B14", "B15"
+    "B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11", "B12", "B13", "B14",
+    "B15",
 )  # fmt: skip
 SEEDED = {"B2", "B3", "B5", "B6", "B7", "B9"}
 STORMS = {"B11", "B12"}
@@ -168,6 +176,7 @@ class Config:
     storm: storm.StormConfig
     admission: admission.AdmissionConfig
     panels: panels.PanelsConfig
+    platform: platform_day.PlatformConfig
 
 
 # Summaries
@@ -341,7 +350,7 @@ def parse_args(argv: list[str] | None) -> Config:
     parser.add_argument(
         "--only",
         default=",".join(b.lower() for b in BENCHES),
-        help="comma-separated benchmarks to run, of b1 ... b9, b11 ... b15 (default all)",
+        help="comma-separated benchmarks to run, of b1 ... b15 (default all)",
     )
     parser.add_argument(
         "--ingest-seconds", type=float, help="B1: seconds of reporting (default 10, 3 with --quick)"
@@ -423,11 +432,32 @@ def parse_args(argv: list[str] | None) -> Config:
         "--panel-rounds", type=int, help="B15: feature switches (default 20, 10 with --quick)"
     )
     parser.add_argument(
+        "--day-apps", type=int, help="B10: apps, 3 domains each (default 10,000; 1,000 --quick)"
+    )
+    parser.add_argument(
+        "--day-edges", type=int, help="B10: gateway edges reporting (default 20, 5 with --quick)"
+    )
+    parser.add_argument(
+        "--day-sockets", type=int, help="B10: app-page sockets (default 2,000; 200 with --quick)"
+    )
+    parser.add_argument(
+        "--day-topics", type=int, help="B10: apps with pages open (default 1,000; 100 --quick)"
+    )
+    parser.add_argument(
+        "--day-overviews", type=int, help="B10: overview sockets (default 50, 5 with --quick)"
+    )
+    parser.add_argument(
+        "--day-edge-pages", type=int, help="B10: edge-page sockets (default 20, 5 with --quick)"
+    )
+    parser.add_argument(
+        "--day-seconds", type=float, help="B10: measured window (default 60, 20 with --quick)"
+    )
+    parser.add_argument(
         "--profile",
         type=Path,
         metavar="DIR",
         help="record py-spy profiles of the servers (B1, B2's largest size, B3, B6's "
-        "subscribing) into DIR and summarize them",
+        "subscribing, B10's two daphnes) into DIR and summarize them",
     )
     parser.add_argument(
         "--live-database",
@@ -449,7 +479,7 @@ def parse_args(argv: list[str] | None) -> Config:
     rates = numbers(args.fanout_rates, "2,10" if quick else "1,2,5,10,20", float)
     panel_sizes = numbers(args.panel_sockets, "100" if quick else "100,1000")
     if not sizes or min(sizes) < 1 or not benches or not set(benches) <= set(BENCHES):
-        parser.error("--sizes needs positive integers and --only some of b1 ... b9, b11 ... b15")
+        parser.error("--sizes needs positive integers and --only some of b1 ... b15")
     if not panel_sizes or min(panel_sizes) < 1:
         parser.error("--panel-sockets needs positive integers")
     if not topics or min(topics) < 1 or not rates or min(rates) <= 0:
@@ -457,6 +487,10 @@ def parse_args(argv: list[str] | None) -> Config:
     if min(args.ingest_apps, args.ingest_reporters, args.page_apps) < 1:
         parser.error("--ingest-apps, --ingest-reporters and --page-apps must be positive")
     storm_sockets = max(1, args.storm_sockets or (200 if quick else 1000))
+
+    def day(small: int, full: int) -> int:
+        return small if quick else full
+
     return Config(
         sizes=sizes,
         repeats=max(1, args.repeats or (1 if quick else 3)),
@@ -526,6 +560,20 @@ def parse_args(argv: list[str] | None) -> Config:
             settle=5.0,
             clients=max(1, args.clients),
         ),
+        platform=platform_day.PlatformConfig(
+            apps=max(2, args.day_apps or (1000 if quick else 10_000)),
+            edges=max(1, args.day_edges or (5 if quick else 20)),
+            sockets=max(0, args.day_sockets if args.day_sockets is not None else day(200, 2000)),
+            topics=max(1, args.day_topics or (100 if quick else 1000)),
+            overviews=max(0, args.day_overviews if args.day_overviews is not None else day(5, 50)),
+            edge_pages=max(
+                0, args.day_edge_pages if args.day_edge_pages is not None else day(5, 20)
+            ),
+            seconds=max(1.0, args.day_seconds or (20.0 if quick else 60.0)),
+            clients=max(1, args.clients),
+            settle=max(1.0, args.settle),
+            profile=args.profile,
+        ),
     )
 
 
@@ -555,6 +603,7 @@ class Results:
         self.storm: list[dict[str, Any]] = []
         self.admission: dict[str, Any] | None = None
         self.panels: list[dict[str, Any]] = []
+        self.platform_day: list[dict[str, Any]] = []
         self.profiles: dict[str, dict[str, Any]] = {}
         self.skipped: list[str] = []
         self.sample: str | None = None
@@ -698,6 +747,17 @@ def run_panels(tmp: Path, config: Config, results: Results) -> None:
             flush_redis_prefix(os.environ.get("REDIS_URL"), server.env.get("CHANNEL_LAYER_PREFIX"))
 
 
+def run_platform_day(tmp: Path, config: Config, results: Results) -> None:
+    """B10, on PostgreSQL and Redis (skipped without them, or without HAProxy)."""
+    row = platform_day.run(tmp, config.platform)
+    if isinstance(row, str):
+        results.skip(row)
+        return
+    for name, profile in row.pop("profiles").items():
+        results.profiles[name] = profile
+    results.platform_day.append(row)
+
+
 def run_all(tmp: Path, config: Config, values: Values, results: Results) -> None:
     if "B1" in config.benches:
         results.ingest = ingest.run(tmp, config.ingest, config.profile)
@@ -721,6 +781,8 @@ def run_all(tmp: Path, config: Config, values: Values, results: Results) -> None
         run_b13(tmp / "floors", config, values, results)
     if "B8" in config.benches:
         results.pages = pages.run(tmp, config.pages, os.environ.get("DATABASE_URL"))
+    if "B10" in config.benches:
+        run_platform_day(tmp, config, results)
     if STORMS & set(config.benches):
         run_storms(tmp / "storm", config, results)
     if "B15" in config.benches:
@@ -799,6 +861,7 @@ def main(argv: list[str] | None = None) -> int:
         "storm": results.storm,
         "admission": results.admission,
         "panels": results.panels,
+        "platform_day": results.platform_day,
         "profiles": results.profiles,
     }
     report["targets"] = targets.judge(report)
@@ -820,6 +883,7 @@ def main(argv: list[str] | None = None) -> int:
         floors.render_ingest(floor_ratios["ingest"]) if floor_ratios["ingest"] else "",
         floors.render_fanout(floor_ratios["fanout"]) if floor_ratios["fanout"] else "",
         pages.render(results.pages, config.pages) if results.pages else "",
+        "\n\n".join(platform_day.render(row) for row in results.platform_day),
         storm.render(results.storm) if results.storm else "",
         admission.render(results.admission) if results.admission else "",
         panels.render(results.panels) if results.panels else "",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench import fanout, floors
+from bench import fanout, floors, platform_day
 
 MET, MISSED, NOT_RUN = "met", "missed", "not run"
 
@@ -157,6 +157,7 @@ def judge(report: dict[str, Any]) -> list[dict[str, str]]:
             "p50 < 150 ms",
             _verdict(browser["p50_ms"] < 150),
         )
+    _platform_day(report, wanted, add)
     _storms(report, wanted, add)
     _floors(report, wanted, add)
     for row in report.get("panels", []):
@@ -173,6 +174,31 @@ def judge(report: dict[str, Any]) -> list[dict[str, str]]:
         add("B15", "panel push: feature switched -> every open app page shows it", "-",
             "p99 < 1 s", NOT_RUN)  # fmt: skip
     return rows
+
+
+def _platform_day(report: dict[str, Any], wanted: set[str], add: Any) -> None:
+    rows = report.get("platform_day") or []
+    target = "report -> socket p99 < 1 s for every kind of socket, none missed; no ingest backlog"
+    for row in rows:
+        ingest = row["ingest"]
+        sockets = ", ".join(
+            f"{s['kind']} p99 {s['p99_ms']:,.0f} ms ({s['missed']:,} missed)"
+            for s in row["sockets"]
+        )
+        latency, no_backlog = platform_day.met(row)
+        add(
+            "B10",
+            f"platform day: {row['apps']:,} apps, {ingest['edges']} edges x "
+            f"{ingest['frontends_per_report']:,} frontends every {ingest['period_s']:g} s, "
+            f"{sum(s['sockets'] for s in row['sockets']):,} sockets, 2 daphnes + HAProxy",
+            f"{sockets}; edges at {ingest['reports_per_s_per_edge_min']:.2f}-"
+            f"{ingest['reports_per_s_per_edge_max']:.2f} reports/s, POST p99 "
+            f"{ingest['post_p99_ms']:,.0f} ms, {ingest['non_202']} not 202",
+            target,
+            _verdict(latency and no_backlog),
+        )
+    if "B10" in wanted and not rows:
+        add("B10", "platform day", "-", target, NOT_RUN)
 
 
 # B15's target: every panel on every socket allowed to see it within this, at p99.

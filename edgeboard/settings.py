@@ -190,8 +190,9 @@ else:
 # Where the latest numbers of the edges live in Redis (edges/live_state.py).
 LIVE_STATE_PREFIX = env_str("CHANNEL_LAYER_PREFIX", "edgeboard")
 # How long a process reuses an edge's hostname -> app map when applying its reports: a domain
-# added or moved is counted for its app from the edge's first report after this.
-ROUTING_CACHE_SECONDS = env_float("ROUTING_CACHE_SECONDS", 2.0, minimum=0.0, maximum=60.0)
+# added or moved is counted for its app from the edge's first report after this (at once in a
+# process whose live hub hears the change).
+ROUTING_CACHE_SECONDS = env_float("ROUTING_CACHE_SECONDS", 5.0, minimum=0.0, maximum=60.0)
 
 if REDIS_URL:
     CACHES = {

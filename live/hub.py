@@ -35,6 +35,7 @@ from django.conf import settings
 
 from edges.counts import edges_directory
 from edges.live_state import live_state
+from edges.services.reports import routing
 from live import events
 from live.cells import cell_key, changed_cells
 from live.grants import grants
@@ -282,8 +283,10 @@ class LiveHub:
         elif event == events.ACCESS_CHANGED:
             grants.forget(payload.get("user"))
         elif event in (events.EDGE_UPGRADE_CHANGED, events.DOMAINS_CHANGED):
-            # An upgrade changes the edge's proxy and hostname; a domain its domain count.
+            # An upgrade changes the edge's proxy and hostname; a domain its domain count, and
+            # which app a hostname an edge reports belongs to.
             edges_directory.forget()
+            routing.forget()
         for topic in events.listener_topics(event, payload):
             for socket in list(self.listeners.get(topic, ())):
                 socket.on_event(topic, event, payload)

@@ -54,25 +54,40 @@ class Route:
 
 class Routing:
     """Per process: which app each hostname an edge may report belongs to, read again after
-    ROUTING_CACHE_SECONDS."""
+    ROUTING_CACHE_SECONDS (at once in a process whose hub hears a domain change).
+
+    Every shared gateway may report the hostnames of every shared gateway: they share one map,
+    read once for all of them (at platform scale, tens of thousands of rows); a custom SSL edge
+    has its own. One thread reads a map while the others needing it wait for that read."""
+
+    GATEWAYS = "gateways"
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.maps: dict[int, tuple[float, dict[str, Route]]] = {}
+        self.maps: dict[int | str, tuple[float, dict[str, Route]]] = {}
+        self.reading: dict[int | str, threading.Lock] = {}
 
     def of(self, edge: Edge) -> dict[str, Route]:
-        now = time.monotonic()
-        known = self.maps.get(edge.pk)
-        if known is not None and known[0] > now:
+        key: int | str = edge.pk if edge.kind == Edge.Kind.CUSTOM_SSL else self.GATEWAYS
+        known = self.maps.get(key)
+        if known is not None and known[0] > time.monotonic():
             return known[1]
-        routes = {
-            hostname: Route(app_id, app, organization)
-            for hostname, app_id, app, organization in Domain.objects.carried_by(edge).values_list(
+        with self.lock:
+            reading = self.reading.setdefault(key, threading.Lock())
+        with reading:
+            known = self.maps.get(key)
+            if known is not None and known[0] > time.monotonic():
+                return known[1]  # read by the thread this one waited for
+            now = time.monotonic()
+            carried = Domain.objects.carried_by(edge).values_list(
                 "hostname", "app_id", "app__name", "app__organization__name"
             )
-        }
-        with self.lock:
-            self.maps[edge.pk] = (now + settings.ROUTING_CACHE_SECONDS, routes)
+            routes = {
+                hostname: Route(app_id, app, organization)
+                for hostname, app_id, app, organization in carried.iterator(chunk_size=5000)
+            }
+            with self.lock:
+                self.maps[key] = (now + settings.ROUTING_CACHE_SECONDS, routes)
         return routes
 
     def forget(self) -> None:

@@ -518,3 +518,26 @@ def test_a_process_hearing_every_report_reads_redis_only_when_an_event_says_a_st
     other.stop_listening()
     connections()
     assert len(reads) == 3
+
+
+def test_the_shared_gateways_read_one_hostname_map_for_all_of_them(
+    token: str, world: World, settings: Any, django_assert_num_queries: Any
+) -> None:
+    from edges.services.edges import edge_create
+    from edges.services.reports import routing
+
+    settings.ROUTING_CACHE_SECONDS = 60
+    second, _token = edge_create(
+        name="gateway-2",
+        kind=Edge.Kind.GATEWAY,
+        hostname="gateway-2.example.net",
+        proxy=world.gateway.proxy,
+        region=world.gateway.region,
+        actor=None,
+        source="cli",
+    )
+    assert routing.of(world.gateway)["acme-web.example.net"].app == "acme-web"
+    with django_assert_num_queries(0):
+        assert routing.of(second) is routing.of(world.gateway)
+    # A custom SSL edge may report its own hostnames only: a map of its own.
+    assert set(routing.of(world.acme_ssl)) == {"www.acme.example"}
