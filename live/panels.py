@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.template.loader import render_to_string
 
 from dashboard import access
@@ -145,15 +145,36 @@ def upgrade_changes(edge: Edge) -> list[dict[str, object]]:
     return rows
 
 
-def edge_domains(user: Any, edge: Edge) -> list[Domain]:
+# An edge's page lists at most this many of its domains: a shared gateway carries every app's.
+EDGE_PAGE_DOMAINS = 200
+
+
+def edge_domains(user: Any, edge: Edge, limit: int | None = None) -> list[Domain]:
     """The domains routed through an edge that this user may see (on a shared gateway, a
-    customer's own)."""
-    return list(
+    customer's own), the first `limit` by app."""
+    domains = (
         Domain.objects.visible_to(user)
         .filter(edge=edge)
         .select_related("app", "app__organization")
         .order_by("app__name", "hostname")
     )
+    return list(domains[:limit] if limit is not None else domains)
+
+
+def edge_domain_counts(user: Any, edge: Edge) -> dict[str, int]:
+    """How many of the edge's domains, and of whose apps, this user may see: one query."""
+    counts = (
+        Domain.objects.visible_to(user)
+        .filter(edge=edge)
+        .aggregate(domain_count=Count("pk"), app_count=Count("app", distinct=True))
+    )
+    return {"domain_count": counts["domain_count"], "app_count": counts["app_count"]}
+
+
+def edge_carried_domains(user: Any, edge: Edge) -> list[Domain]:
+    """The domains an upgrade of the edge concerns: a custom SSL edge's (a handful); a shared
+    gateway has no upgrade panel."""
+    return edge_domains(user, edge) if edge.kind == Edge.Kind.CUSTOM_SSL else []
 
 
 def upgrade_context(user: Any, edge: Edge, domains: list[Domain]) -> dict[str, Any]:
@@ -207,14 +228,14 @@ def edge_parts(
     if events.COUNTS in parts:
         rendered[events.COUNTS] = edge_live_fragment(edge, user, organizations)
     if parts & {events.UPGRADE, events.EDGE_STATE}:
-        domains = edge_domains(user, edge)
+        domains = edge_carried_domains(user, edge)
         context = {
             "edge": edge,
             "user": user,
             "csrf_token": CSRF_PLACEHOLDER,
             "capabilities": edge.capabilities,
             "all_capabilities": CAPABILITIES.values(),
-            "domains": domains,
+            **edge_domain_counts(user, edge),
             **upgrade_context(user, edge, domains),
         }
         if events.UPGRADE in parts:

@@ -23,7 +23,14 @@ from edges.services.upgrades import (
     upgrade_request,
     upgrade_transition,
 )
-from live.panels import edge_domains, upgrade_context, upgrade_queue_context
+from live.panels import (
+    EDGE_PAGE_DOMAINS,
+    edge_carried_domains,
+    edge_domain_counts,
+    edge_domains,
+    upgrade_context,
+    upgrade_queue_context,
+)
 
 
 @require_GET
@@ -32,12 +39,11 @@ def edge_detail(request: HttpRequest, name: str) -> HttpResponse:
         Edge.objects.visible_to(request.user).select_related("organization"), name=name
     )
     user = request.user
-    domains = edge_domains(user, edge)
-    upgrade = upgrade_context(user, edge, domains)
+    upgrade = upgrade_context(user, edge, edge_carried_domains(user, edge))
     context = {
         "edge": edge,
-        "domains": domains,
-        "app_count": len({d.app_id for d in domains}),
+        "domains": edge_domains(user, edge, limit=EDGE_PAGE_DOMAINS),
+        **edge_domain_counts(user, edge),
         "certificate": Certificate.objects.filter(edge=edge).first(),
         "capabilities": edge.capabilities,
         "all_capabilities": CAPABILITIES.values(),

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
@@ -232,3 +233,19 @@ def test_only_staff_see_an_edges_proxy_configuration(
     config = client_for(support).get("/edges/acme-ssl/config/?format=haproxy")
     assert config.status_code == 200 and b"backend host_www.acme.example" in config.content
     assert client_for(alice).get("/edges/acme-ssl/config/").status_code == 404
+
+
+def test_a_shared_gateways_page_lists_its_first_domains_and_counts_them_all(
+    support: User, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dashboard.models import Domain
+
+    monkeypatch.setattr("pages.views.edges.EDGE_PAGE_DOMAINS", 2)
+    total = Domain.objects.filter(edge=world.gateway).count()
+    apps = Domain.objects.filter(edge=world.gateway).values("app").distinct().count()
+    assert total > 2
+    page = client_for(support).get(reverse("edge-detail", args=["gateway"])).content.decode()
+    assert page.count('<tr id="domain-') == 2
+    assert f"{total} domains of {apps} apps" in page
+    assert f"{total} hostnames" in page
+    assert "The first 2 by app" in page
