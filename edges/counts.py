@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 
 from dashboard.models import App, Domain, Organization
 from edges.edge_states import EdgeState
-from edges.live_state import LiveStateUnavailable, live_state
+from edges.live_state import live_state
 from edges.models import Edge, stale_cutoff
 
 # How long a process keeps the edges' rows it renders numbers with (names, kinds, owners): a
@@ -163,12 +163,9 @@ class AppLive:
 
 
 def _states(edge_ids: Iterable[int] | None = None) -> dict[int, EdgeState]:
-    """The edges' latest states; while the store is unreachable, none (pages show no numbers
-    rather than fail, and the edges are marked stale by their report times)."""
-    try:
-        return live_state().states_of(edge_ids)
-    except LiveStateUnavailable:
-        return {}
+    """The edges' latest states; while the store is unreachable, the last this process read
+    (`numbers_are_last_known` then says so)."""
+    return live_state().states_of(edge_ids)
 
 
 def numbers_are_last_known() -> bool:

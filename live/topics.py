@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dashboard import access
-from dashboard.models import App, Membership, Organization, visible_organization_ids
+from dashboard.models import App, Organization, visible_organization_ids
 from edges.models import Edge
 from live import events
 from live.panels import (
@@ -47,11 +47,11 @@ def _role(user: Any) -> str:
     return "staff" if access.is_support(user) else "members"
 
 
-def _audience(user: Any) -> str:
-    if access.is_support(user):
+def _audience(organizations: frozenset[int] | None) -> str:
+    """Who sees the same edge page: support (every app), or the members of these organizations."""
+    if organizations is None:
         return "staff"
-    orgs = Membership.objects.filter(user=user).order_by("organization_id")
-    return "orgs:" + ",".join(str(o) for o in orgs.values_list("organization_id", flat=True))
+    return "orgs:" + ",".join(str(o) for o in sorted(organizations))
 
 
 def _overview(user: Any, name: str) -> Topic | None:
@@ -84,7 +84,7 @@ def _edge(user: Any, name: str) -> Topic | None:
     organizations = visible_organization_ids(user)
     return Topic(
         events.edge_topic(edge.name),
-        _audience(user),
+        _audience(organizations),
         lambda parts: edge_parts(edge.pk, user, organizations, parts),
         edge_view_parts(edge),
     )
@@ -96,8 +96,12 @@ def _upgrades(user: Any, name: str) -> Topic | None:
     return Topic(events.UPGRADES_TOPIC, "staff", upgrade_queue_parts, frozenset({events.QUEUE}))
 
 
+def _visible_organization(user: Any, name: str) -> Organization | None:
+    return Organization.objects.visible_to(user).filter(name=name).first()
+
+
 def _organization(user: Any, name: str) -> Topic | None:
-    organization = Organization.objects.visible_to(user).filter(name=name).first()
+    organization = _visible_organization(user, name)
     if organization is None:
         return None
     return Topic(
@@ -119,7 +123,7 @@ def _organization_lists(organization: Organization, parts: frozenset[str]) -> di
 def _organization_page(user: Any, name: str) -> Topic | None:
     """The organization's own page: its lists (as the overview shows them), its edges and its
     recent activity. The same topic as the overview's block, another view of it."""
-    organization = Organization.objects.visible_to(user).filter(name=name).first()
+    organization = _visible_organization(user, name)
     if organization is None:
         return None
     return Topic(
