@@ -8,7 +8,8 @@ import time
 from typing import Any
 
 from channels.consumer import get_handler_name
-from channels.db import aclose_old_connections, database_sync_to_async
+from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import DatabaseError, close_old_connections
 
@@ -61,16 +62,22 @@ class LiveConsumer(RateLimitedConsumer):
     channel_layer_alias = None
 
     async def dispatch(self, message: dict[str, Any]) -> None:
-        """Channels closes stale database connections before each message, on the one shared
-        sync thread: a queue every handshake of a storm would wait in. A handshake's database
-        work runs in threads that close their own connections (live.admission), so the connect
-        goes straight to its handler; every other message is handled as channels does."""
+        """Channels closes stale database connections before each message and again after a
+        disconnect, each a trip to the one shared sync thread: a queue every handshake and
+        every leaving socket of a storm would wait in. This consumer touches the database only
+        in threads that close their own connections (live.admission for the handshake,
+        database_sync_to_async for a re-check), so every message goes straight to its
+        handler."""
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
-        if message["type"] != "websocket.connect":
-            await aclose_old_connections()
         await handler(message)
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        # Channels' own discards groups this consumer never joins (the hub holds them) and
+        # closes database connections this consumer never opened on that thread.
+        await self.disconnect(message["code"])
+        raise StopConsumer()
 
     async def connect(self) -> None:
         kwargs = self.scope["url_route"]["kwargs"]
@@ -81,23 +88,11 @@ class LiveConsumer(RateLimitedConsumer):
         self.audience: str | None = None
         self.sending_since: float | None = None
         self.drain: asyncio.Task[None] | None = None
-        ticket = admission.gate.enter(self.scope)
-        if ticket is None:
-            await self._come_back_later()
-            return
-        try:
-            resolved = await admission.in_handshake_thread(_resolve)(
-                self.scope, self.kind, self.target, ticket
-            )
-        except DatabaseError:
-            logger.warning("live socket refused: the database is unavailable", exc_info=True)
-            resolved = (None, None)
-        finally:
-            admission.gate.leave()
+        resolved = grants.remembered(self.scope.get("session"), self.kind, self.target)
         if resolved is None:
-            admission.gate.overdue += 1
-            await self._come_back_later()
-            return
+            resolved = await self._read_grant()
+            if resolved is None:
+                return  # told to come back later
         user, topic = resolved
         self.scope["user"] = user
         # The audience the socket watches as: what it may see, decided now.
@@ -113,6 +108,27 @@ class LiveConsumer(RateLimitedConsumer):
         except LayerUnavailable:
             # No live updates can reach this socket now: the browser retries after 1013.
             await self.close(code=CLOSE_TRY_AGAIN)
+
+    async def _read_grant(self) -> tuple[Any, Topic | None] | None:
+        """The user and topic, read in a handshake thread when the admission gate lets this
+        handshake in; None (and the socket told to retry) when it does not or waited too long."""
+        ticket = admission.gate.enter(self.scope)
+        if ticket is None:
+            await self._come_back_later()
+            return None
+        try:
+            resolved = await admission.in_handshake_thread(_resolve)(
+                self.scope, self.kind, self.target, ticket
+            )
+        except DatabaseError:
+            logger.warning("live socket refused: the database is unavailable", exc_info=True)
+            resolved = (None, None)
+        finally:
+            admission.gate.leave()
+        if resolved is None:
+            admission.gate.overdue += 1
+            await self._come_back_later()
+        return resolved
 
     async def _come_back_later(self) -> None:
         """Busy: no work done for this socket; the browser retries after a random delay."""

@@ -82,6 +82,22 @@ class Grants:
             self.topics[user.pk] = mine
         return topic
 
+    def remembered(self, session: Any, kind: str, target: str) -> tuple[Any, Any] | None:
+        """What user() then topic() would answer, when both answers are still remembered;
+        None when either would have to be read. Reads nothing: safe on the event loop, so a
+        socket coming back within a few seconds skips the handshake threads altogether."""
+        key = getattr(session, "session_key", None)
+        if key is None:
+            return None
+        now = self.clock()
+        known = self.sessions.get(key)
+        if known is None or known[0] <= now:
+            return None
+        answer = self.topics.get(known[1].pk, {}).get((kind, target))
+        if answer is None or answer[0] <= now:
+            return None
+        return known[1], answer[1]
+
     def forget(self, user_pk: Any = None) -> None:
         """Drop one user's answers (their access changed), or everyone's."""
         with self.lock:

@@ -139,6 +139,39 @@ def test_a_process_full_of_sessions_starts_again_from_empty(
     assert len(grants.sessions) <= 3
 
 
+def test_remembered_answers_only_what_is_still_remembered_and_reads_nothing(
+    clock: Clock, reads: list[str], settings: Any
+) -> None:
+    settings.LIVE_GRANT_SECONDS = 5.0
+    grants = Grants(clock)
+
+    def authorize(user: FakeUser, kind: str, target: str) -> str | None:
+        return None if target == "secret" else f"topic {target}"
+
+    session = FakeSession("session-1")
+    assert grants.remembered(session, "apps", "web") is None  # never seen
+    alice = grants.user(session)
+    assert grants.remembered(session, "apps", "web") is None  # the topic was never asked
+    grants.topic(alice, "apps", "web", authorize)
+    grants.topic(alice, "apps", "secret", authorize)
+    assert grants.remembered(session, "apps", "web") == (alice, "topic web")
+    assert grants.remembered(session, "apps", "secret") == (alice, None)  # refusals too
+    assert grants.remembered(FakeSession("session-2"), "apps", "web") is None
+    assert grants.remembered(FakeSession(None), "apps", "web") is None
+    clock.now += 5.1
+    assert grants.remembered(session, "apps", "web") is None
+    assert reads == ["session-1"]
+
+
+def test_a_forgotten_user_is_not_remembered(clock: Clock, reads: list[str], settings: Any) -> None:
+    settings.LIVE_GRANT_SECONDS = 5.0
+    grants = Grants(clock)
+    alice = grants.user(FakeSession("session-1"))
+    grants.topic(alice, "apps", "web", lambda *_: "topic")
+    grants.forget(alice.pk)
+    assert grants.remembered(FakeSession("session-1"), "apps", "web") is None
+
+
 # Through the real sockets
 
 with_database = pytest.mark.django_db(transaction=True)
@@ -189,3 +222,30 @@ async def test_a_signed_out_session_is_refused_at_once_though_just_granted(
     connected, again = await connect("/ws/live/apps/acme-web/", cookie)
     await again.disconnect()
     assert not connected
+
+
+@with_database
+async def test_a_socket_back_within_seconds_skips_the_handshake_threads(
+    alice: User, world: World, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from live import admission
+
+    settings.LIVE_GRANT_SECONDS = 60.0
+    grants_module.grants.forget()
+    real = admission.in_handshake_thread
+    threaded: list[str] = []
+
+    def counting(func: Any) -> Any:
+        threaded.append(func.__name__)
+        return real(func)
+
+    monkeypatch.setattr(admission, "in_handshake_thread", counting)
+    cookie = await database_sync_to_async(cookie_for)(alice)
+    for _ in range(3):
+        connected, watching = await connect("/ws/live/apps/acme-web/", cookie)
+        try:
+            assert connected
+            assert "acme-web" in await watching.receive_from(timeout=5)
+        finally:
+            await watching.disconnect()
+    assert threaded == ["_resolve"]
