@@ -131,6 +131,9 @@ class ReadOnlyInline(admin.TabularInline):
     extra = 0
     show_change_link = True
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return list(self.fields or [])
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 

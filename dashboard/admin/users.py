@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 
@@ -60,6 +60,20 @@ class PasswordForm(auth_forms.AdminPasswordChangeForm):
 
 
 admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(AuditedModelAdmin, auth_admin.GroupAdmin):
+    def service_save(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+        many = {"permissions"} & set(form.changed_data)
+        admin_model_save(
+            instance=obj,
+            changed_fields=list(form.changed_data),
+            created=not change,
+            actor=request.user,
+            values={f: sorted(str(v) for v in form.cleaned_data[f]) for f in many},
+        )
 
 
 @admin.register(User)

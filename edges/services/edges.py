@@ -210,6 +210,16 @@ def edge_delete(*, edge: Edge, actor: Any, source: str) -> None:
     edge.delete()
 
 
+def _certificate_state(certificate: Certificate) -> dict[str, Any]:
+    return {
+        "common_name": certificate.common_name,
+        "sans": certificate.sans,
+        "issuer": certificate.issuer,
+        "not_before": certificate.not_before.isoformat(),
+        "not_after": certificate.not_after.isoformat(),
+    }
+
+
 @transaction.atomic
 def certificate_set(
     *,
@@ -227,11 +237,7 @@ def certificate_set(
     if edge.kind != Edge.Kind.CUSTOM_SSL:
         raise ValidationError("Only custom SSL edges carry a customer certificate.")
     certificate = Certificate.objects.filter(edge=edge).first()
-    before = (
-        {"common_name": certificate.common_name, "not_after": certificate.not_after.isoformat()}
-        if certificate
-        else None
-    )
+    before = _certificate_state(certificate) if certificate else None
     certificate = certificate or Certificate(edge=edge)
     certificate.common_name = normalize_hostname(common_name)
     certificate.sans = [normalize_hostname(s) for s in sans]
@@ -247,12 +253,7 @@ def certificate_set(
         target=certificate,
         organization=edge.organization,
         before=before,
-        after={
-            "common_name": certificate.common_name,
-            "sans": certificate.sans,
-            "issuer": issuer,
-            "not_after": not_after.isoformat(),
-        },
+        after=_certificate_state(certificate),
     )
     return certificate
 
@@ -269,7 +270,7 @@ def certificate_remove(*, certificate: Certificate, actor: Any, source: str) -> 
         action="certificate.remove",
         target=certificate,
         organization=edge.organization,
-        before={"common_name": certificate.common_name, "sans": certificate.sans},
+        before=_certificate_state(certificate),
     )
     certificate.delete()
 
