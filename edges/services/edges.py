@@ -107,12 +107,8 @@ def _publish(edge: Edge, app_names: list[str]) -> None:
 def websocket_apps_behind(edge: Edge) -> list[App]:
     """The apps with websockets on whose custom domains the edge carries, by name; locked, so
     that none turns websockets on while the caller decides (feature_set locks the app too)."""
-    apps = list(
-        App.objects.select_for_update()
-        .filter(domains__edge=edge, domains__kind=Domain.Kind.CUSTOM)
-        .distinct()
-        .order_by("name")
-    )
+    carried = Domain.objects.filter(edge=edge, kind=Domain.Kind.CUSTOM).values("app_id")
+    apps = list(App.objects.select_for_update().filter(pk__in=carried).order_by("name"))
     enabled = websockets_enabled(apps)
     return [app for app in apps if enabled[app.pk]]
 
@@ -136,7 +132,9 @@ def edge_update(
     if unknown:
         raise TypeError(f"fields an edit cannot change: {', '.join(sorted(unknown))}")
     reason = validate_text(reason, what="The reason").strip()
-    edge = Edge.objects.select_for_update().select_related("organization").get(pk=edge.pk)
+    edge = (
+        Edge.objects.select_for_update(of=("self",)).select_related("organization").get(pk=edge.pk)
+    )
     before, blocked_before = _edge_state(edge), edge.blocks_websockets
     for name, value in changes.items():
         setattr(edge, name, normalize_hostname(value) if name == "hostname" else value)
@@ -194,7 +192,9 @@ def edge_proxy_switch_turning_websockets_off(
 @transaction.atomic
 def edge_delete(*, edge: Edge, actor: Any, source: str) -> None:
     """Delete an edge that carries no domain (a domain must be moved off it first)."""
-    edge = Edge.objects.select_for_update().select_related("organization").get(pk=edge.pk)
+    edge = (
+        Edge.objects.select_for_update(of=("self",)).select_related("organization").get(pk=edge.pk)
+    )
     carried = Domain.objects.filter(edge=edge).count()
     if carried:
         raise ValidationError(f"{edge.name} still carries {carried} domain(s): move them first.")
@@ -261,7 +261,9 @@ def certificate_set(
 @transaction.atomic
 def certificate_remove(*, certificate: Certificate, actor: Any, source: str) -> None:
     edge = (
-        Edge.objects.select_for_update().select_related("organization").get(pk=certificate.edge_id)
+        Edge.objects.select_for_update(of=("self",))
+        .select_related("organization")
+        .get(pk=certificate.edge_id)
     )
     certificate = Certificate.objects.get(pk=certificate.pk)
     audit_write(
