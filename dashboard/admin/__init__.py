@@ -25,7 +25,7 @@ from dashboard.models import (
 )
 from dashboard.services.accounts import membership_set, organization_create
 from dashboard.services.apps import app_create, backend_add, backend_remove
-from dashboard.services.domains import domain_add, domain_remove
+from dashboard.services.domains import domain_add, domain_remove, domain_update
 from dashboard.services.features import (
     FEATURE_FIELDS,
     FeatureRefused,
@@ -196,7 +196,9 @@ class DomainAdmin(AuditedModelAdmin):
     autocomplete_fields = ["app", "edge"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return _readonly_once_created(self, request, obj, ["app", "hostname"])
+        # The DNS check records what it saw and when.
+        seen = ["dns_seen_target", "dns_checked_at"]
+        return _readonly_once_created(self, request, obj, ["app", "hostname", *seen])
 
     def get_exclude(self, request: HttpRequest, obj: Any = None) -> list[str]:
         # A new domain's DNS is checked by the DNS check, not typed in.
@@ -204,7 +206,13 @@ class DomainAdmin(AuditedModelAdmin):
 
     def service_save(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if change:
-            super().service_save(request, obj, form, change)
+            domain_update(
+                domain=obj,
+                edge=obj.edge,
+                dns_status=obj.dns_status,
+                actor=request.user,
+                source=ADMIN,
+            )
             return
         domain = domain_add(
             app=obj.app, hostname=obj.hostname, edge=obj.edge, actor=request.user, source=ADMIN

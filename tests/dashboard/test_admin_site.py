@@ -272,3 +272,37 @@ def test_a_password_set_in_the_admin_is_audited_without_the_password(
     assert (row.source, row.actor) == ("admin", admin_user)
     assert secret not in str(row.before) + str(row.after)
     assert ("access.changed", {"user": bob.pk}) in pushed
+
+
+def test_a_domain_cannot_be_moved_onto_a_legacy_ssl_edge_while_its_app_has_websockets(
+    world: World, admin_user: User, pushed: Pushed, committed: Callable[[], Any]
+) -> None:
+    domain = Domain.objects.get(hostname="shop.globex.example")
+    feature_set(
+        app=world.globex_store,
+        feature=Feature.objects.get(name="websockets"),
+        enabled=True,
+        actor=None,
+        source="cli",
+    )
+    legacy = make_edge(
+        "globex-old",
+        hostname="old.globex.example",
+        kind="custom_ssl",
+        proxy="nginx_legacy",
+        org=world.globex,
+    )
+    client = client_for(admin_user)
+    data = form_data(client, url(domain, "change"))
+    data["edge"] = legacy.pk
+
+    with committed():
+        response = client.post(url(domain, "change"), data)
+
+    assert response.status_code == 200
+    [message] = response.context["adminform"].form.errors["edge"]
+    assert "globex-old cannot carry WebSockets" in message and "globex-store" in message
+    domain.refresh_from_db()
+    assert domain.edge == world.globex_ssl
+    assert not AuditEvent.objects.filter(source="admin").exists()
+    assert pushed == []
