@@ -252,6 +252,11 @@ class AppFeatureForm(forms.ModelForm):
         model = AppFeature
         fields = ["app", "feature", "enabled"]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "feature" in self.fields:
+            self.fields["feature"].queryset = Feature.objects.filter(scope=Feature.Scope.APP)
+
 
 @admin.register(AppFeature)
 class AppFeatureAdmin(AuditedModelAdmin):

@@ -116,7 +116,7 @@ def websocket_apps_behind(edge: Edge) -> list[App]:
 def websockets_in_the_way(edge: Edge, apps: list[App]) -> str:
     names = ", ".join(app.name for app in apps)
     return (
-        f"{edge.name} would no longer carry WebSockets ({edge.get_proxy_display()}), and "
+        f"{edge.name} cannot run {edge.get_proxy_display()}, which carries no WebSockets, while "
         f"websockets is on for {names}. Turn it off for them first, or use the action that "
         "switches the proxy and turns it off with a reason."
     )
