@@ -2,20 +2,63 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
-from dashboard.admin.base import AuditedModelAdmin
+from dashboard.admin.base import AuditedModelAdmin, ReadOnlyInline, adopt, refusal_text
 from dashboard.models import AuditEvent
+from edges.capabilities import capabilities_of
 from edges.models import Certificate, Edge, EdgeUpgrade
+from edges.services.edges import (
+    EDITABLE_FIELDS,
+    certificate_remove,
+    certificate_set,
+    edge_create,
+    edge_delete,
+    edge_ingest_token_rotate,
+    edge_proxy_switch_turning_websockets_off,
+    edge_update,
+    websocket_apps_behind,
+)
 from edges.services.upgrades import UpgradeConflict, upgrade_transition
 
+ADMIN = AuditEvent.Source.ADMIN
+# Set on the request by a save that created an edge: its token, shown on the page that follows.
+JUST_CREATED = "_edgeboard_new_ingest_token"
 
-class CertificateInline(admin.StackedInline):
+
+class CertificateInline(ReadOnlyInline):
     model = Certificate
-    extra = 0
+    fields = ["common_name", "issuer", "not_after"]
+
+
+class ProxySwitchForm(forms.Form):
+    proxy = forms.ChoiceField(
+        choices=[(p, label) for p, label in Edge.Proxy.choices if not capabilities_of(p).websockets]
+    )
+    reason = forms.CharField(max_length=500, help_text="Kept in each app's audit trail.")
+
+
+def _tokens_page(
+    request: HttpRequest,
+    model_admin: admin.ModelAdmin,
+    tokens: list[tuple[Edge, str]],
+    **extra: Any,
+) -> TemplateResponse:
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "Ingest tokens",
+        "tokens": tokens,
+        "opts": Edge._meta,
+        **extra,
+    }
+    response = TemplateResponse(request, "admin/edges/edge/ingest_tokens.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @admin.register(Edge)
@@ -31,9 +74,91 @@ class EdgeAdmin(AuditedModelAdmin):
     ]
     list_filter = ["kind", "proxy", "region"]
     search_fields = ["name", "hostname", "organization__name"]
-    readonly_fields = ["ingest_token_prefix", "ingest_token_hash", "created_at", "updated_at"]
+    readonly_fields = ["ingest_token_prefix", "created_at", "updated_at"]
+    exclude = ["ingest_token_hash"]
     autocomplete_fields = ["organization"]
     inlines = [CertificateInline]
+    actions = ["rotate_ingest_token", "switch_proxy_turning_websockets_off"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # An edge's name is what its agent and its reports call it.
+        return [*self.readonly_fields, *(["name"] if obj is not None else [])]
+
+    def service_save(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:
+            changes = {f: form.cleaned_data[f] for f in form.changed_data if f in EDITABLE_FIELDS}
+            edge_update(edge=obj, changes=changes, actor=request.user, source=ADMIN)
+            return
+        ports = {f: getattr(obj, f) for f in EDITABLE_FIELDS if f.endswith(("_port", "_seconds"))}
+        edge, token = edge_create(
+            name=obj.name,
+            hostname=obj.hostname,
+            kind=obj.kind,
+            proxy=obj.proxy,
+            region=obj.region,
+            organization=obj.organization,
+            actor=request.user,
+            source=ADMIN,
+            **ports,
+        )
+        adopt(obj, edge)
+        setattr(request, JUST_CREATED, token)
+
+    def response_add(self, request: HttpRequest, obj: Any, *args: Any) -> HttpResponse:
+        token = getattr(request, JUST_CREATED, None)
+        if token is None:
+            return super().response_add(request, obj, *args)
+        return _tokens_page(request, self, [(obj, token)])
+
+    def service_delete(self, request: HttpRequest, obj: Any) -> None:
+        edge_delete(edge=obj, actor=request.user, source=ADMIN)
+
+    @admin.action(description="Rotate the ingest token of the selected edges")
+    def rotate_ingest_token(self, request: HttpRequest, queryset: QuerySet[Edge]) -> Any:
+        tokens = [
+            (edge, edge_ingest_token_rotate(edge=edge, actor=request.user, source=ADMIN))
+            for edge in queryset.order_by("name")
+        ]
+        return _tokens_page(request, self, tokens, rotated=True)
+
+    @admin.action(description="Switch the proxy, turning websockets off behind the edges…")
+    def switch_proxy_turning_websockets_off(
+        self, request: HttpRequest, queryset: QuerySet[Edge]
+    ) -> Any:
+        """Ask for the proxy and a reason, then switch edge by edge through the service."""
+        form = ProxySwitchForm(request.POST if "apply" in request.POST else None)
+        edges = list(queryset.order_by("name"))
+        if not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Switch to a proxy without WebSockets",
+                "edges": [(e, [a.name for a in websocket_apps_behind(e)]) for e in edges],
+                "form": form,
+                "action": request.POST.get("action"),
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/edges/edge/proxy_switch.html", context)
+        for edge in edges:
+            try:
+                turned_off = edge_proxy_switch_turning_websockets_off(
+                    edge=edge,
+                    proxy=form.cleaned_data["proxy"],
+                    actor=request.user,
+                    source=ADMIN,
+                    reason=form.cleaned_data["reason"],
+                )
+            except (ValidationError, PermissionDenied) as error:
+                message = refusal_text(error) if isinstance(error, ValidationError) else str(error)
+                self.message_user(request, f"{edge.name} not switched: {message}", messages.ERROR)
+                continue
+            off = ", ".join(turned_off) or "no app"
+            self.message_user(
+                request,
+                f"{edge.name} switched; websockets turned off for {off}.",
+                messages.SUCCESS,
+            )
+        return None
 
 
 @admin.register(Certificate)
@@ -42,6 +167,25 @@ class CertificateAdmin(AuditedModelAdmin):
     search_fields = ["common_name", "edge__name", "issuer"]
     list_filter = ["issuer"]
     autocomplete_fields = ["edge"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["edge"] if obj is not None else []
+
+    def service_save(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        certificate = certificate_set(
+            edge=obj.edge,
+            common_name=obj.common_name,
+            sans=obj.sans,
+            issuer=obj.issuer,
+            not_before=obj.not_before,
+            not_after=obj.not_after,
+            actor=request.user,
+            source=ADMIN,
+        )
+        adopt(obj, certificate)
+
+    def service_delete(self, request: HttpRequest, obj: Any) -> None:
+        certificate_remove(certificate=obj, actor=request.user, source=ADMIN)
 
 
 @admin.register(EdgeUpgrade)
@@ -57,6 +201,9 @@ class EdgeUpgradeAdmin(admin.ModelAdmin):
         return [field.name for field in EdgeUpgrade._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

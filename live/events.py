@@ -21,6 +21,10 @@ FEATURE_CHANGED = "feature.changed"
 # {"edge", "upgrade", "state", "proxy", "apps", "organization"?}: the edge page and the pages of
 # the apps it carries.
 EDGE_UPGRADE_CHANGED = "edge.upgrade_changed"
+# {"edge", "proxy", "apps", "organization"?}: an edge's setup changed (its proxy, say): the edge
+# page, the overview's edge rows and the pages of the apps it carries (whether it blocks
+# websockets for them).
+EDGE_CHANGED = "edge.changed"
 # {"apps", "organizations", "edges", "reported", "edge_id", "seq"}: sent for every report; the live
 # numbers of every page showing an app, organization or edge named changed, "reported" is alive,
 # and its state in the live state is now at "seq".
@@ -131,6 +135,15 @@ def _upgrade_views(payload: dict[str, Any]) -> Views:
     return views
 
 
+def _edge_views(payload: dict[str, Any]) -> Views:
+    carried = frozenset({NOTICES, DOMAINS, READINESS, FEATURES})
+    views: Views = {app_topic(name): carried for name in payload.get("apps", ())}
+    views[edge_topic(payload["edge"])] = frozenset({UPGRADE, EDGE_STATE})
+    views[OVERVIEW_TOPIC] = COUNTS_ONLY
+    views.update(_organization(payload, ORG_EDGES))
+    return views
+
+
 def _edge_config_views(payload: dict[str, Any]) -> Views:
     return {edge_topic(payload["edge"]): frozenset({EDGE_STATE}), **_organization(payload)}
 
@@ -165,6 +178,7 @@ def _no_views(payload: dict[str, Any]) -> Views:
 VIEWS: dict[str, Callable[[dict[str, Any]], Views]] = {
     FEATURE_CHANGED: _feature_views,
     EDGE_UPGRADE_CHANGED: _upgrade_views,
+    EDGE_CHANGED: _edge_views,
     EDGE_CONFIG_CHANGED: _edge_config_views,
     DOMAINS_CHANGED: _domain_views,
     BACKENDS_CHANGED: _backend_views,

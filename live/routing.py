@@ -6,7 +6,10 @@ their authorization (live/consumers.py); the echo socket gets it from channels' 
 
 from __future__ import annotations
 
+import logging
+
 from channels.auth import AuthMiddlewareStack
+from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.routing import URLRouter
 from channels.sessions import SessionMiddlewareStack
 from django.urls import path, re_path
@@ -17,7 +20,21 @@ from live.echo import EchoConsumer
 from live.origin import ExactOriginValidator
 from live.topics import NAMED_KINDS, SINGLE_KINDS
 
+logger = logging.getLogger(__name__)
+
 KIND_PATTERN = "|".join(NAMED_KINDS)
+
+
+class NoSuchSocket(AsyncWebsocketConsumer):
+    """A handshake on a path no socket lives at: refused like a missing page (daphne answers
+    403), logged as the client's mistake rather than a server error."""
+
+    channel_layer_alias = None
+
+    async def connect(self) -> None:
+        logger.warning("WebSocket handshake refused: no socket at %r", self.scope.get("path"))
+        await self.close()
+
 
 live = SessionMiddlewareStack(LiveConsumer.as_asgi())
 
@@ -25,6 +42,8 @@ websocket_urlpatterns = [
     path("ws/echo/", AuthMiddlewareStack(EchoConsumer.as_asgi())),
     *(path(f"ws/live/{kind}/", live, {"kind": kind}) for kind in SINGLE_KINDS),
     re_path(rf"^ws/live/(?P<kind>{KIND_PATTERN})/(?P<name>[a-z0-9-]{{1,30}})/$", live),
+    # Last: every other path, instead of the router's exception (a 500 and a traceback).
+    re_path(r"", NoSuchSocket.as_asgi()),
 ]
 
 websocket_application = StampArrival(ExactOriginValidator(URLRouter(websocket_urlpatterns)))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,3 +192,20 @@ def client_for(user: User | None) -> Client:
     if user is not None:
         client.force_login(user)
     return client
+
+
+@pytest.fixture
+def pushed(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
+    """The live events sent (inside `committed()`, once the transactions commit)."""
+    sent: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(
+        "shared.bus.publish_many",
+        lambda events: sent.extend((event, payload) for _, event, payload in events),
+    )
+    return sent
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks: Any) -> Callable[[], Any]:
+    """Run what commits inside it, the way a request outside a test's transaction would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)

@@ -4,16 +4,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth import admin as auth_admin
-from django.contrib.auth import forms as auth_forms
-from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
-from dashboard.admin.base import AuditedModelAdmin
+from dashboard.admin import users  # noqa: F401 (registers the people's admin)
+from dashboard.admin.base import AuditedModelAdmin, ReadOnlyInline, adopt
 from dashboard.models import (
     ApiToken,
     App,
@@ -25,50 +23,31 @@ from dashboard.models import (
     Membership,
     Organization,
 )
-from dashboard.services.features import FeatureRefused, feature_set
+from dashboard.services.accounts import membership_set, organization_create
+from dashboard.services.apps import app_create, backend_add, backend_remove
+from dashboard.services.domains import domain_add, domain_remove, domain_update
+from dashboard.services.features import (
+    FEATURE_FIELDS,
+    FeatureRefused,
+    feature_define,
+    feature_set,
+)
 from dashboard.services.tokens import api_token_revoke
-from shared.validators import validate_line, validate_username
+
+ADMIN = AuditEvent.Source.ADMIN
 
 
-class _PeopleNameChecks:
-    """Usernames and display names follow the dashboard's rules, not only Django's."""
-
-    cleaned_data: dict[str, Any]
-
-    def clean_username(self) -> str:
-        parent = getattr(super(), "clean_username", None)
-        username = parent() if parent else self.cleaned_data["username"]
-        validate_username(username)
-        return username
-
-    def clean_first_name(self) -> str:
-        return validate_line(self.cleaned_data["first_name"], what="The first name")
-
-    def clean_last_name(self) -> str:
-        return validate_line(self.cleaned_data["last_name"], what="The last name")
+def _readonly_once_created(
+    model_admin: admin.ModelAdmin, request: HttpRequest, obj: Any, fields: list[str]
+) -> list[str]:
+    """What names the row cannot change once it exists: delete and add it again instead."""
+    always = list(admin.ModelAdmin.get_readonly_fields(model_admin, request, obj))
+    return always + fields if obj is not None else always
 
 
-class UserChangeForm(_PeopleNameChecks, auth_forms.UserChangeForm):
-    pass
-
-
-class UserCreationForm(_PeopleNameChecks, auth_forms.AdminUserCreationForm):
-    pass
-
-
-admin.site.unregister(User)
-
-
-@admin.register(User)
-class UserAdmin(auth_admin.UserAdmin):
-    form = UserChangeForm
-    add_form = UserCreationForm
-
-
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ReadOnlyInline):
     model = Membership
-    extra = 0
-    autocomplete_fields = ["user"]
+    fields = ["user", "role"]
 
 
 @admin.register(Organization)
@@ -78,6 +57,19 @@ class OrganizationAdmin(AuditedModelAdmin):
     readonly_fields = ["uuid", "created_at", "updated_at"]
     inlines = [MembershipInline]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # Topics and addresses are named after it.
+        return _readonly_once_created(self, request, obj, ["name"])
+
+    def service_save(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:
+            super().service_save(request, obj, form, change)
+            return
+        created = organization_create(
+            name=obj.name, display_name=obj.display_name, actor=request.user, source=ADMIN
+        )
+        adopt(obj, created)
+
 
 @admin.register(Membership)
 class MembershipAdmin(AuditedModelAdmin):
@@ -86,19 +78,28 @@ class MembershipAdmin(AuditedModelAdmin):
     search_fields = ["user__username", "user__email", "organization__name"]
     autocomplete_fields = ["user", "organization"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return _readonly_once_created(self, request, obj, ["user", "organization"])
 
-class DomainInline(admin.TabularInline):
+    def service_save(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        membership = membership_set(
+            organization=obj.organization,
+            user=obj.user,
+            role=obj.role,
+            actor=request.user,
+            source=ADMIN,
+        )
+        adopt(obj, membership)
+
+
+class DomainInline(ReadOnlyInline):
     model = Domain
-    extra = 0
     fields = ["hostname", "kind", "edge", "dns_status"]
-    autocomplete_fields = ["edge"]
 
 
-class BackendInline(admin.TabularInline):
+class BackendInline(ReadOnlyInline):
     model = Backend
-    extra = 0
     fields = ["host", "port", "created_at"]
-    readonly_fields = ["created_at"]
 
 
 class FeatureActionForm(forms.Form):
@@ -118,6 +119,21 @@ class AppAdmin(AuditedModelAdmin):
     autocomplete_fields = ["organization"]
     inlines = [DomainInline, BackendInline]
     actions = ["enable_feature", "disable_feature"]
+
+    def service_save(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:
+            super().service_save(request, obj, form, change)
+            return
+        app = app_create(
+            name=obj.name,
+            organization=obj.organization,
+            region=obj.region,
+            stack=obj.stack,
+            created_at=obj.created_at,
+            actor=request.user,
+            source=ADMIN,
+        )
+        adopt(obj, app)
 
     @admin.action(description="Enable a feature on the selected apps…")
     def enable_feature(self, request: HttpRequest, queryset: QuerySet[App]) -> Any:
@@ -153,7 +169,7 @@ class AppAdmin(AuditedModelAdmin):
                     feature=feature,
                     enabled=enabled,
                     actor=request.user,
-                    source=AuditEvent.Source.ADMIN,
+                    source=ADMIN,
                     reason=reason,
                 )
             except (FeatureRefused, ValidationError, PermissionDenied) as error:
@@ -176,8 +192,35 @@ class DomainAdmin(AuditedModelAdmin):
     list_display = ["hostname", "app", "kind", "edge", "dns_status", "dns_checked_at"]
     list_filter = ["kind", "dns_status", "edge"]
     search_fields = ["hostname", "app__name"]
-    readonly_fields = ["uuid", "created_at", "updated_at"]
+    readonly_fields = ["uuid", "kind", "created_at", "updated_at"]
     autocomplete_fields = ["app", "edge"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # The DNS check records what it saw and when.
+        seen = ["dns_seen_target", "dns_checked_at"]
+        return _readonly_once_created(self, request, obj, ["app", "hostname", *seen])
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # A new domain's DNS is checked by the DNS check, not typed in.
+        return ["dns_status", "dns_seen_target", "dns_checked_at"] if obj is None else []
+
+    def service_save(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:
+            domain_update(
+                domain=obj,
+                edge=obj.edge,
+                dns_status=obj.dns_status,
+                actor=request.user,
+                source=ADMIN,
+            )
+            return
+        domain = domain_add(
+            app=obj.app, hostname=obj.hostname, edge=obj.edge, actor=request.user, source=ADMIN
+        )
+        adopt(obj, domain)
+
+    def service_delete(self, request: HttpRequest, obj: Any) -> None:
+        domain_remove(domain=obj, actor=request.user, source=ADMIN)
 
 
 @admin.register(Feature)
@@ -189,14 +232,72 @@ class FeatureAdmin(AuditedModelAdmin):
     # A documentation address typed without a scheme is an https one.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return _readonly_once_created(self, request, obj, ["name"])
+
+    def service_save(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        fields = {f: getattr(obj, f) for f in FEATURE_FIELDS}
+        feature = feature_define(name=obj.name, actor=request.user, source=ADMIN, **fields)
+        adopt(obj, feature)
+
+
+class AppFeatureForm(forms.ModelForm):
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why the switch changes; kept in the app's audit trail.",
+    )
+
+    class Meta:
+        model = AppFeature
+        fields = ["app", "feature", "enabled"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "feature" in self.fields:
+            self.fields["feature"].queryset = Feature.objects.filter(scope=Feature.Scope.APP)
+
 
 @admin.register(AppFeature)
 class AppFeatureAdmin(AuditedModelAdmin):
+    """Switches go through feature_set: its rules (websockets behind a legacy SSL edge), its
+    audit row and its push. Deleting a switch is not offered: switch the feature instead."""
+
+    form = AppFeatureForm
     list_display = ["app", "feature", "enabled", "updated_by", "updated_at"]
     list_filter = ["enabled", "feature"]
     search_fields = ["app__name", "feature__name"]
     autocomplete_fields = ["app"]
     readonly_fields = ["updated_by", "created_at", "updated_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return _readonly_once_created(self, request, obj, ["app", "feature"])
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def service_save(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        try:
+            change_ = feature_set(
+                app=obj.app,
+                feature=obj.feature,
+                enabled=obj.enabled,
+                actor=request.user,
+                source=ADMIN,
+                reason=form.cleaned_data.get("reason", ""),
+            )
+        except FeatureRefused as refused:
+            blocking = ", ".join(edge.name for edge in refused.blocking_edges)
+            raise ValidationError(
+                {"enabled": f"{refused.message} Upgrade first: {blocking}."}
+            ) from None
+        if change_.row is not None:
+            adopt(obj, change_.row)
+        elif not change:
+            # The app already had the feature in this state by default: nothing to store.
+            raise ValidationError(
+                {"enabled": f"{obj.feature.name} already is in this state on {obj.app.name}."}
+            )
 
 
 @admin.register(AuditEvent)
@@ -244,11 +345,15 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Revoke instead: the row stays as the record of what the token was.
+        return False
+
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         count = 0
         for token in queryset.filter(revoked_at__isnull=True):
-            api_token_revoke(token=token, actor=request.user, source=AuditEvent.Source.ADMIN)
+            api_token_revoke(token=token, actor=request.user, source=ADMIN)
             count += 1
         self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)
 
@@ -259,3 +364,16 @@ class BackendAdmin(AuditedModelAdmin):
     list_filter = ["app__organization"]
     search_fields = ["app__name", "host"]
     autocomplete_fields = ["app"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return _readonly_once_created(self, request, obj, ["app"])
+
+    def service_save(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:
+            super().service_save(request, obj, form, change)
+            return
+        backend = backend_add(app=obj.app, address=obj.address, actor=request.user, source=ADMIN)
+        adopt(obj, backend)
+
+    def service_delete(self, request: HttpRequest, obj: Any) -> None:
+        backend_remove(backend=obj, actor=request.user, source=ADMIN)

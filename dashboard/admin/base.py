@@ -1,19 +1,58 @@
+"""The admin site's doors to the services: every save and delete of a ModelAdmin goes through
+the service that owns the model, with its rules, its audit row and its live push."""
+
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
 from django.db.models import Model, QuerySet
-from django.forms import ModelForm
-from django.http import HttpRequest
+from django.forms import BaseForm, ModelForm
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from dashboard.services.admin_edits import admin_model_delete, admin_model_save
 
+# Set on the request when the service refused the save it had accepted on trial (a concurrent
+# change in between): the admin shows the form again instead of "changed successfully".
+REFUSED = "_edgeboard_service_refused"
+
+
+class _TrialOnly(Exception):
+    """Raised inside the trial save to roll it back."""
+
+
+def show_refusal(form: BaseForm, refusal: ValidationError) -> None:
+    """The service's message on the form's field it names, else above the form."""
+    if hasattr(refusal, "error_dict"):
+        for field, errors in refusal.error_dict.items():
+            target = field if field in form.fields and field != NON_FIELD_ERRORS else None
+            form.add_error(target, errors)
+    else:
+        form.add_error(None, refusal)
+
+
+def adopt(obj: Model, saved: Model) -> None:
+    """Let the admin's object stand for the row a service created (for its redirect and log)."""
+    obj.pk = saved.pk
+    obj._state.adding = False
+    obj._state.db = saved._state.db
+
+
+def refusal_text(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
 
 class AuditedModelAdmin(admin.ModelAdmin):
-    """Admin edits go through the audited save and delete services."""
+    """Saves and deletes go through `service_save` and `service_delete`; by default the generic
+    audited ones, overridden where a model has a service of its own.
 
-    def save_model(self, request: HttpRequest, obj: Model, form: ModelForm, change: bool) -> None:
+    The form runs the save on trial in a savepoint that is rolled back, so a rule the service
+    enforces shows up as a form error on the field it names, and nothing is changed."""
+
+    def service_save(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
         admin_model_save(
             instance=obj,
             changed_fields=list(form.changed_data),
@@ -21,25 +60,85 @@ class AuditedModelAdmin(admin.ModelAdmin):
             actor=request.user,
         )
 
-    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+    def service_delete(self, request: HttpRequest, obj: Any) -> None:
         admin_model_delete(instance=obj, actor=request.user)
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> type[ModelForm]:
+        base = super().get_form(request, obj, change=change, **kwargs)
+        model_admin = self
+
+        class TriedForm(base):  # type: ignore[valid-type, misc]
+            def _post_clean(self) -> None:
+                super()._post_clean()
+                if self.errors:
+                    return
+                try:
+                    with transaction.atomic():
+                        trial = copy.copy(self.instance)
+                        model_admin.service_save(request, trial, self, change)
+                        raise _TrialOnly
+                except _TrialOnly:
+                    pass
+                except ValidationError as refusal:
+                    show_refusal(self, refusal)
+
+        TriedForm.__name__ = base.__name__
+        return TriedForm
+
+    def save_model(self, request: HttpRequest, obj: Model, form: ModelForm, change: bool) -> None:
+        try:
+            self.service_save(request, obj, form, change)
+        except ValidationError as refusal:
+            transaction.set_rollback(True)
+            setattr(request, REFUSED, True)
+            self.message_user(request, f"Not saved: {refusal_text(refusal)}", messages.ERROR)
+
+    def response_add(self, request: HttpRequest, obj: Model, *args: Any) -> HttpResponse:
+        if getattr(request, REFUSED, False):
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_add(request, obj, *args)
+
+    def response_change(self, request: HttpRequest, obj: Model) -> HttpResponse:
+        if getattr(request, REFUSED, False):
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_change(request, obj)
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        self.service_delete(request, obj)
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as refusal:
+            self.message_user(request, f"Not deleted: {refusal_text(refusal)}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path().replace("/delete/", "/change/"))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for obj in queryset:
-            admin_model_delete(instance=obj, actor=request.user)
+            try:
+                self.service_delete(request, obj)
+            except ValidationError as refusal:
+                self.message_user(
+                    request, f"{obj} not deleted: {refusal_text(refusal)}", messages.ERROR
+                )
 
-    def save_formset(
-        self, request: HttpRequest, form: ModelForm, formset: Any, change: bool
-    ) -> None:
-        instances = formset.save(commit=False)
-        for obj in formset.deleted_objects:
-            admin_model_delete(instance=obj, actor=request.user)
-        changed = {id(f.instance): list(f.changed_data) for f in formset.forms}
-        for obj in instances:
-            admin_model_save(
-                instance=obj,
-                changed_fields=changed.get(id(obj), []),
-                created=obj._state.adding,
-                actor=request.user,
-            )
-        formset.save_m2m()
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown under their parent, edited on their own admin page (through their service)."""
+
+    extra = 0
+    show_change_link = True
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return list(self.fields or [])
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

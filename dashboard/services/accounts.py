@@ -20,7 +20,7 @@ def user_create(
     *,
     username: str,
     email: str,
-    password: str,
+    password: str | None,
     is_staff: bool = False,
     is_superuser: bool = False,
     actor: Any,
@@ -128,3 +128,27 @@ def membership_remove(*, membership: Membership, actor: Any, source: str) -> Non
 def session_closed(*, user_id: int, session_key: str) -> None:
     """A browser session signed out: the live sockets it opened close (nothing to write)."""
     bus.announce("access.changed", {"user": user_id, "session": session_key})
+
+
+@transaction.atomic
+def user_password_set(*, user: Any, password: str | None, actor: Any, source: str) -> Any:
+    """Set the user's password, or none (None: they cannot sign in with one). The audit row says
+    only that it changed; the user's other sessions' sockets check their access again."""
+    user = type(user).objects.select_for_update().get(pk=user.pk)
+    before = {"usable_password": user.has_usable_password()}
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_write(
+        actor=actor,
+        source=source,
+        action="user.password_set",
+        target=user,
+        organization=None,
+        before=before,
+        after={"usable_password": password is not None},
+    )
+    bus.announce_on_commit("access.changed", {"user": user.pk})
+    return user

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from dashboard import access
 from dashboard.models import App, Domain
+from dashboard.models.features import websockets_enabled
 from dashboard.services.audit import audit_write
 from shared import bus
 from shared.validators import normalize_hostname
@@ -23,6 +24,19 @@ def _check_member(actor: Any, app: App) -> None:
 def _announce(app: App, hostname: str) -> None:
     payload = {"app": app.name, "organization": app.organization.name, "hostname": hostname}
     bus.announce_on_commit("domains.changed", payload)
+
+
+def _websockets_in_the_way(app: App, kind: str, edge: Any) -> None:
+    """A custom domain cannot go through an edge that blocks WebSockets while the app has
+    websockets on (the app would show the feature on while readiness says no)."""
+    if kind == Domain.Kind.CUSTOM and edge.blocks_websockets and websockets_enabled([app])[app.pk]:
+        raise ValidationError(
+            {
+                "edge": f"{edge.name} cannot carry WebSockets and websockets is on for "
+                f"{app.name}: turn it off first, or route the domain through another edge."
+            },
+            code="websockets_on",
+        )
 
 
 @transaction.atomic
@@ -73,6 +87,35 @@ def domain_remove(*, domain: Domain, actor: Any, source: str) -> None:
     )
     domain.delete()
     _announce(domain.app, domain.hostname)
+
+
+@transaction.atomic
+def domain_update(*, domain: Domain, edge: Any, dns_status: str, actor: Any, source: str) -> Domain:
+    """Route the domain through another edge, or correct its DNS status (the admin site)."""
+    domain = Domain.objects.select_for_update().select_related("app", "edge").get(pk=domain.pk)
+    _check_member(actor, domain.app)
+    app = App.objects.select_for_update().select_related("organization").get(pk=domain.app_id)
+    before = {"edge": domain.edge.name, "dns_status": domain.dns_status}
+    domain.edge, domain.dns_status = edge, dns_status
+    domain.full_clean()
+    if edge.name != before["edge"]:
+        _websockets_in_the_way(app, domain.kind, edge)
+    after = {"edge": edge.name, "dns_status": dns_status}
+    if after == before:
+        return domain
+    domain.save(update_fields=["edge", "dns_status", "updated_at"])
+    audit_write(
+        actor=actor,
+        source=source,
+        action="domain.change",
+        target=domain,
+        organization=app.organization,
+        app=app,
+        before=before,
+        after=after,
+    )
+    _announce(app, domain.hostname)
+    return domain
 
 
 @transaction.atomic

@@ -15,7 +15,7 @@ from dashboard.services.audit import audit_write
 from shared import bus
 from shared.validators import validate_text
 
-_FIELDS = (
+FEATURE_FIELDS = (
     "display_name",
     "description",
     "doc_url",
@@ -31,16 +31,16 @@ SSL_ENDPOINT_REFUSAL = "Can not add websockets feature when ssl-endpoint is in u
 @transaction.atomic
 def feature_define(*, name: str, actor: Any, source: str, **fields: Any) -> Feature:
     """Create a catalog entry or bring an existing one up to date; no change writes nothing."""
-    unknown = set(fields) - set(_FIELDS)
+    unknown = set(fields) - set(FEATURE_FIELDS)
     if unknown:
         raise TypeError(f"unknown feature fields: {', '.join(sorted(unknown))}")
     feature = Feature.objects.select_for_update().filter(name=name).first()
-    before = {f: getattr(feature, f) for f in _FIELDS} if feature else None
+    before = {f: getattr(feature, f) for f in FEATURE_FIELDS} if feature else None
     if feature is None:
         feature = Feature(name=name)
     for name_, value in fields.items():
         setattr(feature, name_, value)
-    after = {f: getattr(feature, f) for f in _FIELDS}
+    after = {f: getattr(feature, f) for f in FEATURE_FIELDS}
     if before == after:
         return feature
     feature.full_clean()

@@ -227,6 +227,7 @@ EXEMPT = {
     "page /login/": "the public sign-in form; its throttling has its own tests",
     "page /logout/": "ends only the caller's own session",
     "page /admin/": "superusers only; the admin site has its own tests",
+    "ws /": "any other socket path: refused at the handshake (test_websocket_security)",
 }
 
 

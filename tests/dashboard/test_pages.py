@@ -160,7 +160,7 @@ def test_admin_edits_are_audited(admin_user: User, world: World) -> None:
     event = AuditEvent.objects.filter(action="edge.change").get()
     assert event.source == "admin"
     assert event.actor == admin_user
-    assert event.after == {"proxy": "haproxy"}
+    assert (event.before, event.after) == ({"proxy": "hipache"}, {"proxy": "haproxy"})
 
 
 def test_login_page_signs_a_user_in(alice: User) -> None:

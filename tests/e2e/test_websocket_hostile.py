@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from live.limits import MAX_MESSAGE_BYTES
@@ -371,6 +371,21 @@ def test_the_server_still_serves_after_broken_framing(target: Target) -> None:
             sock.sendall(data)
             server_close_code(sock, received)
     assert_still_serving(target)
+
+
+# Unknown paths
+
+
+@pytest.mark.parametrize("path", ["/ws/nope/", "/ws/live/foo/", "/ws/live/apps/", "/ws/../admin/"])
+def test_a_handshake_on_an_unknown_path_is_refused_like_a_missing_page(
+    target: Target, path: str
+) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        target.open(path)
+    assert refused.value.response.status_code in (403, 404)
+    assert_still_serving(target)
+    log = target.log.read_text(errors="replace")
+    assert f"no socket at {path!r}" in log
 
 
 # Oversized messages

@@ -97,6 +97,14 @@ def _upgrade_requested(world: World, support: User) -> Any:
     return upgrade_request(edge=world.acme_ssl, actor=support, source="web")
 
 
+def _acme_ssl_switched_to_haproxy(world: World, support: User) -> Any:
+    from edges.services.edges import edge_update
+
+    return edge_update(
+        edge=world.acme_ssl, changes={"proxy": "haproxy"}, actor=support, source="admin"
+    )
+
+
 def _config_applied(world: World, support: User) -> Any:
     from edges.services.edges import edge_config_status_record
 
@@ -135,6 +143,10 @@ CHANGES: dict[str, list[tuple[str, str, str, Change, str]]] = {
         ("upgrades", "", "support", _upgrade_requested, ">acme-ssl</strong>"),
         ("org-pages", "acme", "alice", _upgrade_requested, 'title="upgrade.request"'),
     ],
+    events.EDGE_CHANGED: [
+        ("edges", "acme-ssl", "alice", _acme_ssl_switched_to_haproxy, "runs HAProxy"),
+        ("org-pages", "acme", "alice", _acme_ssl_switched_to_haproxy, 'title="edge.change"'),
+    ],
     events.EDGE_CONFIG_CHANGED: [
         ("edges", "gateway", "support", _config_applied, "cfg-7"),
         ("org-pages", "acme", "alice", _acme_ssl_config_refused, 'title="edge.config_rejected"'),
@@ -153,7 +165,7 @@ TOPICS = {
 
 def _payload(event: str, edge: str = "acme-ssl") -> dict[str, Any]:
     """The payload the changes above announce (the fields the table reads)."""
-    app = "acme-web" if event == events.EDGE_UPGRADE_CHANGED else "acme-api"
+    app = "acme-web" if event in (events.EDGE_UPGRADE_CHANGED, events.EDGE_CHANGED) else "acme-api"
     return {"app": app, "organization": "acme", "edge": edge, "apps": [app], "user": 1}
 
 

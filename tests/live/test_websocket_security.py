@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+
 import pytest
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
@@ -109,3 +111,20 @@ async def test_oversized_echo_messages_close_the_socket(cookie: bytes) -> None:
         assert await communicator.receive_output() == {"type": "websocket.close", "code": 1009}
     finally:
         await communicator.disconnect()
+
+
+@pytest.mark.parametrize(
+    "path", ["/ws/nope/", "/ws/live/foo/", "/ws/live/apps/", "/ws/echo/extra/", "/ws/%00/"]
+)
+async def test_a_handshake_on_an_unknown_path_is_refused_as_the_clients_mistake(
+    cookie: bytes, path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    communicator = WebsocketCommunicator(application, path, headers=headers(ORIGIN, cookie))
+    with caplog.at_level("WARNING"):
+        connected, _ = await communicator.connect()
+    await communicator.disconnect()
+
+    assert not connected
+    refusals = [r for r in caplog.records if "no socket at" in r.getMessage()]
+    assert [r.levelname for r in refusals] == ["WARNING"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]

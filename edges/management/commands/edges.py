@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dashboard.models import AuditEvent, Organization
 from edges.models import Edge, EdgeUpgrade
-from edges.services.edges import edge_create
+from edges.services.edges import edge_create, edge_ingest_token_rotate
 from edges.services.upgrades import (
     TRANSITIONS,
     UpgradeConflict,
@@ -30,7 +30,10 @@ def _when(value: str) -> dt.datetime:
 
 
 class Command(BaseCommand):
-    help = "List edges and drive WebSocket upgrades of custom SSL edges from scripts."
+    help = (
+        "List and create edges, rotate their ingest tokens and drive WebSocket upgrades of "
+        "custom SSL edges from scripts."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         commands = parser.add_subparsers(dest="command", required=True)
@@ -48,6 +51,12 @@ class Command(BaseCommand):
             create.add_argument(f"--{port}-port", type=int)
         create.add_argument("--idle-timeout", type=int, help="Seconds (default 55).")
         create.add_argument("--json", action="store_true", help="Print the edge as JSON.")
+        rotate = commands.add_parser(
+            "rotate-token",
+            help="Give the edge a new ingest token, printed once; the old one stops at once.",
+        )
+        rotate.add_argument("edge")
+        rotate.add_argument("--as", dest="actor", metavar="USERNAME")
         upgrade = commands.add_parser("upgrade", help="Request or move an upgrade along.")
         steps = upgrade.add_subparsers(dest="step", required=True)
         listing = steps.add_parser("list", help="Upgrades, open ones first.")
@@ -74,6 +83,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["command"] == "create":
             self._create(options)
+            return
+        if options["command"] == "rotate-token":
+            self._rotate(options)
             return
         if options["command"] == "list":
             for edge in Edge.objects.select_related("organization").order_by("name"):
@@ -158,6 +170,15 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"Created edge {edge.name} ({edge.get_proxy_display()}).")
         self.stdout.write(f"Ingest token (shown once, keep it on the edge host): {token}")
+
+    def _rotate(self, options: dict[str, Any]) -> None:
+        edge = Edge.objects.filter(name=options["edge"]).first()
+        if edge is None:
+            raise CommandError(f"Couldn't find that edge: {options['edge']}.")
+        actor = self._actor(options.get("actor"))
+        token = edge_ingest_token_rotate(edge=edge, actor=actor, source=SOURCE)
+        self.stdout.write(f"Rotated the ingest token of {edge.name}; the old one no longer works.")
+        self.stdout.write(f"New ingest token (shown once, put it on the edge host): {token}")
 
     def _actor(self, username: str | None) -> Any:
         if not username:
