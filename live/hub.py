@@ -45,6 +45,10 @@ from shared.breaker import redis as redis_breaker
 logger = logging.getLogger(__name__)
 
 GROUP_REFRESH_SECONDS = 3600.0
+# Events after which the process's directories of edges and hostnames are read afresh.
+DIRECTORY_EVENTS = frozenset(
+    {events.EDGE_UPGRADE_CHANGED, events.EDGE_CHANGED, events.DOMAINS_CHANGED}
+)
 # A stale edge's pages re-render this long after the edge's staleness is due, so the render,
 # which reads the edge's last report time from the live state, finds it stale.
 STALE_MARGIN_SECONDS = 0.05
@@ -282,9 +286,9 @@ class LiveHub:
                 live_state().heard_of(payload["edge_id"], payload["seq"])
         elif event == events.ACCESS_CHANGED:
             grants.forget(payload.get("user"))
-        elif event in (events.EDGE_UPGRADE_CHANGED, events.DOMAINS_CHANGED):
-            # An upgrade changes the edge's proxy and hostname; a domain its domain count, and
-            # which app a hostname an edge reports belongs to.
+        elif event in DIRECTORY_EVENTS:
+            # An upgrade or an edit changes the edge's proxy and hostname; a domain its domain
+            # count, and which app a hostname an edge reports belongs to.
             edges_directory.forget()
             routing.forget()
         for topic in events.listener_topics(event, payload):

@@ -162,3 +162,19 @@ async def test_a_failed_render_is_tried_again_not_dropped(settings: Any) -> None
     assert socket.frames[-1] == "<p id=features>3</p>"
     for task in hub.tasks:
         task.cancel()
+
+
+@pytest.mark.parametrize("event", ["edge.upgrade_changed", "edge.changed", "domains.changed"])
+def test_an_edge_or_domain_change_makes_the_process_read_its_edges_afresh(
+    event: str, world: Any
+) -> None:
+    from edges.counts import edges_directory
+    from edges.models import Edge
+
+    edge = Edge.objects.get(name="acme-ssl")
+    assert edges_directory.of([edge.pk])[edge.pk].proxy == edge.proxy
+    Edge.objects.filter(pk=edge.pk).update(hostname="moved.example.net")
+    assert edges_directory.of([edge.pk])[edge.pk].hostname != "moved.example.net"  # remembered
+    payload = {"edge": "acme-ssl", "app": "acme-web", "apps": ["acme-web"], "organization": "acme"}
+    LiveHub().dispatch({"event": event, "payload": payload})
+    assert edges_directory.of([edge.pk])[edge.pk].hostname == "moved.example.net"
