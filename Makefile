@@ -73,7 +73,8 @@ test: install-dev browser haproxy
 SOAK_ROUNDS ?= 3
 SOAK_TESTS := tests/e2e/test_faults_redis.py tests/e2e/test_faults_database.py \
 	tests/e2e/test_faults_daphne.py tests/dashboard/test_feature_concurrency.py \
-	tests/edges/test_upgrade_concurrency.py tests/edges/test_report_ordering.py \
+	tests/edges/test_upgrade_concurrency.py tests/edges/test_edge_concurrency.py \
+	tests/edges/test_report_ordering.py \
 	tests/edges/test_workflow_machine.py
 
 soak: install-dev browser haproxy
