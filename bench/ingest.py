@@ -239,7 +239,7 @@ def run_database(
         process = helpers.start_daphne(port, env, place / "daphne.log")
         try:
             say(f"B1 {database}: daphne up, pid {process.pid}; reporting for {config.seconds:g} s")
-            with profiled(process.pid, f"B1 {database}", profile_dir) as profile:
+            with profiled(process.pid, f"B1 {database}", profile_dir, gil=True) as profile:
                 figures = measure(url, process.pid, world, config)
             if profile:
                 figures["profile"] = profile

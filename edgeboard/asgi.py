@@ -12,11 +12,13 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
+from edges.api.ingest_asgi import IngestReports  # noqa: E402
 from live.routing import websocket_application  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Edges' reports beside Django's one request thread; everything else to Django.
+        "http": IngestReports(django_asgi_app),
         "websocket": websocket_application,
     }
 )

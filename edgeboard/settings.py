@@ -157,6 +157,9 @@ LIVE_HANDSHAKES_IN_FLIGHT = env_int("LIVE_HANDSHAKES_IN_FLIGHT", 256, minimum=1,
 # Threads that read handshakes' sessions, users and permissions side by side (each holds a
 # database connection while it works: keep it below DATABASE_POOL_SIZE).
 LIVE_HANDSHAKE_THREADS = env_int("LIVE_HANDSHAKE_THREADS", 4, minimum=1, maximum=64)
+# Threads that apply edges' reports side by side, beside Django's request thread
+# (edges.api.ingest_asgi); each holds a database connection while it works.
+INGEST_THREADS = env_int("INGEST_THREADS", 4, minimum=1, maximum=64)
 LIVE_HANDSHAKE_PATIENCE = env_float("LIVE_HANDSHAKE_PATIENCE", 2.0, minimum=0.1, maximum=60.0)
 # How long a process remembers a socket user's row and what they may watch (live.grants); an
 # announced access change forgets it at once. 0 reads both on every handshake.

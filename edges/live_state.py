@@ -18,6 +18,7 @@ whichever process takes the edge's first report of a new minute (`take_minutes`)
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 import time
 from collections import defaultdict
@@ -129,7 +130,7 @@ class MemoryLiveState:
 
 # KEYS: seqs hash, state key, minute hash, pending-minutes set.
 # ARGV: edge id, seq, encoded state, minute key, the seq of the state the caller already holds
-# (-1: none), then app id and count pairs.
+# (-1: none), then the app ids and counts as one JSON list [app, count, app, count, ...].
 # Returns {applied (0/1), previous seq or -1, the edge's pending minute keys, the previous
 # state when the caller does not hold it (else false)}.
 RECORD_SCRIPT = """
@@ -143,9 +144,10 @@ if current ~= tonumber(ARGV[5]) then
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('SET', KEYS[2], ARGV[3])
-for i = 6, #ARGV, 2 do
-  local app = ARGV[i]
-  local count = tonumber(ARGV[i + 1])
+local counts = cjson.decode(ARGV[6])
+for i = 1, #counts, 2 do
+  local app = counts[i]
+  local count = counts[i + 1]
   redis.call('HINCRBY', KEYS[3], 's:' .. app, count)
   redis.call('HINCRBY', KEYS[3], 'n:' .. app, 1)
   local peak = tonumber(redis.call('HGET', KEYS[3], 'm:' .. app) or '-1')
@@ -210,8 +212,8 @@ class RedisLiveState:
             key,
             held.seq if held is not None else -1,
         ]
-        for app_id, count in per_app.items():
-            args.extend((app_id, count))
+        # One argument, not two per app: packing thousands of arguments costs more than this.
+        args.append(json.dumps([n for pair in per_app.items() for n in pair]))
         try:
             applied, current, pending, replaced = self.record_script(
                 keys=self._keys(state.edge_id, key), args=args

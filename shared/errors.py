@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 
 
@@ -59,3 +61,24 @@ def handler400(request: HttpRequest, exception: Exception | None = None) -> Json
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return ApiError(403, "forbidden", "You do not have access to this resource.").response()
+
+
+# How long a client should wait before trying again after a database outage.
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable() -> bool:
+    """Whether the exception being handled says the database cannot be reached."""
+    return isinstance(sys.exc_info()[1], OperationalError | InterfaceError)
+
+
+def api_server_error() -> JsonResponse:
+    """A machine client's answer to the exception being handled."""
+    if database_unavailable():
+        return ApiError(
+            503,
+            "service_unavailable",
+            "The service is temporarily unavailable; nothing was changed. Try again shortly.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        ).response()
+    return ApiError(500, "internal_server_error", "Internal server error.").response()

@@ -20,7 +20,7 @@ _SLUG_RE = re.compile(r"[a-z][a-z0-9-]*[a-z0-9]")
 _LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _USERNAME_RE = re.compile(r"[A-Za-z0-9@.+_-]{1,150}")
 # What HAProxy shows as a server's address: an IP literal and port, or the server's name.
-_SERVER_ADDRESS_RE = re.compile(r"[A-Za-z0-9.:\[\]_-]{1,100}")
+SERVER_ADDRESS = re.compile(r"[A-Za-z0-9.:\[\]_-]{1,100}")
 
 # Embeddings, overrides, isolates and marks: they make text read differently from how it is
 # stored ("Trojan Source").
@@ -243,7 +243,7 @@ def validate_certificate_name(value: str) -> None:
 def validate_server_address(value: str) -> None:
     """A back-end server's address as an edge reports it: an IP literal and port, or the name
     its proxy gives the server."""
-    if not isinstance(value, str) or not _SERVER_ADDRESS_RE.fullmatch(value):
+    if not isinstance(value, str) or not SERVER_ADDRESS.fullmatch(value):
         raise ValidationError(
             "A server address is at most 100 ASCII letters, digits and . : [ ] _ -.",
             code="invalid",

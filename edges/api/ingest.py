@@ -3,6 +3,8 @@ edge carries, GET the proxy configuration to run, POST whether the proxy took it
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -22,7 +24,11 @@ RETRY_AFTER_SECONDS = 2
 
 
 def edge_for_token(request: HttpRequest) -> Edge:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return edge_for_authorization(request.headers.get("Authorization", ""))
+
+
+def edge_for_authorization(authorization: str) -> Edge:
+    scheme, _, token = authorization.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > 200:
         raise ApiError(
@@ -53,18 +59,43 @@ def _limit(edge: Edge) -> None:
 @csrf_exempt
 @login_not_required
 def ingest_report(request: HttpRequest) -> JsonResponse:
+    """Django's door to the report endpoint (the test client's, and any server without the
+    direct path of edges.api.ingest_asgi, which daphne serves it through)."""
+    return receive_report(
+        method=request.method or "",
+        authorization=request.headers.get("Authorization", ""),
+        declared_length=request.headers.get("Content-Length"),
+        content_type=request.content_type or "",
+        body=lambda: request.body,
+    )
+
+
+def too_large() -> bytes:
+    raise ApiError(413, "payload_too_large", "A report may be at most 1 MiB.")
+
+
+def receive_report(
+    *,
+    method: str,
+    authorization: str,
+    declared_length: str | None,
+    content_type: str,
+    body: Callable[[], bytes],
+) -> JsonResponse:
+    """POST /ingest/v1/reports: authenticate the edge, check its budget, the size and the
+    report, and apply it. `body` is read only once the edge is known and within budget."""
     try:
-        if request.method != "POST":
+        if method != "POST":
             raise ApiError(405, "method_not_allowed", "POST the report.")
-        edge = edge_for_token(request)
+        edge = edge_for_authorization(authorization)
         _limit(edge)
         try:
-            declared = int(request.headers.get("Content-Length") or 0)
+            declared = int(declared_length or 0)
         except ValueError:
             declared = 0
         if declared > MAX_BODY_BYTES:
-            raise ApiError(413, "payload_too_large", "A report may be at most 1 MiB.")
-        report = parse_report(request.body, request.content_type or "")
+            too_large()
+        report = parse_report(body(), content_type)
         if report.edge != edge.name:
             raise ApiError(
                 403, "forbidden", f"This token belongs to edge {edge.name}, not {report.edge}."
