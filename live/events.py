@@ -50,6 +50,11 @@ BACKENDS = "backends"
 UPGRADE = "upgrade"  # a custom SSL edge's upgrade: state, window, what changes, actions
 EDGE_STATE = "edge"  # the edge's proxy and what it can carry, its configuration's status
 QUEUE = "queue"  # support's queue of upgrades, open and recently closed
+# Support's page: the legacy SSL edges still blocking WebSockets, and the platform's latest
+# changes (every audited change is announced with one of the events below).
+LEGACY_EDGES = "legacy-edges"
+SUPPORT_ACTIVITY = "support-activity"
+SUPPORT_PARTS = frozenset({LEGACY_EDGES, SUPPORT_ACTIVITY})
 ORG_EDGES = "org-edges"  # an organization's custom SSL edges: proxy, domain count
 ACTIVITY = "activity"  # an organization's recent activity
 APP_PARTS = frozenset({COUNTS, NOTICES, DOMAINS, READINESS, FEATURES, BACKENDS})
@@ -74,6 +79,8 @@ def is_family(part: str) -> bool:
 OVERVIEW_TOPIC = "overview"
 # Support's queue of edge upgrades.
 UPGRADES_TOPIC = "upgrades"
+# Support's page.
+SUPPORT_TOPIC = "support"
 
 # The channel-layer group every event goes to, which every process's hub listens to. Changes
 # are rare (features, upgrades, access) or already one message per report (counts): a process
@@ -174,16 +181,29 @@ def _no_views(payload: dict[str, Any]) -> Views:
     return {}
 
 
+def _and_support(
+    views: Callable[[dict[str, Any]], Views], *parts: str
+) -> Callable[[dict[str, Any]], Views]:
+    """`views`, and support's page: its latest changes (the change was audited) and `parts`."""
+
+    def both(payload: dict[str, Any]) -> Views:
+        return {**views(payload), SUPPORT_TOPIC: frozenset({SUPPORT_ACTIVITY, *parts})}
+
+    return both
+
+
 # Which views each event type changes, and which parts of each the hub renders again.
 VIEWS: dict[str, Callable[[dict[str, Any]], Views]] = {
-    FEATURE_CHANGED: _feature_views,
-    EDGE_UPGRADE_CHANGED: _upgrade_views,
-    EDGE_CHANGED: _edge_views,
-    EDGE_CONFIG_CHANGED: _edge_config_views,
-    DOMAINS_CHANGED: _domain_views,
-    BACKENDS_CHANGED: _backend_views,
+    FEATURE_CHANGED: _and_support(_feature_views),
+    # The legacy edges list names each edge's apps, and goes when the edge carries WebSockets.
+    EDGE_UPGRADE_CHANGED: _and_support(_upgrade_views, LEGACY_EDGES),
+    EDGE_CHANGED: _and_support(_edge_views, LEGACY_EDGES),
+    EDGE_CONFIG_CHANGED: _and_support(_edge_config_views),
+    DOMAINS_CHANGED: _and_support(_domain_views, LEGACY_EDGES),
+    BACKENDS_CHANGED: _and_support(_backend_views),
     COUNTS_CHANGED: _counts_views,
-    ACCESS_CHANGED: _no_views,
+    # A membership given or taken is audited (a sign-out is not: the list renders the same).
+    ACCESS_CHANGED: _and_support(_no_views),
 }
 
 

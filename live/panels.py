@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.template.loader import render_to_string
 
 from dashboard import access
@@ -265,6 +265,39 @@ def upgrade_queue_parts(parts: frozenset[str]) -> dict[str, str]:
         return {}
     html = render_to_string("edges/upgrade_list.html#upgrade-queue", upgrade_queue_context())
     return {events.QUEUE: str(html).strip()}
+
+
+# Support's page: the legacy SSL edges and the platform's latest changes.
+
+SUPPORT_TEMPLATE = "dashboard/support.html"
+SUPPORT_ACTIVITY_LIMIT = 10
+
+
+def legacy_edges() -> list[Edge]:
+    """Custom SSL edges still on the legacy proxy, with the apps behind them."""
+    return list(
+        Edge.objects.filter(proxy=Edge.Proxy.NGINX_LEGACY, kind=Edge.Kind.CUSTOM_SSL)
+        .select_related("organization")
+        .prefetch_related(Prefetch("domains", queryset=Domain.objects.select_related("app")))
+        .order_by("name")
+    )
+
+
+def support_activity() -> list[AuditEvent]:
+    return list(AuditEvent.objects.select_related("app")[:SUPPORT_ACTIVITY_LIMIT])
+
+
+def support_parts(parts: frozenset[str]) -> dict[str, str]:
+    rendered = {}
+    if events.LEGACY_EDGES in parts:
+        context = {"legacy_edges": legacy_edges()}
+        html = render_to_string(f"{SUPPORT_TEMPLATE}#legacy-edges", context)
+        rendered[events.LEGACY_EDGES] = str(html).strip()
+    if events.SUPPORT_ACTIVITY in parts:
+        context = {"recent": support_activity()}
+        html = render_to_string(f"{SUPPORT_TEMPLATE}#support-activity", context)
+        rendered[events.SUPPORT_ACTIVITY] = str(html).strip()
+    return rendered
 
 
 # An organization's page: its custom SSL edges and its recent activity (everyone who may see the

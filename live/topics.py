@@ -19,6 +19,7 @@ from live.panels import (
     edge_parts,
     edge_view_parts,
     organization_parts,
+    support_parts,
     upgrade_queue_parts,
 )
 from live.renderers import (
@@ -96,6 +97,12 @@ def _upgrades(user: Any, name: str) -> Topic | None:
     return Topic(events.UPGRADES_TOPIC, "staff", upgrade_queue_parts, frozenset({events.QUEUE}))
 
 
+def _support(user: Any, name: str) -> Topic | None:
+    if not access.can_search_platform(user):
+        return None
+    return Topic(events.SUPPORT_TOPIC, "staff", support_parts, events.SUPPORT_PARTS)
+
+
 def _visible_organization(user: Any, name: str) -> Organization | None:
     return Organization.objects.visible_to(user).filter(name=name).first()
 
@@ -137,13 +144,15 @@ def _organization_page(user: Any, name: str) -> Topic | None:
     )
 
 
-# The overview and the upgrade queue are one page each, for staff; the other kinds name what
-# they watch.
+# The overview, the upgrade queue and support's page are one page each, for staff; the other
+# kinds name what they watch.
 OVERVIEW = "overview"
 UPGRADES = "upgrades"
+SUPPORT = "support"
 SINGLE_KINDS: dict[str, Callable[[Any, str], Topic | None]] = {
     OVERVIEW: _overview,
     UPGRADES: _upgrades,
+    SUPPORT: _support,
 }
 NAMED_KINDS: dict[str, Callable[[Any, str], Topic | None]] = {
     "apps": _app,

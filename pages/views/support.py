@@ -12,8 +12,7 @@ from django.views.decorators.http import require_GET
 
 from dashboard import access
 from dashboard.models import App, AuditEvent, Domain, Membership, Organization
-from edges.models import Edge
-from live.panels import apps_with_summary, mark_websockets
+from live.panels import apps_with_summary, legacy_edges, mark_websockets, support_activity
 
 RESULT_LIMIT = 50
 AUDIT_PER_PAGE = 50
@@ -46,18 +45,12 @@ def support(request: HttpRequest) -> HttpResponse:
             Prefetch("organization__memberships", queryset=member_hits, to_attr="member_hits"),
         )
         results = mark_websockets(list(apps.order_by("name")[:RESULT_LIMIT]))
-    legacy_edges = (
-        Edge.objects.filter(proxy=Edge.Proxy.NGINX_LEGACY, kind=Edge.Kind.CUSTOM_SSL)
-        .select_related("organization")
-        .prefetch_related(Prefetch("domains", queryset=Domain.objects.select_related("app")))
-        .order_by("name")
-    )
     context = {
         "term": term,
         "results": results,
         "result_limit": RESULT_LIMIT,
-        "legacy_edges": legacy_edges,
-        "recent": AuditEvent.objects.select_related("app")[:10],
+        "legacy_edges": legacy_edges(),
+        "recent": support_activity(),
     }
     template = "dashboard/support.html"
     if request.htmx and request.htmx.target == "support-results":

@@ -216,6 +216,7 @@ ROUTES: dict[str, Sweep] = {
     "ws /ws/echo/": Sweep((GET,)),
     "ws /ws/live/overview/": Sweep((Call(staff_only=True),)),
     "ws /ws/live/upgrades/": Sweep((Call(staff_only=True),)),
+    "ws /ws/live/support/": Sweep((Call(staff_only=True),)),
     "ws /ws/live/apps/<name>/": Sweep((GET,)),
     "ws /ws/live/edges/<name>/": Sweep((GET,)),
     "ws /ws/live/orgs/<name>/": Sweep((GET,)),

@@ -40,6 +40,8 @@ PART_IDS = {
     events.QUEUE: "upgrade-queue",
     events.ORG_EDGES: "org-edges",
     events.ACTIVITY: "org-activity",
+    events.LEGACY_EDGES: "legacy-edges",
+    events.SUPPORT_ACTIVITY: "support-activity",
 }
 
 
@@ -105,6 +107,15 @@ def _acme_ssl_switched_to_haproxy(world: World, support: User) -> Any:
     )
 
 
+def _bob_joins_globex(world: World, support: User) -> Any:
+    from dashboard.services.accounts import membership_set
+
+    bob = User.objects.create_user("bob-the-new", "bob@globex.example")
+    return membership_set(
+        organization=world.globex, user=bob, role="member", actor=support, source="web"
+    )
+
+
 def _config_applied(world: World, support: User) -> Any:
     from edges.services.edges import edge_config_status_record
 
@@ -127,29 +138,39 @@ CHANGES: dict[str, list[tuple[str, str, str, Change, str]]] = {
         ("overview", "", "support", _websockets_off, '<tr id="app-acme-api">'),
         ("orgs", "acme", "alice", _websockets_off, '<tr id="app-acme-api">'),
         ("org-pages", "acme", "alice", _websockets_off, 'title="feature.disable"'),
+        ("support", "", "support", _websockets_off, 'title="feature.disable"'),
     ],
     events.DOMAINS_CHANGED: [
         ("apps", "acme-api", "alice", _domain_added, "api.acme.example"),
         ("orgs", "acme", "alice", _domain_added, '<tr id="app-acme-api">'),
         ("org-pages", "acme", "alice", _domain_added, "api.acme.example"),
+        ("support", "", "support", _domain_added, "api.acme.example"),
     ],
     events.BACKENDS_CHANGED: [
         ("apps", "acme-api", "alice", _backend_added, "10.0.3.7:8080"),
         ("org-pages", "acme", "alice", _backend_added, "10.0.3.7:8080"),
+        ("support", "", "support", _backend_added, 'title="backend.add"'),
     ],
     events.EDGE_UPGRADE_CHANGED: [
         ("apps", "acme-web", "alice", _upgrade_requested, "Upgrade under way"),
         ("edges", "acme-ssl", "alice", _upgrade_requested, 'data-state="requested"'),
         ("upgrades", "", "support", _upgrade_requested, ">acme-ssl</strong>"),
         ("org-pages", "acme", "alice", _upgrade_requested, 'title="upgrade.request"'),
+        ("support", "", "support", _upgrade_requested, 'title="upgrade.request"'),
     ],
     events.EDGE_CHANGED: [
         ("edges", "acme-ssl", "alice", _acme_ssl_switched_to_haproxy, "runs HAProxy"),
         ("org-pages", "acme", "alice", _acme_ssl_switched_to_haproxy, 'title="edge.change"'),
+        # acme-ssl leaves support's list of legacy edges.
+        ("support", "", "support", _acme_ssl_switched_to_haproxy, 'title="edge.change"'),
+    ],
+    events.ACCESS_CHANGED: [
+        ("support", "", "support", _bob_joins_globex, "bob-the-new"),
     ],
     events.EDGE_CONFIG_CHANGED: [
         ("edges", "gateway", "support", _config_applied, "cfg-7"),
         ("org-pages", "acme", "alice", _acme_ssl_config_refused, 'title="edge.config_rejected"'),
+        ("support", "", "support", _acme_ssl_config_refused, 'title="edge.config_rejected"'),
     ],
 }
 CASES = [(event, *case) for event, cases in CHANGES.items() for case in cases]
@@ -160,6 +181,7 @@ TOPICS = {
     "org-pages": events.organization_topic,
     "overview": lambda name: events.OVERVIEW_TOPIC,
     "upgrades": lambda name: events.UPGRADES_TOPIC,
+    "support": lambda name: events.SUPPORT_TOPIC,
 }
 
 
