@@ -208,11 +208,13 @@ def test_a_change_is_announced_after_commit_to_the_app_page(
         "enabled": False,
     }
     assert sent == [(events.LIVE_GROUP, payload)]
-    # The app's page, and its row on the staff overview and in its organization's list.
+    # The app's page, its row on the staff overview and in its organization's list, and the
+    # latest changes on support's page.
     assert events.concerned_topics(events.FEATURE_CHANGED, payload) == {
         "app.acme-api",
         "overview",
         "org.acme",
+        "support",
     }
     assert json.loads(json.dumps(sent[0][1])) == sent[0][1]
 

@@ -780,6 +780,7 @@ def sweep_live_fragments(h: Hostile, sweep: Sweep) -> set[str]:
     names = {
         "overview": [""],
         "upgrades": [""],
+        "support": [""],
         "apps": list(App.objects.values_list("name", flat=True)),
         "edges": list(Edge.objects.values_list("name", flat=True)),
         "orgs": list(Organization.objects.values_list("name", flat=True)),
