@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from live.limits import MAX_MESSAGE_BYTES
+from live.limits import MAX_MESSAGE_BYTES, MAX_PUSH_BYTES
 
 # Keep sockets open as long as clients want them (no 24-hour cut-off), ping idle ones so dead
 # peers are noticed, and cap message sizes: the dashboard's sockets only push.
@@ -19,8 +19,9 @@ WEBSOCKET_ARGS = [
     "20",
     "--ping-timeout",
     "30",
+    # autobahn holds sent messages to this limit too: it is the largest live frame.
     "--websocket-max-message-size",
-    str(MAX_MESSAGE_BYTES),
+    str(MAX_PUSH_BYTES),
     "--websocket-max-frame-size",
     str(MAX_MESSAGE_BYTES),
     "--application-close-timeout",

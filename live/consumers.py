@@ -167,8 +167,11 @@ class LiveConsumer(RateLimitedConsumer):
             try:
                 await self.send(text_data=frame)
             except Exception:
-                # The client went away between the push and the write: its disconnect is on
-                # its way and takes the socket out of the hub; nothing is left to deliver.
+                # daphne drops what is sent to a client that went away without a word, so this
+                # is the frame itself refused (e.g. past MAX_PUSH_BYTES): say so, not silently.
+                logger.exception(
+                    "live frame of %d characters not sent to %s", len(frame), self.scope["path"]
+                )
                 self.pending = {}
                 return
             self.sending_since = None

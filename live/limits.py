@@ -1,10 +1,12 @@
-"""What a WebSocket client may send: frames per second here, bytes per message in daphne.
+"""What a WebSocket client may send: frames per second and bytes per message.
 
 Every consumer counts the frames its client sends, text and binary alike, in a token bucket of
 WS_FRAME_BURST tokens refilled at WS_MAX_FRAMES_PER_SECOND; a client that empties it is closed
-with 1008. Sizes are enforced before a frame reaches any consumer: `edgeboard.server` starts
-daphne with MAX_MESSAGE_BYTES as its frame and message limit, beyond which the protocol layer
-fails the connection with 1009.
+with 1008. Sizes: `edgeboard.server` starts daphne with MAX_MESSAGE_BYTES as its frame limit,
+beyond which the protocol layer fails the connection with 1009, and every consumer closes with
+1009 a message over MAX_MESSAGE_BYTES made of smaller fragments. daphne's message limit is
+MAX_PUSH_BYTES: autobahn applies it to what the server sends too, and a live panel can be larger
+than anything a client may send (it also bounds what daphne gathers of a fragmented message).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ logger = logging.getLogger(__name__)
 
 # The dashboard's sockets push; the largest thing a browser sends is the echo page's test text.
 MAX_MESSAGE_BYTES = 64 * 1024
+# The largest message the server sends (a live frame is a few panels; see live.consumers).
+MAX_PUSH_BYTES = 1024 * 1024
 CLOSE_POLICY_VIOLATION = 1008
 CLOSE_TOO_BIG = 1009
 
@@ -63,6 +67,20 @@ class RateLimitedConsumer(AsyncWebsocketConsumer):
     async def websocket_receive(self, message: dict[str, Any]) -> None:
         # Frames already on their way after the close must not reach receive() either.
         if self.frames_refused:
+            return
+        data = message.get("bytes")
+        size = len(data) if data is not None else len((message.get("text") or "").encode())
+        if size > MAX_MESSAGE_BYTES:
+            # Fragments each under daphne's frame limit, too large together.
+            self.frames_refused = True
+            logger.warning(
+                "closing WebSocket %s from %s: a message of %d bytes (at most %d)",
+                self.scope.get("path"),
+                _client(self.scope),
+                size,
+                MAX_MESSAGE_BYTES,
+            )
+            await self.close(code=CLOSE_TOO_BIG)
             return
         if not self.frames.take():
             self.frames_refused = True

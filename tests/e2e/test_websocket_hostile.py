@@ -451,3 +451,28 @@ def test_a_refused_client_can_come_back_on_a_new_socket(target: Target) -> None:
         while seen != 55:
             seen = count_in(ws.recv(timeout=10), "app-acme-web-connections")
     assert ws.close_code == 1000
+
+
+# What the server sends
+
+
+def test_a_live_frame_larger_than_a_client_may_send_still_reaches_the_page(
+    target: Target,
+) -> None:
+    """daphne holds sent messages to its message limit too: a page whose panels are larger than
+    a client's largest message (an app with 900 domains) still gets its snapshot."""
+    target.server.manage(
+        "shell",
+        "-c",
+        "from dashboard.models import App, Domain\n"
+        "app = App.objects.get(name='acme-api')\n"
+        "edge = app.domains.first().edge\n"
+        "Domain.objects.bulk_create(\n"
+        "    Domain(app=app, hostname=f'd{i:04}.acme-api.example', edge=edge) for i in range(900)\n"
+        ")\n",
+    )
+    with target.open("/ws/live/apps/acme-api/") as ws:
+        snapshot = ws.recv(timeout=10)
+    assert len(snapshot.encode()) > MAX_MESSAGE_BYTES
+    assert "d0899.acme-api.example" in snapshot
+    assert_still_serving(target)
