@@ -249,3 +249,33 @@ def test_a_shared_gateways_page_lists_its_first_domains_and_counts_them_all(
     assert f"{total} domains of {apps} apps" in page
     assert f"{total} hostnames" in page
     assert "The first 2 by app" in page
+
+
+def test_an_edges_page_lists_its_busiest_apps_and_says_how_many_more(
+    support: User, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from dashboard.models import Domain
+    from edges.api.ingest_payloads import parse_report
+    from edges.services.reports import report_apply
+
+    monkeypatch.setattr("edges.counts.EDGE_LIVE_APPS", 2)
+    # One hostname of each app the gateway carries.
+    hostnames = list(
+        {d.app_id: d.hostname for d in Domain.objects.filter(edge=world.gateway)}.values()
+    )
+    assert len(hostnames) > 2
+    frontends = [
+        {"hostname": h, "connections": 100 * (i + 1)} for i, h in enumerate(sorted(hostnames))
+    ]
+    body = {"edge": "gateway", "seq": 1, "sent_at": "2026-11-21T10:00:00Z", "frontends": frontends}
+    report_apply(
+        edge=world.gateway, report=parse_report(json.dumps(body).encode(), "application/json")
+    )
+    page = client_for(support).get(reverse("edge-detail", args=["gateway"])).content.decode()
+    rows = page.count('-connections" data-count=') - 1  # the edge's own total
+    assert rows == 2
+    busiest = Domain.objects.get(hostname=sorted(hostnames)[-1]).app.name
+    assert f'id="edge-gateway-app-{busiest}-connections"' in page
+    assert f"{len(hostnames) - 2}</span> more app" in page
