@@ -194,7 +194,7 @@ class EdgeUpgradeAdmin(admin.ModelAdmin):
 
     list_display = ["pk", "edge", "state", "requested_by", "scheduled_for", "created_at"]
     list_filter = ["state"]
-    search_fields = ["edge__name", "note"]
+    search_fields = ["edge__name", "steps__note"]
     actions = ["start", "complete", "cancel"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:

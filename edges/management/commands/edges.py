@@ -13,6 +13,7 @@ from edges.models import Edge, EdgeUpgrade
 from edges.services.edges import edge_create, edge_ingest_token_rotate
 from edges.services.upgrades import (
     TRANSITIONS,
+    WINDOW_ACTIONS,
     UpgradeConflict,
     upgrade_request,
     upgrade_transition,
@@ -75,8 +76,10 @@ class Command(BaseCommand):
                 metavar="USERNAME",
                 help="Act as this staff user (default: the system).",
             )
-            if step in ("schedule", "retry"):
-                sub.add_argument("--at", required=True, help="Window start, ISO 8601 (UTC).")
+            if step in WINDOW_ACTIONS:
+                sub.add_argument(
+                    "--at", required=True, help="Window start, ISO 8601 (UTC), in the future."
+                )
             if step == "complete":
                 sub.add_argument("--new-hostname", default="", help="New CNAME target, if any.")
 
