@@ -40,6 +40,7 @@ from shared.validators import (
 )
 from tests.conftest import World, client_for
 from tests.dashboard.test_api import Api, api_for
+from tests.factories import future_window
 
 # Each hostile class, with the text its refusal names.
 LOOKALIKES = {
@@ -392,7 +393,7 @@ def test_the_upgrade_form_reports_a_look_alike_cname_target(world: World, suppor
             action=action,
             actor=support,
             source="web",
-            scheduled_for=dt.datetime.now(dt.UTC),
+            scheduled_for=future_window(),
         )
     response = client_for(support).post(
         f"/edges/acme-ssl/upgrades/{upgrade.pk}/complete/",

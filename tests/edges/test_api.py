@@ -8,10 +8,9 @@ from django.contrib.auth.models import User
 from edges.models import EdgeUpgrade
 from tests.conftest import World
 from tests.dashboard.test_api import Api, api_for, assert_error
+from tests.factories import future_window
 
-WINDOW = (dt.datetime.now(dt.UTC) + dt.timedelta(days=5)).replace(
-    minute=0, second=0, microsecond=0
-)
+WINDOW = future_window()
 LATER = WINDOW + dt.timedelta(days=1)
 
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 
 import pytest
@@ -17,11 +16,9 @@ from edges.services.upgrades import (
     upgrade_transition,
 )
 from tests.conftest import World, client_for
+from tests.factories import future_window
 
-# A window in the future whenever the tests run (windows in the past are refused).
-WINDOW = (dt.datetime.now(dt.UTC) + dt.timedelta(days=5)).replace(
-    minute=0, second=0, microsecond=0
-)
+WINDOW = future_window()
 WINDOW_FIELD = f"{WINDOW:%Y-%m-%dT%H:%M}"
 State = EdgeUpgrade.State
 
