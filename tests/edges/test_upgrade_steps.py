@@ -214,6 +214,9 @@ def test_an_overdue_window_starts_without_a_question_and_is_flagged_in_the_queue
     assert f'id="upgrade-{scheduled.pk}-overdue"' in queue
     assert f'<td class="queue-note" id="upgrade-{scheduled.pk}-note">Sunday please</td>' in queue
     assert 'id="upgrade-overdue"' in client.get(scheduled.edge.get_absolute_url()).content.decode()
+    out = io.StringIO()
+    call_command("edges", "upgrade", "list", "--open", stdout=out)
+    assert out.getvalue().rstrip().endswith("OVERDUE")
     client.post(step_url(scheduled, "start"))
     scheduled.refresh_from_db()
     assert scheduled.state == State.IN_PROGRESS
@@ -225,6 +228,9 @@ def test_the_queue_flags_no_window_that_is_still_to_come(
     queue = client_for(support).get(reverse("upgrade-queue")).content.decode()
     assert f'id="upgrade-{scheduled.pk}"' in queue
     assert "overdue" not in queue
+    out = io.StringIO()
+    call_command("edges", "upgrade", "list", "--open", stdout=out)
+    assert "acme-ssl" in out.getvalue() and "OVERDUE" not in out.getvalue()
 
 
 # Each step keeps its own note

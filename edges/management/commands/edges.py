@@ -17,6 +17,7 @@ from edges.services.upgrades import (
     UpgradeConflict,
     upgrade_request,
     upgrade_transition,
+    window_overdue,
 )
 
 SOURCE = AuditEvent.Source.CLI
@@ -107,8 +108,10 @@ class Command(BaseCommand):
                 upgrades = upgrades.open()
             for upgrade in upgrades:
                 when = upgrade.scheduled_for.isoformat() if upgrade.scheduled_for else "-"
+                overdue = " OVERDUE" if window_overdue(upgrade) else ""
                 self.stdout.write(
                     f"#{upgrade.pk:<4} {upgrade.edge.name:<16} {upgrade.state:<12} window {when}"
+                    f"{overdue}"
                 )
             return
         edge = Edge.objects.filter(name=options["edge"]).first()
