@@ -105,13 +105,13 @@ def _owner(edge: Edge) -> str:
     return edge.organization.label if edge.organization else "the platform"
 
 
-def _parse_moment(value: str, field_name: str) -> dt.datetime | None:
+def _parse_moment(value: str, field_name: str, problem: str) -> dt.datetime | None:
     if not value:
         return None
     try:
         moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise ValidationError({field_name: "Give the window as a date and time."}) from None
+        raise ValidationError({field_name: problem}) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
@@ -125,16 +125,19 @@ def upgrade_step(request: HttpRequest, name: str, pk: int, action: str) -> HttpR
     edge = _visible_edge(request, name)
     values = {key: request.POST.get(key, "") for key in ("scheduled_for", "note", "new_hostname")}
     try:
-        window_seen = _parse_moment(request.POST.get("window_seen", ""), "window_seen")
-        if action == "start" and window_seen is None and starts_early(upgrade):
+        window_seen = _parse_moment(
+            request.POST.get("window_seen", ""),
+            "window_seen",
+            "This confirmation was garbled; press Start again.",
+        )
+        window = upgrade.scheduled_for
+        if action == "start" and window_seen is None and window and starts_early(upgrade):
             # Starting before the window is allowed, once the person says they mean it.
-            assert upgrade.scheduled_for is not None
             answer = UpgradeAnswer(
                 action=action,
                 confirm_start=True,
-                window_seen=upgrade.scheduled_for.isoformat(),
-                message=f"The window of {name}'s upgrade, {moment(upgrade.scheduled_for)}, "
-                "has not come yet.",
+                window_seen=window.isoformat(),
+                message=f"The window of {name}'s upgrade, {moment(window)}, has not come yet.",
             )
             return _edge_page(request, edge, answer=answer)
         upgrade_transition(
@@ -142,7 +145,9 @@ def upgrade_step(request: HttpRequest, name: str, pk: int, action: str) -> HttpR
             action=action,
             actor=request.user,
             source=AuditEvent.Source.WEB,
-            scheduled_for=_parse_moment(values["scheduled_for"], "scheduled_for"),
+            scheduled_for=_parse_moment(
+                values["scheduled_for"], "scheduled_for", "Give the window as a date and time."
+            ),
             note=values["note"],
             new_hostname=values["new_hostname"],
             window_seen=window_seen,

@@ -199,6 +199,7 @@ def test_a_garbled_confirmation_is_refused(scheduled: EdgeUpgrade, support: User
     before = snapshot(scheduled)
     response = client_for(support).post(step_url(scheduled, "start"), {"window_seen": "yes"})
     assert response.status_code == 422
+    assert "This confirmation was garbled; press Start again." in response.content.decode()
     assert snapshot(scheduled) == before
 
 
