@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from dashboard.admin.base import AuditedModelAdmin, ReadOnlyInline, adopt, refusal_text
 from dashboard.models import AuditEvent
 from edges.capabilities import capabilities_of
-from edges.models import Certificate, Edge, EdgeUpgrade
+from edges.models import Certificate, Edge, EdgeUpgrade, UpgradeStep
 from edges.services.edges import (
     EDITABLE_FIELDS,
     certificate_remove,
@@ -188,13 +188,30 @@ class CertificateAdmin(AuditedModelAdmin):
         certificate_remove(certificate=obj, actor=request.user, source=ADMIN)
 
 
+class UpgradeStepInline(admin.TabularInline):
+    """The upgrade's timeline, read-only: steps are written by the workflow alone."""
+
+    model = UpgradeStep
+    extra = 0
+    fields = ["action", "actor_label", "at", "window", "previous_window", "note"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(EdgeUpgrade)
 class EdgeUpgradeAdmin(admin.ModelAdmin):
     """Upgrades move only through the workflow's steps, never by editing fields."""
 
+    inlines = [UpgradeStepInline]
     list_display = ["pk", "edge", "state", "requested_by", "scheduled_for", "created_at"]
     list_filter = ["state"]
-    search_fields = ["edge__name", "note"]
+    search_fields = ["edge__name", "steps__note"]
     actions = ["start", "complete", "cancel"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:

@@ -299,7 +299,6 @@ class EdgeUpgrade(models.Model):
         validators=[validate_hostname],
         help_text="The new CNAME target, when the upgrade provisions one.",
     )
-    note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -321,6 +320,53 @@ class EdgeUpgrade(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in self.OPEN_STATES
+
+    def timeline(self) -> list[UpgradeStep]:
+        """Its steps, oldest first (prefetched `steps` when the caller loaded them)."""
+        return sorted(self.steps.all(), key=lambda step: (step.at, step.pk))
+
+    @property
+    def request_note(self) -> str:
+        """What the requester asked support, kept apart from every later step's note."""
+        return next((s.note for s in self.timeline() if s.action == UpgradeStep.Action.REQUEST), "")
+
+    @property
+    def last_step(self) -> UpgradeStep | None:
+        steps = self.timeline()
+        return steps[-1] if steps else None
+
+
+class UpgradeStep(models.Model):
+    """One step of an upgrade, as its timeline shows it: who took it, when, with its own note."""
+
+    class Action(models.TextChoices):
+        REQUEST = "request", "Requested"
+        SCHEDULE = "schedule", "Scheduled"
+        RESCHEDULE = "reschedule", "Rescheduled"
+        START = "start", "Started"
+        COMPLETE = "complete", "Completed"
+        FAIL = "fail", "Marked failed"
+        CANCEL = "cancel", "Cancelled"
+        RETRY = "retry", "Retried"
+
+    upgrade = models.ForeignKey(EdgeUpgrade, on_delete=models.CASCADE, related_name="steps")
+    action = models.CharField(max_length=12, choices=Action.choices)
+    actor = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Kept apart from the foreign key so the timeline survives the user's deletion.
+    actor_label = models.CharField(max_length=150)
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+    # The window this step set (schedule, reschedule, retry) and, for a reschedule, the one before.
+    window = models.DateTimeField(null=True, blank=True)
+    previous_window = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} by {self.actor_label}"
 
 
 class ConnectionRollup(models.Model):

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from dashboard import access
 from dashboard.models import App, AppFeature, AuditEvent, Domain, Organization
@@ -29,7 +30,12 @@ from edges.capabilities import CAPABILITIES, capabilities_of
 from edges.counts import app_live, edges_directory
 from edges.models import Edge, EdgeUpgrade
 from edges.services.readiness import app_readiness
-from edges.services.upgrades import TRANSITIONS, may_request_upgrade
+from edges.services.upgrades import (
+    TRANSITIONS,
+    may_request_upgrade,
+    starts_early,
+    window_overdue,
+)
 from live import events
 from live.renderers import edge_live_fragment
 
@@ -179,14 +185,16 @@ def edge_carried_domains(user: Any, edge: Edge) -> list[Domain]:
 
 def upgrade_context(user: Any, edge: Edge, domains: list[Domain]) -> dict[str, Any]:
     """The upgrade's state, its history, what changes, and what this user may do next."""
-    upgrades = list(edge.upgrades.select_related("requested_by"))
+    upgrades = list(edge.upgrades.select_related("requested_by").prefetch_related("steps"))
     open_upgrade = next((u for u in upgrades if u.is_open), None)
     actions = []
     if open_upgrade is not None and access.can_step_upgrade(user):
         actions = [a for a, (allowed, _) in TRANSITIONS.items() if open_upgrade.state in allowed]
     return {
-        "upgrades": upgrades,
+        "upgrades": [u for u in upgrades if u is not open_upgrade],
         "open_upgrade": open_upgrade,
+        "upgrade_early": open_upgrade is not None and starts_early(open_upgrade),
+        "upgrade_overdue": open_upgrade is not None and window_overdue(open_upgrade),
         "may_request": may_request_upgrade(user, edge, open_upgrade),
         "upgrade_actions": actions,
         "changes": upgrade_changes(edge) if not edge.carries_websockets else [],
@@ -254,8 +262,10 @@ def edge_parts(
 
 def upgrade_queue_context() -> dict[str, Any]:
     upgrades = EdgeUpgrade.objects.select_related("edge", "edge__organization", "requested_by")
+    now = timezone.now()
+    open_upgrades = upgrades.prefetch_related("steps").open().order_by("created_at")
     return {
-        "open": list(upgrades.open().order_by("created_at")),
+        "open": [(upgrade, window_overdue(upgrade, now)) for upgrade in open_upgrades],
         "recent": list(upgrades.exclude(state__in=EdgeUpgrade.OPEN_STATES)[:20]),
     }
 

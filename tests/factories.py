@@ -110,3 +110,10 @@ def make_app(
     for hostname, edge in custom or []:
         domain_add(app=app, hostname=hostname, edge=edge, actor=None, source="cli")
     return app
+
+
+def future_window(days: int = 5) -> dt.datetime:
+    """A maintenance window, on the hour, that is in the future whenever the tests run: a window
+    in the past is refused."""
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(days=days)
+    return soon.replace(minute=0, second=0, microsecond=0)

@@ -91,6 +91,7 @@ class AuditEvent(models.Model):
         "upgrade.complete": "completed",
         "upgrade.fail": "marked as failed",
         "upgrade.cancel": "cancelled",
+        "upgrade.reschedule": "moved the window of",
         "upgrade.retry": "rescheduled",
         "domain.dns_check": "checked the DNS of",
     }

@@ -12,7 +12,7 @@ from dashboard import access
 from dashboard.api.base import api_view, json_body
 from dashboard.api.serializers import team_ref, timestamp
 from dashboard.models import AuditEvent
-from edges.models import Certificate, Edge, EdgeUpgrade
+from edges.models import Certificate, Edge, EdgeUpgrade, UpgradeStep
 from edges.services.upgrades import UpgradeConflict, action_for, upgrade_request, upgrade_transition
 from shared.errors import ApiError, invalid_params, not_found
 
@@ -34,6 +34,17 @@ def certificate_json(certificate: Certificate | None) -> dict[str, Any] | None:
     }
 
 
+def step_json(step: UpgradeStep) -> dict[str, Any]:
+    return {
+        "action": step.action,
+        "by": step.actor_label,
+        "at": timestamp(step.at),
+        "note": step.note,
+        "window": timestamp(step.window),
+        "previous_window": timestamp(step.previous_window),
+    }
+
+
 def upgrade_json(upgrade: EdgeUpgrade) -> dict[str, Any]:
     return {
         "id": upgrade.pk,
@@ -47,7 +58,9 @@ def upgrade_json(upgrade: EdgeUpgrade) -> dict[str, Any]:
         "finished_at": timestamp(upgrade.finished_at),
         "old_hostname": upgrade.old_hostname,
         "new_hostname": upgrade.new_hostname or None,
-        "note": upgrade.note,
+        # The requester's note; every step keeps its own, in `steps`.
+        "note": upgrade.request_note,
+        "steps": [step_json(step) for step in upgrade.timeline()],
         "created_at": timestamp(upgrade.created_at),
         "updated_at": timestamp(upgrade.updated_at),
     }
@@ -56,7 +69,9 @@ def upgrade_json(upgrade: EdgeUpgrade) -> dict[str, Any]:
 def edge_json(edge: Edge) -> dict[str, Any]:
     capabilities = edge.capabilities
     certificate = Certificate.objects.filter(edge=edge).first()
-    open_upgrade = edge.upgrades.open().select_related("requested_by").first()
+    open_upgrade = (
+        edge.upgrades.open().select_related("requested_by").prefetch_related("steps").first()
+    )
     return {
         **edge.setup(),
         "organization": team_ref(edge.organization) if edge.organization else None,
@@ -119,7 +134,7 @@ def upgrade_list(request: HttpRequest, user: Any, name: str) -> JsonResponse:
         except PermissionDenied:
             raise not_found(EDGE_NOT_FOUND) from None
         return JsonResponse(upgrade_json(upgrade), status=201)
-    upgrades = edge.upgrades.select_related("edge", "requested_by")
+    upgrades = edge.upgrades.select_related("edge", "requested_by").prefetch_related("steps")
     return JsonResponse([upgrade_json(u) for u in upgrades], safe=False)
 
 

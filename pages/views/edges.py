@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,6 +21,8 @@ from edges.services.proxy_config import render as render_edge_config
 from edges.services.upgrades import (
     TRANSITIONS,
     UpgradeConflict,
+    moment,
+    starts_early,
     upgrade_request,
     upgrade_transition,
 )
@@ -33,11 +36,22 @@ from live.panels import (
 )
 
 
-@require_GET
-def edge_detail(request: HttpRequest, name: str) -> HttpResponse:
-    edge = get_object_or_404(
-        Edge.objects.visible_to(request.user).select_related("organization"), name=name
-    )
+@dataclass(frozen=True)
+class UpgradeAnswer:
+    """What the upgrade panel says back to the person who just pressed one of its buttons:
+    a refusal beside the form they used (with what they typed), or a question before an early
+    start."""
+
+    action: str = ""
+    message: str = ""
+    values: dict[str, str] = field(default_factory=dict)
+    confirm_start: bool = False
+    window_seen: str = ""
+
+
+def _edge_page(
+    request: HttpRequest, edge: Edge, *, status: int = 200, answer: UpgradeAnswer | None = None
+) -> HttpResponse:
     user = request.user
     upgrade = upgrade_context(user, edge, edge_carried_domains(user, edge))
     context = {
@@ -49,40 +63,55 @@ def edge_detail(request: HttpRequest, name: str) -> HttpResponse:
         "all_capabilities": CAPABILITIES.values(),
         "live": edge_live(edge, visible_organization_ids(user)),
         **upgrade,
+        "upgrade_answer": answer,
     }
-    return render(request, "edges/edge_detail.html", context)
+    return render(request, "edges/edge_detail.html", context, status=status)
+
+
+def _visible_edge(request: HttpRequest, name: str) -> Edge:
+    return get_object_or_404(
+        Edge.objects.visible_to(request.user).select_related("organization"), name=name
+    )
+
+
+@require_GET
+def edge_detail(request: HttpRequest, name: str) -> HttpResponse:
+    return _edge_page(request, _visible_edge(request, name))
 
 
 @require_POST
 def upgrade_create(request: HttpRequest, name: str) -> HttpResponse:
-    edge = get_object_or_404(Edge.objects.visible_to(request.user), name=name)
+    edge = _visible_edge(request, name)
+    note = request.POST.get("note", "")
     try:
-        upgrade_request(
-            edge=edge,
-            actor=request.user,
-            source=AuditEvent.Source.WEB,
-            note=request.POST.get("note", ""),
-        )
+        upgrade_request(edge=edge, actor=request.user, source=AuditEvent.Source.WEB, note=note)
     except PermissionDenied:
         raise Http404 from None
     except (UpgradeConflict, ValidationError) as error:
-        messages.error(request, _message(error))
+        answer = UpgradeAnswer(action="request", message=_message(error), values={"note": note})
+        return _edge_page(request, edge, status=_status(error), answer=answer)
+    if access.can_step_upgrade(request.user):
+        done = f"Upgrade of {edge.name} requested for {_owner(edge)}. Schedule its window below."
     else:
-        messages.success(
-            request,
+        done = (
             f"WebSocket support requested for {edge.name}. Support will "
-            "schedule the upgrade and keep you posted here.",
+            "schedule the upgrade and keep you posted here."
         )
+    messages.success(request, done)
     return redirect(f"{edge.get_absolute_url()}#upgrade")
 
 
-def _parse_window(value: str) -> dt.datetime | None:
+def _owner(edge: Edge) -> str:
+    return edge.organization.label if edge.organization else "the platform"
+
+
+def _parse_moment(value: str, field_name: str, problem: str) -> dt.datetime | None:
     if not value:
         return None
     try:
-        moment = dt.datetime.fromisoformat(value)
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise ValidationError({"scheduled_for": "Give the window as a date and time."}) from None
+        raise ValidationError({field_name: problem}) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
@@ -93,25 +122,50 @@ def upgrade_step(request: HttpRequest, name: str, pk: int, action: str) -> HttpR
     upgrade = get_object_or_404(EdgeUpgrade.objects.filter(edge__name=name), pk=pk)
     if action not in TRANSITIONS:
         raise Http404
+    edge = _visible_edge(request, name)
+    values = {key: request.POST.get(key, "") for key in ("scheduled_for", "note", "new_hostname")}
     try:
+        window_seen = _parse_moment(
+            request.POST.get("window_seen", ""),
+            "window_seen",
+            "This confirmation was garbled; press Start again.",
+        )
+        window = upgrade.scheduled_for
+        if action == "start" and window_seen is None and window and starts_early(upgrade):
+            # Starting before the window is allowed, once the person says they mean it.
+            answer = UpgradeAnswer(
+                action=action,
+                confirm_start=True,
+                window_seen=window.isoformat(),
+                message=f"The window of {name}'s upgrade, {moment(window)}, has not come yet.",
+            )
+            return _edge_page(request, edge, answer=answer)
         upgrade_transition(
             upgrade=upgrade,
             action=action,
             actor=request.user,
             source=AuditEvent.Source.WEB,
-            scheduled_for=_parse_window(request.POST.get("scheduled_for", "")),
-            note=request.POST.get("note", ""),
-            new_hostname=request.POST.get("new_hostname", ""),
+            scheduled_for=_parse_moment(
+                values["scheduled_for"], "scheduled_for", "Give the window as a date and time."
+            ),
+            note=values["note"],
+            new_hostname=values["new_hostname"],
+            window_seen=window_seen,
         )
     except (UpgradeConflict, ValidationError) as error:
-        messages.error(request, _message(error))
-    else:
-        upgrade.refresh_from_db()
-        messages.success(
-            request,
-            f"Upgrade #{upgrade.pk} of {name} is now {upgrade.get_state_display().lower()}.",
-        )
-    return redirect(f"{upgrade.edge.get_absolute_url()}#upgrade")
+        answer = UpgradeAnswer(action=action, message=_message(error), values=values)
+        return _edge_page(request, edge, status=_status(error), answer=answer)
+    upgrade.refresh_from_db()
+    messages.success(
+        request,
+        f"Upgrade #{upgrade.pk} of {name} is now {upgrade.get_state_display().lower()}"
+        + (f" for {moment(upgrade.scheduled_for)}." if action == "reschedule" else "."),
+    )
+    return redirect(f"{edge.get_absolute_url()}#upgrade")
+
+
+def _status(error: Exception) -> int:
+    return 409 if isinstance(error, UpgradeConflict) else 422
 
 
 @require_GET

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,7 +12,25 @@ from django.views.decorators.http import require_POST
 
 from dashboard.models import App, AuditEvent, Feature
 from dashboard.services.features import FeatureRefused, feature_set
+from edges.models import Edge
+from edges.services.upgrades import progress
 from pages.views.apps import render_features_panel
+
+
+@dataclass(frozen=True)
+class BlockingEdge:
+    """An edge that keeps a feature off, and where its upgrade stands ("" when none is open)."""
+
+    edge: Edge
+    upgrade_progress: str = ""
+
+
+def _blocking(edges: list[Edge]) -> tuple[BlockingEdge, ...]:
+    return tuple(
+        BlockingEdge(edge=edge, upgrade_progress=progress(upgrade) if upgrade else "")
+        for edge in edges
+        for upgrade in [edge.upgrades.open().first()]
+    )
 
 
 @dataclass(frozen=True)
@@ -21,7 +38,7 @@ class FeatureError:
     feature: str
     message: str
     field: str = ""
-    blocking_edges: tuple[Any, ...] = ()
+    blocking_edges: tuple[BlockingEdge, ...] = ()
 
 
 def _parse_toggle(value: str) -> tuple[str, bool] | None:
@@ -58,7 +75,7 @@ def app_feature_toggle(request: HttpRequest, name: str) -> HttpResponse:
         error = FeatureError(
             feature=feature.name,
             message=refusal.messages[0],
-            blocking_edges=tuple(refusal.blocking_edges),
+            blocking_edges=_blocking(refusal.blocking_edges),
         )
         return render_features_panel(request, app, status=422, error=error)
     except PermissionDenied as denied:

@@ -47,7 +47,7 @@ bodies = (
                 ["scheduled", "in_progress", "completed", "failed", "cancelled", "requested"]
             )
             | values,
-            "scheduled_for": st.sampled_from(["2026-12-06T02:00:00Z", "soon"]) | values,
+            "scheduled_for": st.sampled_from(["2030-12-06T02:00:00Z", "soon"]) | values,
             "note": st.text(max_size=20) | values,
         },
     )

@@ -40,6 +40,7 @@ from shared.validators import (
 )
 from tests.conftest import World, client_for
 from tests.dashboard.test_api import Api, api_for
+from tests.factories import future_window
 
 # Each hostile class, with the text its refusal names.
 LOOKALIKES = {
@@ -276,7 +277,8 @@ def test_upgrade_notes_refuse_them_on_request_and_on_every_step(
             note=text,
         )
     upgrade.refresh_from_db()
-    assert (upgrade.state, upgrade.note) == (EdgeUpgrade.State.REQUESTED, "Sunday")
+    assert upgrade.state == EdgeUpgrade.State.REQUESTED
+    assert [(step.action, step.note) for step in upgrade.timeline()] == [("request", "Sunday")]
 
 
 @pytest.mark.parametrize(("text", "named"), TEXT_REFUSALS.values(), ids=ids(TEXT_REFUSALS))
@@ -306,7 +308,7 @@ def test_one_line_fields_refuse_line_breaks_that_notes_accept(
     upgrade = upgrade_request(
         edge=world.acme_ssl, actor=alice, source="web", note="Sunday night\nor Monday early"
     )
-    assert upgrade.note == "Sunday night\nor Monday early"
+    assert upgrade.request_note == "Sunday night\nor Monday early"
 
 
 def test_free_text_keeps_markup_look_alikes_and_emoji_for_the_templates_to_escape(
@@ -392,7 +394,7 @@ def test_the_upgrade_form_reports_a_look_alike_cname_target(world: World, suppor
             action=action,
             actor=support,
             source="web",
-            scheduled_for=dt.datetime.now(dt.UTC),
+            scheduled_for=future_window(),
         )
     response = client_for(support).post(
         f"/edges/acme-ssl/upgrades/{upgrade.pk}/complete/",

@@ -46,7 +46,7 @@ from edgeboard.middleware import API_URLCONF
 from edges.dns import DnsAnswer
 from edges.edge_states import EdgeState, Frontend
 from edges.live_state import live_state
-from edges.models import Certificate, Edge, EdgeUpgrade
+from edges.models import Certificate, Edge, EdgeUpgrade, UpgradeStep
 from edges.services.edges import edge_ingest_token_rotate
 from live.routing import websocket_urlpatterns
 from live.topics import authorize
@@ -149,7 +149,6 @@ def hostile_world(world: World, support: User, alice: User, admin_user: User) ->
         from_proxy=acme_ssl.proxy,
         old_hostname=hostile("old-hostname"),
         new_hostname=hostile("new-hostname"),
-        note=hostile("upgrade-note"),
         finished_at=now,
     )
     open_upgrade = EdgeUpgrade.objects.create(
@@ -157,8 +156,16 @@ def hostile_world(world: World, support: User, alice: User, admin_user: User) ->
         requested_by=mallory,
         from_proxy=acme_ssl.proxy,
         old_hostname=hostile("old-hostname"),
-        note=hostile("upgrade-note"),
     )
+    for upgrade in (closed_upgrade, open_upgrade):
+        for action in ("request", "fail"):
+            UpgradeStep.objects.create(
+                upgrade=upgrade,
+                action=action,
+                actor=mallory,
+                actor_label=hostile("actor"),
+                note=hostile("upgrade-note"),
+            )
     Edge.objects.filter(pk__in=[acme_ssl.pk, gateway.pk]).update(
         config_status="rejected",
         config_etag=hostile("etag"),

@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Server, login
+from tests.factories import future_window
 
 pytestmark = pytest.mark.e2e
 
@@ -29,15 +30,25 @@ def test_alice_requests_the_upgrade_support_completes_it_and_websockets_can_be_e
     page.wait_for_selector("#upgrade-state")
     assert page.get_attribute("#upgrade-state", "data-state") == "requested"
     assert page.locator("#upgrade-start").count() == 0
+    page.goto(url + "/apps/acme-web/")
+    page.click("#app-acme-web-feature-websockets button.switch")
+    refusal = page.inner_text("#app-acme-web-feature-websockets-error")
+    assert "support will schedule a window" in refusal
+    assert "Request a WebSocket upgrade" not in refusal
     logout(page)
 
     login(page, dashboard_server, "support")
     page.goto(url + "/upgrades/")
     page.click("table >> text=acme-ssl")
-    page.fill("#upgrade-schedule input[name=scheduled_for]", "2026-12-06T02:00")
+    window = future_window()
+    page.fill("#upgrade-schedule input[name=scheduled_for]", f"{window:%Y-%m-%dT%H:%M}")
     page.click("#upgrade-schedule button")
     page.wait_for_selector("#upgrade-state[data-state=scheduled]")
     page.click("#upgrade-start button")
+    # The window has not come: the page asks before starting.
+    page.wait_for_selector("#upgrade-confirm-start")
+    assert page.get_attribute("#upgrade-state", "data-state") == "scheduled"
+    page.click("#confirm-early-start")
     page.wait_for_selector("#upgrade-state[data-state=in_progress]")
     page.click("#upgrade-complete button")
     page.wait_for_selector(".callout.ok")

@@ -1,11 +1,21 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth.models import User
 
 from edges.models import EdgeUpgrade
 from tests.conftest import World
 from tests.dashboard.test_api import Api, api_for, assert_error
+from tests.factories import future_window
+
+WINDOW = future_window()
+LATER = WINDOW + dt.timedelta(days=1)
+
+
+def z(moment: dt.datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 @pytest.fixture
@@ -44,10 +54,8 @@ def test_request_then_staff_walk_the_upgrade_through(
     assert_error(alice_api.post("/edges/acme-ssl/upgrades", {}), 409, "conflict")
     path = f"/edges/acme-ssl/upgrades/{upgrade['id']}"
     assert_error(alice_api.patch(path, {"state": "scheduled"}), 403, "forbidden")
-    scheduled = support_api.patch(
-        path, {"state": "scheduled", "scheduled_for": "2026-12-06T02:00:00Z"}
-    )
-    assert scheduled.json()["scheduled_for"] == "2026-12-06T02:00:00Z"
+    scheduled = support_api.patch(path, {"state": "scheduled", "scheduled_for": z(WINDOW)})
+    assert scheduled.json()["scheduled_for"] == z(WINDOW)
     assert support_api.patch(path, {"state": "in_progress"}).json()["state"] == "in_progress"
     assert_error(support_api.patch(path, {"state": "in_progress"}), 409, "conflict")
     done = support_api.patch(path, {"state": "completed"})
@@ -63,6 +71,8 @@ def test_request_then_staff_walk_the_upgrade_through(
         {"state": "requested"},
         {"state": 3},
         {"state": "scheduled", "scheduled_for": "soon"},
+        {"state": "scheduled", "scheduled_for": "2020-01-01T00:00:00Z"},
+        {"state": "scheduled", "scheduled_for": 20200101},
         {"state": "scheduled"},
         {"state": "cancelled", "note": 5},
     ],
@@ -78,3 +88,41 @@ def test_bad_patches_are_422_and_change_nothing(
 
 def test_upgrading_an_edge_that_carries_websockets_is_422(support_api: Api, world: World) -> None:
     assert_error(support_api.post("/edges/globex-ssl/upgrades", {}), 422, "invalid_params")
+
+
+def test_a_window_in_the_past_is_refused_with_a_clear_message(
+    support_api: Api, world: World
+) -> None:
+    created = support_api.post("/edges/acme-ssl/upgrades", {}).json()
+    path = f"/edges/acme-ssl/upgrades/{created['id']}"
+    response = support_api.patch(path, {"state": "scheduled", "scheduled_for": "2020-01-01"})
+    assert_error(response, 422, "invalid_params")
+    assert response.json()["message"] == (
+        "The window 1 Jan 2020 00:00 UTC has already passed; pick a time in the future."
+    )
+    assert support_api.get(path).json()["scheduled_for"] is None
+
+
+def test_patching_a_scheduled_upgrade_to_scheduled_moves_its_window(
+    alice_api: Api, support_api: Api, world: World
+) -> None:
+    created = alice_api.post("/edges/acme-ssl/upgrades", {"note": "weekend"}).json()
+    path = f"/edges/acme-ssl/upgrades/{created['id']}"
+    support_api.patch(path, {"state": "scheduled", "scheduled_for": z(WINDOW)})
+    moved = support_api.patch(
+        path, {"state": "scheduled", "scheduled_for": z(LATER), "note": "customer asked"}
+    ).json()
+    assert moved["scheduled_for"] == z(LATER)
+    # The requester's note stays theirs; each step keeps its own.
+    assert moved["note"] == "weekend"
+    steps = [(s["action"], s["by"], s["note"], s["window"]) for s in moved["steps"]]
+    assert steps == [
+        ("request", "alice", "weekend", None),
+        ("schedule", "support", "", z(WINDOW)),
+        ("reschedule", "support", "customer asked", z(LATER)),
+    ]
+    assert moved["steps"][2]["previous_window"] == z(WINDOW)
+    # The customer reads the same timeline.
+    assert alice_api.get(path).json()["steps"] == moved["steps"]
+    same = support_api.patch(path, {"state": "scheduled", "scheduled_for": z(LATER)})
+    assert_error(same, 422, "invalid_params")

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 
 import pytest
@@ -17,8 +16,10 @@ from edges.services.upgrades import (
     upgrade_transition,
 )
 from tests.conftest import World, client_for
+from tests.factories import future_window
 
-WINDOW = dt.datetime(2026, 12, 6, 2, 0, tzinfo=dt.UTC)
+WINDOW = future_window()
+WINDOW_FIELD = f"{WINDOW:%Y-%m-%dT%H:%M}"
 State = EdgeUpgrade.State
 
 
@@ -66,7 +67,7 @@ def test_only_legacy_custom_ssl_edges_upgrade(world: World, support: User) -> No
 
 
 def test_one_open_upgrade_per_edge(requested: EdgeUpgrade, bob: User) -> None:
-    with pytest.raises(UpgradeConflict, match="already has an open upgrade"):
+    with pytest.raises(UpgradeConflict, match="acme-ssl's upgrade was already requested by alice"):
         upgrade_request(edge=requested.edge, actor=bob, source="web")
 
 
@@ -101,7 +102,8 @@ def test_a_new_cname_target_sends_custom_domains_to_dns(
 
 def test_failed_upgrades_can_be_retried(requested: EdgeUpgrade, support: User) -> None:
     failed = advance(requested, support, "schedule", "start", "fail")
-    assert failed.state == State.FAILED and failed.note == "disk full"
+    assert failed.state == State.FAILED
+    assert [(step.action, step.note) for step in failed.timeline()][-1] == ("fail", "disk full")
     assert Edge.objects.get(pk=requested.edge_id).proxy == "nginx_legacy"
     assert advance(failed, support, "retry").state == State.SCHEDULED
 
@@ -150,7 +152,7 @@ def test_illegal_transitions_are_refused_and_change_nothing(
     upgrade = advance(requested, support, *REACH[state])
     assert upgrade.state == state
     events = AuditEvent.objects.count()
-    with pytest.raises(UpgradeConflict, match="cannot be"):
+    with pytest.raises(UpgradeConflict, match="acme-ssl's upgrade was"):
         advance(upgrade, support, action)
     upgrade.refresh_from_db()
     assert upgrade.state == state
@@ -189,18 +191,20 @@ def test_staff_move_the_upgrade_from_the_edge_page(requested: EdgeUpgrade, suppo
     page = client.get(reverse("edge-detail", args=["acme-ssl"])).content.decode()
     assert 'id="upgrade-schedule"' in page and 'id="upgrade-cancel"' in page
     url = reverse("upgrade-step", args=["acme-ssl", requested.pk, "schedule"])
-    client.post(url, {"scheduled_for": "2026-12-06T02:00"})
+    client.post(url, {"scheduled_for": WINDOW_FIELD})
     requested.refresh_from_db()
     assert requested.state == State.SCHEDULED and requested.scheduled_for == WINDOW
     start = reverse("upgrade-step", args=["acme-ssl", requested.pk, "start"])
-    client.post(start)
-    second = client.post(start, follow=True).content.decode()
-    assert "is in progress; it cannot be started." in second
+    window_seen = {"window_seen": WINDOW.isoformat()}  # confirmed: the window has not come
+    client.post(start, window_seen)
+    second = client.post(start, window_seen)
+    assert second.status_code == 409
+    assert "acme-ssl&#x27;s upgrade was already started by support at" in second.content.decode()
 
 
 def test_customers_get_404_for_staff_steps(requested: EdgeUpgrade, alice: User) -> None:
     url = reverse("upgrade-step", args=["acme-ssl", requested.pk, "schedule"])
-    assert client_for(alice).post(url, {"scheduled_for": "2026-12-06T02:00"}).status_code == 404
+    assert client_for(alice).post(url, {"scheduled_for": WINDOW_FIELD}).status_code == 404
 
 
 def test_staff_see_the_queue(requested: EdgeUpgrade, support: User, alice: User) -> None:
@@ -227,7 +231,7 @@ def test_edges_command_walks_an_upgrade_through(world: World, support: User) -> 
 
     assert "acme-ssl" in run("edges", "list")
     assert "requested" in run("edges", "upgrade", "request", "acme-ssl", "--note", "ops")
-    with pytest.raises(CommandError, match="cannot be started"):
+    with pytest.raises(CommandError, match="a requested upgrade cannot be started"):
         run("edges", "upgrade", "start", "acme-ssl")
     run(
         "edges",
@@ -235,7 +239,7 @@ def test_edges_command_walks_an_upgrade_through(world: World, support: User) -> 
         "schedule",
         "acme-ssl",
         "--at",
-        "2026-12-06T02:00:00Z",
+        WINDOW.isoformat(),
         "--as",
         "support",
     )
@@ -259,7 +263,7 @@ def test_admin_actions_go_through_the_workflow(requested: EdgeUpgrade, admin_use
         {"action": "start", "_selected_action": [requested.pk]},
         follow=True,
     )
-    assert "is requested; it cannot be started." in response.content.decode()
+    assert "a requested upgrade cannot be started." in response.content.decode()
     client.post(
         "/admin/edges/edgeupgrade/", {"action": "cancel", "_selected_action": [requested.pk]}
     )

@@ -33,6 +33,7 @@ from tests.conftest import IN_CI
 from tests.factories import (
     POST_GA,
     PRE_GA,
+    future_window,
     make_app,
     make_catalog,
     make_edge,
@@ -43,7 +44,14 @@ from tests.factories import (
 
 # `make soak` raises this.
 EXAMPLES = int(os.environ.get("STATEFUL_EXAMPLES", "60" if IN_CI else "30"))
-WINDOW = dt.datetime(2026, 12, 6, 2, tzinfo=dt.UTC)
+# The windows a step may ask for: none, one in the past, and two in the future.
+WINDOWS = {
+    "none": None,
+    "past": dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
+    "soon": future_window(days=5),
+    "later": future_window(days=9),
+}
+WINDOW_ACTIONS = {"schedule", "reschedule", "retry"}
 ACTORS = ("alice", "bob", "carol", "support")
 EDGES = ("acme-ssl", "acme-ssl-2", "globex-ssl", "gateway")
 APPS = ("acme-web", "acme-api", "acme-both", "globex-store")
@@ -51,6 +59,7 @@ APPS = ("acme-web", "acme-api", "acme-both", "globex-store")
 # to the service's table shows up as a disagreement with the model.
 STEPS = {
     "schedule": ({"requested"}, "scheduled"),
+    "reschedule": ({"scheduled"}, "scheduled"),
     "start": ({"scheduled"}, "in_progress"),
     "complete": ({"in_progress"}, "completed"),
     "fail": ({"in_progress"}, "failed"),
@@ -107,6 +116,9 @@ class UpgradeAndFeatureMachine(RuleBasedStateMachine):
         # The model.
         self.proxy = {name: edge.proxy for name, edge in self.edges.items()}
         self.upgrade: dict[str, tuple[int, str] | None] = dict.fromkeys(self.edges)
+        # Each upgrade's window and its timeline: (action, who, note) per step, oldest first.
+        self.window: dict[int, dt.datetime | None] = {}
+        self.steps: dict[int, list[tuple[str, str, str]]] = {}
         self.enabled = dict(
             zip(self.apps, websockets_enabled(list(self.apps.values())).values(), strict=True)
         )
@@ -151,11 +163,13 @@ class UpgradeAndFeatureMachine(RuleBasedStateMachine):
         if self.attempt(
             expected,
             lambda: upgrade_request(
-                edge=self.edges[edge], actor=self.users[who], source="web", note="ticket"
+                edge=self.edges[edge], actor=self.users[who], source="web", note=f"ticket {who}"
             ),
         ):
             row = EdgeUpgrade.objects.filter(edge__name=edge).order_by("-id").first()
             self.upgrade[edge] = (row.pk, EdgeUpgrade.State.REQUESTED)
+            self.window[row.pk] = None
+            self.steps[row.pk] = [("request", who, f"ticket {who}")]
 
     def upgraded_edges(self) -> list[str]:
         return [name for name, current in self.upgrade.items() if current is not None]
@@ -165,38 +179,47 @@ class UpgradeAndFeatureMachine(RuleBasedStateMachine):
     def advance_upgrade(self, data: Any) -> None:
         """Support takes a step the upgrade can take, so runs get deep into the workflow."""
         edge = data.draw(st.sampled_from(self.upgraded_edges()), label="edge")
-        state = self.upgrade[edge][1]
+        pk, state = self.upgrade[edge]
         possible = sorted(a for a, (sources, _) in STEPS.items() if state in sources)
         if possible:
             action = data.draw(st.sampled_from(possible), label="action")
-            self.move(edge, action, "support", "the window overran", with_window=True)
+            window = "later" if self.window[pk] == WINDOWS["soon"] else "soon"
+            self.move(edge, action, "support", "the window overran", window=window)
 
     @precondition(lambda self: bool(self.upgraded_edges()))
     @rule(
         data=st.data(),
         action=st.sampled_from(sorted(STEPS)),
         who=st.sampled_from(("support", "alice", "bob")),
-        note=st.sampled_from(("", "the window overran")),
-        with_window=st.booleans(),
+        note=st.sampled_from(("", "the window overran", "customer asked for Sunday")),
+        window=st.sampled_from(sorted(WINDOWS)),
+        stale=st.booleans(),
     )
     def attempt_any_step(
-        self, data: Any, action: str, who: str, note: str, with_window: bool
+        self, data: Any, action: str, who: str, note: str, window: str, stale: bool
     ) -> None:
-        """Anyone tries any step, from whatever state, with or without what it needs."""
+        """Anyone tries any step, from whatever state, with or without what it needs; a start
+        may come from someone who saw an older window."""
         edge = data.draw(st.sampled_from(self.upgraded_edges()), label="edge")
-        self.move(edge, action, who, note, with_window=with_window)
+        self.move(edge, action, who, note, window=window, stale=stale)
 
-    def move(self, edge: str, action: str, who: str, note: str, *, with_window: bool) -> None:
+    def move(
+        self, edge: str, action: str, who: str, note: str, *, window: str, stale: bool = False
+    ) -> None:
         pk, state = self.upgrade[edge]
         allowed, to_state = STEPS[action]
+        wanted = WINDOWS[window]
+        current = self.window[pk]
+        seen = current - dt.timedelta(hours=1) if stale and current else current
         expected: type[Exception] | None = None
         if who != "support":
             expected = PermissionDenied
-        elif state not in allowed:
+        elif state not in allowed or (action == "start" and seen != current):
             expected = UpgradeConflict
-        elif (action in ("schedule", "retry") and not with_window) or (
-            action == "fail" and not note
-        ):
+        bad_window = action in WINDOW_ACTIONS and (
+            wanted is None or window == "past" or (action == "reschedule" and wanted == current)
+        )
+        if expected is None and (bad_window or (action == "fail" and not note)):
             expected = ValidationError
         ok = self.attempt(
             expected,
@@ -205,12 +228,16 @@ class UpgradeAndFeatureMachine(RuleBasedStateMachine):
                 action=action,
                 actor=self.users[who],
                 source="api",
-                scheduled_for=WINDOW if with_window else None,
+                scheduled_for=wanted,
                 note=note,
+                window_seen=seen,
             ),
         )
         if ok:
             self.upgrade[edge] = (pk, to_state)
+            self.steps[pk].append((action, who, note))
+            if action in WINDOW_ACTIONS:
+                self.window[pk] = wanted
             if to_state == EdgeUpgrade.State.COMPLETED:
                 self.proxy[edge] = Edge.Proxy.HIPACHE
 
@@ -269,7 +296,16 @@ class UpgradeAndFeatureMachine(RuleBasedStateMachine):
             assert EdgeUpgrade.objects.open().filter(edge=edge).count() <= 1
             if self.upgrade[name] is not None:
                 pk, state = self.upgrade[name]
-                assert EdgeUpgrade.objects.get(pk=pk).state == state
+                upgrade = EdgeUpgrade.objects.get(pk=pk)
+                assert (upgrade.state, upgrade.scheduled_for) == (state, self.window[pk])
+
+    @invariant()
+    def every_step_keeps_its_own_actor_and_note(self) -> None:
+        for pk, expected in self.steps.items():
+            upgrade = EdgeUpgrade.objects.get(pk=pk)
+            timeline = [(s.action, s.actor_label, s.note) for s in upgrade.timeline()]
+            assert timeline == expected
+            assert upgrade.request_note == expected[0][2]
 
     @invariant()
     def websockets_state_matches_and_never_runs_through_a_legacy_edge(self) -> None:

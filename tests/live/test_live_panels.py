@@ -355,6 +355,45 @@ async def test_a_customers_open_edge_page_shows_the_upgrade_support_scheduled(
     assert 'id="upgrade-start"' not in frame and 'id="upgrade-cancel"' not in frame
 
 
+async def test_a_new_window_reaches_the_customers_edge_page_and_supports_queue(
+    world: World, alice: User, support: User
+) -> None:
+    import datetime as dt
+
+    from edges.services.upgrades import upgrade_transition
+
+    def scheduled() -> Any:
+        upgrade = upgrade_request(edge=world.acme_ssl, actor=alice, source="web", note="Sunday")
+        window = dt.datetime(2031, 3, 2, 22, 0, tzinfo=dt.UTC)
+        return upgrade_transition(
+            upgrade=upgrade, action="schedule", actor=support, source="web", scheduled_for=window
+        )
+
+    upgrade = await database_sync_to_async(scheduled)()
+    edge_page, _ = await open_page(alice, "/ws/live/edges/acme-ssl/")
+    queue, _ = await open_page(support, "/ws/live/upgrades/")
+    try:
+        await database_sync_to_async(upgrade_transition)(
+            upgrade=upgrade,
+            action="reschedule",
+            actor=support,
+            source="web",
+            scheduled_for=dt.datetime(2031, 3, 9, 22, 0, tzinfo=dt.UTC),
+            note="the customer asked for the next Sunday",
+        )
+        frame = await frame_with(edge_page, "upgrade")
+        queue_frame = await frame_with(queue, "upgrade-queue")
+    finally:
+        await edge_page.disconnect()
+        await queue.disconnect()
+
+    assert 'data-action="reschedule"' in frame
+    assert "window moved from" in frame and "9 Mar 2031 22:00 UTC" in frame
+    assert "the customer asked for the next Sunday" in frame
+    assert 'id="upgrade-reschedule"' not in frame  # support's form stays on support's pages
+    assert "2031-03-09 22:00" in queue_frame and "Sunday" in queue_frame
+
+
 async def test_a_completed_upgrade_turns_the_open_edge_page_to_hipache(
     world: World, alice: User, support: User
 ) -> None:

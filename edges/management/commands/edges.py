@@ -13,9 +13,11 @@ from edges.models import Edge, EdgeUpgrade
 from edges.services.edges import edge_create, edge_ingest_token_rotate
 from edges.services.upgrades import (
     TRANSITIONS,
+    WINDOW_ACTIONS,
     UpgradeConflict,
     upgrade_request,
     upgrade_transition,
+    window_overdue,
 )
 
 SOURCE = AuditEvent.Source.CLI
@@ -75,8 +77,10 @@ class Command(BaseCommand):
                 metavar="USERNAME",
                 help="Act as this staff user (default: the system).",
             )
-            if step in ("schedule", "retry"):
-                sub.add_argument("--at", required=True, help="Window start, ISO 8601 (UTC).")
+            if step in WINDOW_ACTIONS:
+                sub.add_argument(
+                    "--at", required=True, help="Window start, ISO 8601 (UTC), in the future."
+                )
             if step == "complete":
                 sub.add_argument("--new-hostname", default="", help="New CNAME target, if any.")
 
@@ -104,8 +108,10 @@ class Command(BaseCommand):
                 upgrades = upgrades.open()
             for upgrade in upgrades:
                 when = upgrade.scheduled_for.isoformat() if upgrade.scheduled_for else "-"
+                overdue = " OVERDUE" if window_overdue(upgrade) else ""
                 self.stdout.write(
                     f"#{upgrade.pk:<4} {upgrade.edge.name:<16} {upgrade.state:<12} window {when}"
+                    f"{overdue}"
                 )
             return
         edge = Edge.objects.filter(name=options["edge"]).first()
