@@ -249,6 +249,14 @@ class LiveHub:
                 return
             self.dispatch(message)
 
+    async def stop(self, patience: float = 2.0) -> None:
+        """Cancel the hub's tasks and wait (a little) for them to end."""
+        tasks, self.tasks = [t for t in self.tasks if not t.done()], []
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=patience)
+
     async def _lose_layer(self) -> None:
         """Forget every subscription and ask every socket to reconnect."""
         redis_breaker.failed()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,21 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 def fast_password_hashing(settings: Any) -> None:
     """Tests create many users; the production hasher's deliberate slowness is not under test."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+async def live_hubs_stopped() -> AsyncIterator[None]:
+    """A test's live hub stops before its event loop closes: its reader, cancelled while the
+    loop still runs, lets go of the channel layer's connection (left to the loop's own
+    shutdown, a reader inside channels-redis's receive could keep the loop waiting forever)."""
+    yield
+    import asyncio
+
+    from live import hub
+
+    mine = hub._hubs.pop(asyncio.get_running_loop(), None)
+    if mine is not None:
+        await mine.stop()
 
 
 @pytest.fixture(autouse=True)

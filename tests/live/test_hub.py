@@ -178,3 +178,11 @@ def test_an_edge_or_domain_change_makes_the_process_read_its_edges_afresh(
     payload = {"edge": "acme-ssl", "app": "acme-web", "apps": ["acme-web"], "organization": "acme"}
     LiveHub().dispatch({"event": event, "payload": payload})
     assert edges_directory.of([edge.pk])[edge.pk].hostname == "moved.example.net"
+
+
+async def test_a_stopped_hub_has_ended_its_tasks() -> None:
+    hub = LiveHub()
+    forever = asyncio.get_running_loop().create_task(asyncio.sleep(3600))
+    hub.tasks = [forever]
+    await hub.stop()
+    assert forever.cancelled() and hub.tasks == []
