@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -32,10 +33,10 @@ def fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 async def live_hubs_stopped() -> AsyncIterator[None]:
-    """A test's live hub stops before its event loop closes: its reader, cancelled while the
-    loop still runs, lets go of the channel layer's connection (left to the loop's own
+    """An async test's live hub stops before its event loop closes: its reader, cancelled while
+    the loop still runs, lets go of the channel layer's connection (left to the loop's own
     shutdown, a reader inside channels-redis's receive could keep the loop waiting forever)."""
     yield
     import asyncio
@@ -198,8 +199,13 @@ def carol(world: World) -> User:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run browser tests last: Playwright's sync API keeps an event loop running in the main
-    thread for the rest of the session, which async tests cannot share."""
+    thread for the rest of the session, which async tests cannot share. Async tests stop their
+    live hub before their loop closes (`live_hubs_stopped`; sync ones may run Playwright's
+    loop, where another cannot start)."""
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+    for item in items:
+        if inspect.iscoroutinefunction(getattr(item, "function", None)):
+            item.fixturenames.append("live_hubs_stopped")  # type: ignore[attr-defined]
 
 
 def client_for(user: User | None) -> Client:
