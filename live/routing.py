@@ -7,11 +7,14 @@ their authorization (live/consumers.py); the echo socket gets it from channels' 
 from __future__ import annotations
 
 import logging
+from importlib import import_module
+from typing import Any
 
 from channels.auth import AuthMiddlewareStack
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.routing import URLRouter
-from channels.sessions import SessionMiddlewareStack
+from django.conf import settings
+from django.http import parse_cookie
 from django.urls import path, re_path
 
 from live.admission import StampArrival
@@ -36,7 +39,27 @@ class NoSuchSocket(AsyncWebsocketConsumer):
         await self.close()
 
 
-live = SessionMiddlewareStack(LiveConsumer.as_asgi())
+class LiveSession:
+    """The session of a live socket's cookie, as `scope["session"]` (read only when used).
+    Channels' session middleware also wraps `send` to save a changed session with every
+    message, a cost on each of the thousands of frames a second a process writes to sockets
+    that never change their session."""
+
+    def __init__(self, application: Any) -> None:
+        self.application = application
+        self.store = import_module(settings.SESSION_ENGINE).SessionStore
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        cookies = {}
+        for name, value in scope.get("headers", ()):
+            if name == b"cookie":
+                cookies = parse_cookie(value.decode("latin1"))
+                break
+        session = self.store(cookies.get(settings.SESSION_COOKIE_NAME))
+        return await self.application({**scope, "session": session}, receive, send)
+
+
+live = LiveSession(LiveConsumer.as_asgi())
 
 websocket_urlpatterns = [
     path("ws/echo/", AuthMiddlewareStack(EchoConsumer.as_asgi())),
