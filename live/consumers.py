@@ -7,6 +7,7 @@ import logging
 import time
 from typing import Any
 
+from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
@@ -166,11 +167,18 @@ class LiveConsumer(RateLimitedConsumer):
             self.sending_since = time.monotonic()
             try:
                 await self.send(text_data=frame)
-            except Exception:
-                # daphne drops what is sent to a client that went away without a word, so this
-                # is the frame itself refused (e.g. past MAX_PUSH_BYTES): say so, not silently.
-                logger.exception(
-                    "live frame of %d characters not sent to %s", len(frame), self.scope["path"]
+            except Disconnected:
+                # The client went away between the push and the write: its disconnect is on
+                # its way and takes the socket out of the hub; nothing is left to deliver.
+                self.pending = {}
+                return
+            except Exception as refused:
+                # The frame itself refused (e.g. past MAX_PUSH_BYTES): say so, never silently.
+                logger.error(
+                    "live frame of %d characters not sent to %s: %s",
+                    len(frame),
+                    self.scope["path"],
+                    refused,
                 )
                 self.pending = {}
                 return

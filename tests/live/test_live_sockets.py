@@ -397,3 +397,27 @@ def test_every_id_a_push_targets_exists_on_the_full_page(
     # htmx swaps each top-level element of a frame in by its id.
     assert set(fragments) == {part for part in topic.parts if not events.is_family(part)}
     assert all(re.match(r'<(section|div) [^>]*id="', html) for html in fragments.values())
+
+
+async def test_a_frame_the_server_refuses_is_logged_and_one_for_a_gone_client_is_not(
+    caplog: Any,
+) -> None:
+    from autobahn.exception import Disconnected, PayloadExceededError
+
+    for failure, logged in (
+        (Disconnected("gone"), []),
+        (PayloadExceededError("too big"), ["ERROR"]),
+    ):
+        consumer = RecordingConsumer.make(stalled=False)
+        consumer.scope = {"path": "/ws/live/edges/gateway/"}
+
+        async def send(failure: Exception = failure, **kwargs: Any) -> None:
+            raise failure
+
+        consumer.send = send
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="live.consumers"):
+            consumer.push({"counts": "frame"})
+            await asyncio.sleep(0.01)
+        assert [r.levelname for r in caplog.records] == logged
+        assert consumer.pending == {}
