@@ -1,10 +1,13 @@
-"""Send Platform API clients to the API's URLs, whatever path they ask for."""
+"""Send Platform API clients to the API's URLs, whatever path they ask for, and give each of
+their answers a Request-Id."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+
+from shared import request_id
 
 API_URLCONF = "edgeboard.api_urls"
 INGEST_PREFIX = "/ingest/"
@@ -27,6 +30,12 @@ class PlatformApiMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if is_api_request(request):
-            request.urlconf = API_URLCONF
-        return self.get_response(request)
+        if not is_api_request(request):
+            return self.get_response(request)
+        request.urlconf = API_URLCONF
+        rid = request_id.request_id(request.headers.get(request_id.HEADER))
+        request.request_id = rid  # type: ignore[attr-defined]
+        with request_id.request_id_context(rid):
+            response = self.get_response(request)
+        response[request_id.HEADER] = rid
+        return response
