@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 
 from shared import request_id
+from shared.errors import handler404
 
 API_URLCONF = "edgeboard.api_urls"
 INGEST_PREFIX = "/ingest/"
@@ -39,3 +40,9 @@ class PlatformApiMiddleware:
             response = self.get_response(request)
         response[request_id.HEADER] = rid
         return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A view's Http404 is JSON too: under DEBUG Django would answer its technical page."""
+        if isinstance(exception, Http404) and is_api_request(request):
+            return handler404(request, exception)
+        return None

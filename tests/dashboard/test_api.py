@@ -114,8 +114,54 @@ def test_token_use_is_recorded(alice: User) -> None:
     assert token.last_used_at is not None
 
 
-def test_unknown_endpoints_answer_json_404(alice_api: Api) -> None:
-    assert_error(alice_api.get("/no/such/thing"), 404, "not_found")
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("path", ["/no/such/thing", "/apps/acme-web/features/x/y", "/account/"])
+def test_unknown_endpoints_answer_json_404_whatever_debug_says(
+    alice_api: Api, settings: Any, debug: bool, path: str
+) -> None:
+    settings.DEBUG = debug
+    for method in ("get", "post", "patch", "delete"):
+        response = alice_api.call(method, path)
+        assert_error(response, 404, "not_found", "The requested API endpoint was not found.")
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_unknown_endpoints_answer_json_404_to_any_api_client(
+    alice: User, settings: Any, debug: bool
+) -> None:
+    settings.DEBUG = debug
+    _, raw = api_token_create(user=alice, label="x", actor=alice, source="web")
+    basic = base64.b64encode(f":{raw}".encode()).decode()
+    for headers in (
+        {"Accept": ACCEPT},  # no token: still the API's answer, not a sign-in page
+        {"Authorization": f"Bearer {raw}"},
+        {"Authorization": f"Basic {basic}"},
+        {"Authorization": "Bearer wrong"},
+    ):
+        response = Client().get("/no/such/thing", headers=headers)
+        assert_error(response, 404, "not_found")
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_views_http404_answers_json_whatever_debug_says(
+    alice_api: Api, settings: Any, monkeypatch: Any, debug: bool
+) -> None:
+    from django.http import Http404
+
+    def missing(user: Any) -> dict:
+        raise Http404("gone")
+
+    settings.DEBUG = debug
+    monkeypatch.setattr("dashboard.api.views.account_json", missing)
+    assert_error(alice_api.get("/account"), 404, "not_found")
+
+
+def test_browsers_still_get_the_pages_404(alice: User, settings: Any) -> None:
+    client = Client()
+    client.force_login(alice)
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
 
 
 def test_wrong_methods_answer_json_405(alice_api: Api) -> None:
