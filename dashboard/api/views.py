@@ -9,7 +9,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 
-from dashboard.api.base import api_view, app_for, by_id_or_name, json_body
+from dashboard.api.base import (
+    api_rate_remaining,
+    api_view,
+    app_for,
+    by_id_or_name,
+    json_body,
+)
 from dashboard.api.pagination import paginate
 from dashboard.api.serializers import (
     account_json,
@@ -85,6 +91,12 @@ def _state(states: list[FeatureState], id_or_name: str) -> FeatureState:
 @api_view("GET")
 def account(request: HttpRequest, user: Any) -> JsonResponse:
     return JsonResponse(account_json(user))
+
+
+@api_view("GET", counted=False)
+def account_rate_limits(request: HttpRequest, user: Any) -> JsonResponse:
+    """Heroku's rate-limit resource: the calls left, read from the limiter that answers 429."""
+    return JsonResponse({"remaining": api_rate_remaining(user.pk)})
 
 
 @api_view("GET")

@@ -172,6 +172,7 @@ ROUTES: dict[str, Sweep] = {
     "page /upgrades/": Sweep((Call(staff_only=True),)),
     # Platform API
     "api /account": Sweep((GET,)),
+    "api /account/rate-limits": Sweep((GET,)),
     "api /account/features": Sweep((GET,)),
     "api /account/features/<id_or_name>": Sweep((GET, Call("PATCH", body={"enabled": True}))),
     "api /apps": Sweep((GET,)),
