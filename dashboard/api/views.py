@@ -72,10 +72,14 @@ def _with_warning(response: HttpResponse, feature: Feature) -> HttpResponse:
 
 
 def _enabled_param(body: dict[str, Any]) -> bool:
+    """`enabled` as a boolean; the integers 1 and 0 too, which heroku3 (a Python client) sends
+    for true and false. Anything else is refused rather than guessed at."""
     enabled = body.get("enabled")
-    if not isinstance(enabled, bool):
-        raise invalid_params("enabled must be true or false.")
-    return enabled
+    if isinstance(enabled, bool):
+        return enabled
+    if type(enabled) is int and enabled in (0, 1):
+        return enabled == 1
+    raise invalid_params("enabled must be a boolean: true or false (1 and 0 are accepted too).")
 
 
 def _state(states: list[FeatureState], id_or_name: str) -> FeatureState:

@@ -283,9 +283,46 @@ def test_re_enabling_is_idempotent(alice_api: Api, world: World) -> None:
     assert not AuditEvent.objects.filter(app=world.acme_api, action__startswith="feature.").exists()
 
 
-@pytest.mark.parametrize("body", [{}, {"enabled": "true"}, {"enabled": 1}, {"enabled": None}])
-def test_enabled_must_be_a_boolean(alice_api: Api, world: World, body: dict) -> None:
-    assert_error(alice_api.patch("/apps/acme-api/features/websockets", body), 422, "invalid_params")
+@pytest.mark.parametrize(
+    "enabled",
+    ["true", "1", "0", 2, -1, 1.0, 0.0, None, [1], {"value": True}],
+)
+def test_enabled_must_be_a_boolean_or_the_integers_0_and_1(
+    alice_api: Api, world: World, enabled: Any
+) -> None:
+    response = alice_api.patch("/apps/acme-api/features/websockets", {"enabled": enabled})
+    assert_error(
+        response,
+        422,
+        "invalid_params",
+        "enabled must be a boolean: true or false (1 and 0 are accepted too).",
+    )
+    missing = alice_api.patch("/apps/acme-api/features/websockets", {})
+    assert_error(missing, 422, "invalid_params")
+    assert not AppFeature.objects.filter(app=world.acme_api).exists()
+
+
+def test_heroku3s_integer_booleans_switch_features_and_the_answer_says_what_was_stored(
+    alice_api: Api, world: World
+) -> None:
+    """heroku3 sends {"enabled": 0} / {"enabled": 1}; the answer is the stored boolean."""
+    url = "/apps/acme-api/features/websockets"
+    off = alice_api.patch(url, {"enabled": 0})
+    assert off.status_code == 200 and off.json()["enabled"] is False
+    assert AppFeature.objects.get(app=world.acme_api, feature__name="websockets").enabled is False
+    assert alice_api.get(url).json()["enabled"] is False
+    on = alice_api.patch(url, {"enabled": 1})
+    assert on.status_code == 200 and on.json()["enabled"] is True
+    assert alice_api.get(url).json()["enabled"] is True
+
+
+def test_integer_booleans_switch_account_features_too(alice_api: Api, world: World) -> None:
+    on = alice_api.patch("/account/features/two-factor-beta", {"enabled": 1})
+    assert on.status_code == 200 and on.json()["enabled"] is True
+    off = alice_api.patch("/account/features/two-factor-beta", {"enabled": 0})
+    assert off.status_code == 200 and off.json()["enabled"] is False
+    refused = alice_api.patch("/account/features/two-factor-beta", {"enabled": "1"})
+    assert_error(refused, 422, "invalid_params")
 
 
 def test_malformed_json_is_400(alice_api: Api, world: World) -> None:
