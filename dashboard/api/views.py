@@ -187,6 +187,8 @@ def app_empty_list(request: HttpRequest, user: Any, app: str) -> JsonResponse:
 
 @api_view("GET")
 def app_pipeline_coupling(request: HttpRequest, user: Any, app: str) -> JsonResponse:
+    """No app here is in a pipeline. Heroku answers a 404 for such an app, which `heroku
+    apps:info` expects and ignores (an empty list would be read as a coupling and crash it)."""
     app_for(user, app)
     raise ApiError(404, "not_found", "Couldn't find that pipeline coupling.")
 

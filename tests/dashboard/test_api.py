@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from dashboard.models import ApiToken, AppFeature, AuditEvent, Domain
+from dashboard.models import ApiToken, App, AppFeature, AuditEvent, Domain
 from dashboard.services.tokens import api_token_create, api_token_revoke
 from tests.conftest import World
 
@@ -394,6 +395,32 @@ def test_apps_list_only_visible_apps_with_heroku_shape(alice_api: Api, world: Wo
     assert set(app["owner"]) == {"email", "id"}
     assert app["web_url"] == "https://acme-web.example.net/"
     assert alice_api.get("/users/~/apps").json() == apps
+
+
+@pytest.mark.parametrize("stack", list(App.Stack))
+def test_apps_carry_the_heroku_generation_of_their_stack(
+    alice_api: Api, world: World, stack: App.Stack
+) -> None:
+    App.objects.filter(pk=world.acme_web.pk).update(stack=stack)
+    detail = alice_api.get("/apps/acme-web").json()
+    assert detail["stack"]["name"] == stack
+    generation = detail["generation"]
+    assert set(generation) == {"id", "name"}  # Heroku's app.generation
+    assert generation["name"] == "cedar"
+    assert str(uuid.UUID(generation["id"])) == generation["id"]
+    listed = next(a for a in alice_api.get("/apps").json() if a["name"] == "acme-web")
+    assert listed["generation"] == generation
+    other = alice_api.get("/apps/acme-api").json()["generation"]
+    assert other == generation  # one id per generation, whatever the app or stack
+
+
+def test_an_app_without_a_pipeline_answers_herokus_404_which_the_cli_ignores(
+    alice_api: Api, world: World
+) -> None:
+    response = alice_api.get("/apps/acme-web/pipeline-couplings")
+    assert_error(response, 404, "not_found", "Couldn't find that pipeline coupling.")
+    hidden = alice_api.get("/apps/globex-store/pipeline-couplings")
+    assert_error(hidden, 404, "not_found", "Couldn't find that app.")
 
 
 def test_apps_are_found_by_id(alice_api: Api, world: World) -> None:
