@@ -297,5 +297,10 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"daphne": {"level": "WARNING"}},
+    "loggers": {
+        "daphne": {"level": "WARNING"},
+        # Django's own handlers would print its request warnings a second time under DEBUG,
+        # without the request id: let them reach the console above only.
+        "django": {"handlers": [], "level": "INFO"},
+    },
 }

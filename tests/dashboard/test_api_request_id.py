@@ -139,3 +139,15 @@ def test_a_server_errors_log_line_and_answer_share_the_request_id(
 def test_log_lines_outside_an_api_call_say_so(server_log: io.StringIO) -> None:
     logging.getLogger("edgeboard.tests").warning("not about a request")
     assert "[-] not about a request" in server_log.getvalue()
+
+
+def test_djangos_request_warnings_reach_only_handlers_that_write_the_id() -> None:
+    """Django's own console handler (DEBUG only) would write them a second time, without it."""
+    handlers = []
+    logger: logging.Logger | None = logging.getLogger("django.request")
+    while logger is not None:
+        handlers += [h for h in logger.handlers if not type(h).__module__.startswith("_pytest")]
+        logger = logger.parent if logger.propagate else None
+    assert handlers
+    for handler in handlers:
+        assert any(isinstance(f, RequestIdFilter) for f in handler.filters), handler
