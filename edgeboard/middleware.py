@@ -1,10 +1,14 @@
-"""Send Platform API clients to the API's URLs, whatever path they ask for."""
+"""Send Platform API clients to the API's URLs, whatever path they ask for, and give each of
+their answers a Request-Id."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+
+from shared import request_id
+from shared.errors import handler404
 
 API_URLCONF = "edgeboard.api_urls"
 INGEST_PREFIX = "/ingest/"
@@ -27,6 +31,18 @@ class PlatformApiMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if is_api_request(request):
-            request.urlconf = API_URLCONF
-        return self.get_response(request)
+        if not is_api_request(request):
+            return self.get_response(request)
+        request.urlconf = API_URLCONF
+        rid = request_id.request_id(request.headers.get(request_id.HEADER))
+        request.request_id = rid  # type: ignore[attr-defined]
+        with request_id.request_id_context(rid):
+            response = self.get_response(request)
+        response[request_id.HEADER] = rid
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A view's Http404 is JSON too: under DEBUG Django would answer its technical page."""
+        if isinstance(exception, Http404) and is_api_request(request):
+            return handler404(request, exception)
+        return None

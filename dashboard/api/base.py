@@ -24,10 +24,11 @@ from shared.errors import APP_NOT_FOUND, ApiError, invalid_params, not_found
 ApiView = Callable[..., HttpResponse]
 
 
-def api_view(*methods: str) -> Callable[[ApiView], ApiView]:
+def api_view(*methods: str, counted: bool = True) -> Callable[[ApiView], ApiView]:
     """Authenticate by token (never by session cookie, so CSRF cannot apply), count the request
-    against the account's budget and turn every ApiError, and the services' PermissionDenied
-    (403) and ValidationError (422), into its JSON answer."""
+    against the account's budget (unless `counted` is False: reading the budget spends none of
+    it, as on Heroku) and turn every ApiError, and the services' PermissionDenied (403) and
+    ValidationError (422), into its JSON answer."""
 
     def decorator(view: ApiView) -> ApiView:
         @wraps(view)
@@ -54,7 +55,7 @@ def api_view(*methods: str) -> Callable[[ApiView], ApiView]:
                         headers={"Allow": ", ".join(methods)},
                     )
                 user = authenticate(request)
-                remaining = api_rate_limit(user.pk)
+                remaining = api_rate_limit(user.pk) if counted else api_rate_remaining(user.pk)
                 return idempotent(
                     request, user, lambda: answer(lambda: view(request, user, *args, **kwargs))
                 )
@@ -82,6 +83,12 @@ def api_rate_limit(user_id: int) -> int:
             "Please wait a few minutes before making new requests",
             headers=limited.headers,
         ) from None
+
+
+def api_rate_remaining(user_id: int) -> int:
+    """What is left of the account's budget in this window, without counting a request."""
+    used = ratelimit.used("api", str(user_id))
+    return max(0, settings.API_RATE_LIMIT_PER_MINUTE - used)
 
 
 def json_body(request: HttpRequest) -> dict[str, Any]:

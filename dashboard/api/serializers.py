@@ -85,6 +85,15 @@ def named_ref(kind: str, name: str) -> dict[str, Any]:
     return {"id": stable_id(kind, name), "name": name}
 
 
+# Heroku's platform generation of an app on each stack: every stack here is a Cedar one (Fir's
+# apps build with Cloud Native Buildpacks, which this platform does not run).
+GENERATION_OF_STACK = {App.Stack.CEDAR: "cedar", App.Stack.CEDAR_14: "cedar"}
+
+
+def generation_ref(app: App) -> dict[str, Any]:
+    return named_ref("generation", GENERATION_OF_STACK[App.Stack(app.stack)])
+
+
 def app_json(app: App) -> dict[str, Any]:
     organization = app.organization
     return {
@@ -93,6 +102,7 @@ def app_json(app: App) -> dict[str, Any]:
         "buildpack_provided_description": None,
         "build_stack": named_ref("stack", app.stack),
         "created_at": timestamp(app.created_at),
+        "generation": generation_ref(app),
         "git_url": f"https://git.{settings.PLATFORM_DOMAIN}/{app.name}.git",
         "id": str(app.uuid),
         "internal_routing": None,

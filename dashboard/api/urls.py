@@ -8,6 +8,7 @@ from dashboard.api import views
 
 urlpatterns = [
     path("account", views.account),
+    path("account/rate-limits", views.account_rate_limits),
     path("account/features", views.account_feature_list),
     path("account/features/<str:id_or_name>", views.account_feature_detail),
     path("apps", views.app_list),

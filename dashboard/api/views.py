@@ -9,7 +9,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 
-from dashboard.api.base import api_view, app_for, by_id_or_name, json_body
+from dashboard.api.base import (
+    api_rate_remaining,
+    api_view,
+    app_for,
+    by_id_or_name,
+    json_body,
+)
 from dashboard.api.pagination import paginate
 from dashboard.api.serializers import (
     account_json,
@@ -66,10 +72,14 @@ def _with_warning(response: HttpResponse, feature: Feature) -> HttpResponse:
 
 
 def _enabled_param(body: dict[str, Any]) -> bool:
+    """`enabled` as a boolean; the integers 1 and 0 too, which heroku3 (a Python client) sends
+    for true and false. Anything else is refused rather than guessed at."""
     enabled = body.get("enabled")
-    if not isinstance(enabled, bool):
-        raise invalid_params("enabled must be true or false.")
-    return enabled
+    if isinstance(enabled, bool):
+        return enabled
+    if type(enabled) is int and enabled in (0, 1):
+        return enabled == 1
+    raise invalid_params("enabled must be a boolean: true or false (1 and 0 are accepted too).")
 
 
 def _state(states: list[FeatureState], id_or_name: str) -> FeatureState:
@@ -85,6 +95,12 @@ def _state(states: list[FeatureState], id_or_name: str) -> FeatureState:
 @api_view("GET")
 def account(request: HttpRequest, user: Any) -> JsonResponse:
     return JsonResponse(account_json(user))
+
+
+@api_view("GET", counted=False)
+def account_rate_limits(request: HttpRequest, user: Any) -> JsonResponse:
+    """Heroku's rate-limit resource: the calls left, read from the limiter that answers 429."""
+    return JsonResponse({"remaining": api_rate_remaining(user.pk)})
 
 
 @api_view("GET")
@@ -171,6 +187,8 @@ def app_empty_list(request: HttpRequest, user: Any, app: str) -> JsonResponse:
 
 @api_view("GET")
 def app_pipeline_coupling(request: HttpRequest, user: Any, app: str) -> JsonResponse:
+    """No app here is in a pipeline. Heroku answers a 404 for such an app, which `heroku
+    apps:info` expects and ignores (an empty list would be read as a coupling and crash it)."""
     app_for(user, app)
     raise ApiError(404, "not_found", "Couldn't find that pipeline coupling.")
 

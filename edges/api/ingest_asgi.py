@@ -23,6 +23,7 @@ from django.http.request import split_domain_port, validate_host
 
 from edges.api.ingest import receive_report, too_large
 from edges.api.ingest_payloads import MAX_BODY_BYTES
+from shared import request_id
 from shared.csp import POLICY
 from shared.errors import api_server_error
 
@@ -143,12 +144,16 @@ class IngestReports:
         body, present = await _read_body(receive)
         if not present:
             return  # the edge hung up: nothing to apply, no one to answer
-        response = await _in_ingest_thread()(headers, body)
-        if response.status_code >= 400:
-            log = logger.error if response.status_code >= 500 else logger.warning
-            log("%s: %s", response.reason_phrase, PATH)
+        rid = request_id.request_id(headers.get(request_id.HEADER.lower()))
+        with request_id.request_id_context(rid):
+            response = await _in_ingest_thread()(headers, body)
+            if response.status_code >= 400:
+                log = logger.error if response.status_code >= 500 else logger.warning
+                log("%s: %s", response.reason_phrase, PATH)
+        # What Django's door adds: the Request-Id (edgeboard.middleware), the security headers.
         answer = [
             *((k, v) for k, v in response.items() if k.lower() != "content-length"),
+            (request_id.HEADER, rid),
             *_security_headers(secure),
         ]
         await send(

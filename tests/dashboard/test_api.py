@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from dashboard.models import ApiToken, AppFeature, AuditEvent, Domain
+from dashboard.models import ApiToken, App, AppFeature, AuditEvent, Domain
 from dashboard.services.tokens import api_token_create, api_token_revoke
 from tests.conftest import World
 
@@ -114,8 +115,54 @@ def test_token_use_is_recorded(alice: User) -> None:
     assert token.last_used_at is not None
 
 
-def test_unknown_endpoints_answer_json_404(alice_api: Api) -> None:
-    assert_error(alice_api.get("/no/such/thing"), 404, "not_found")
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("path", ["/no/such/thing", "/apps/acme-web/features/x/y", "/account/"])
+def test_unknown_endpoints_answer_json_404_whatever_debug_says(
+    alice_api: Api, settings: Any, debug: bool, path: str
+) -> None:
+    settings.DEBUG = debug
+    for method in ("get", "post", "patch", "delete"):
+        response = alice_api.call(method, path)
+        assert_error(response, 404, "not_found", "The requested API endpoint was not found.")
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_unknown_endpoints_answer_json_404_to_any_api_client(
+    alice: User, settings: Any, debug: bool
+) -> None:
+    settings.DEBUG = debug
+    _, raw = api_token_create(user=alice, label="x", actor=alice, source="web")
+    basic = base64.b64encode(f":{raw}".encode()).decode()
+    for headers in (
+        {"Accept": ACCEPT},  # no token: still the API's answer, not a sign-in page
+        {"Authorization": f"Bearer {raw}"},
+        {"Authorization": f"Basic {basic}"},
+        {"Authorization": "Bearer wrong"},
+    ):
+        response = Client().get("/no/such/thing", headers=headers)
+        assert_error(response, 404, "not_found")
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_views_http404_answers_json_whatever_debug_says(
+    alice_api: Api, settings: Any, monkeypatch: Any, debug: bool
+) -> None:
+    from django.http import Http404
+
+    def missing(user: Any) -> dict:
+        raise Http404("gone")
+
+    settings.DEBUG = debug
+    monkeypatch.setattr("dashboard.api.views.account_json", missing)
+    assert_error(alice_api.get("/account"), 404, "not_found")
+
+
+def test_browsers_still_get_the_pages_404(alice: User, settings: Any) -> None:
+    client = Client()
+    client.force_login(alice)
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
 
 
 def test_wrong_methods_answer_json_405(alice_api: Api) -> None:
@@ -237,9 +284,46 @@ def test_re_enabling_is_idempotent(alice_api: Api, world: World) -> None:
     assert not AuditEvent.objects.filter(app=world.acme_api, action__startswith="feature.").exists()
 
 
-@pytest.mark.parametrize("body", [{}, {"enabled": "true"}, {"enabled": 1}, {"enabled": None}])
-def test_enabled_must_be_a_boolean(alice_api: Api, world: World, body: dict) -> None:
-    assert_error(alice_api.patch("/apps/acme-api/features/websockets", body), 422, "invalid_params")
+@pytest.mark.parametrize(
+    "enabled",
+    ["true", "1", "0", 2, -1, 1.0, 0.0, None, [1], {"value": True}],
+)
+def test_enabled_must_be_a_boolean_or_the_integers_0_and_1(
+    alice_api: Api, world: World, enabled: Any
+) -> None:
+    response = alice_api.patch("/apps/acme-api/features/websockets", {"enabled": enabled})
+    assert_error(
+        response,
+        422,
+        "invalid_params",
+        "enabled must be a boolean: true or false (1 and 0 are accepted too).",
+    )
+    missing = alice_api.patch("/apps/acme-api/features/websockets", {})
+    assert_error(missing, 422, "invalid_params")
+    assert not AppFeature.objects.filter(app=world.acme_api).exists()
+
+
+def test_heroku3s_integer_booleans_switch_features_and_the_answer_says_what_was_stored(
+    alice_api: Api, world: World
+) -> None:
+    """heroku3 sends {"enabled": 0} / {"enabled": 1}; the answer is the stored boolean."""
+    url = "/apps/acme-api/features/websockets"
+    off = alice_api.patch(url, {"enabled": 0})
+    assert off.status_code == 200 and off.json()["enabled"] is False
+    assert AppFeature.objects.get(app=world.acme_api, feature__name="websockets").enabled is False
+    assert alice_api.get(url).json()["enabled"] is False
+    on = alice_api.patch(url, {"enabled": 1})
+    assert on.status_code == 200 and on.json()["enabled"] is True
+    assert alice_api.get(url).json()["enabled"] is True
+
+
+def test_integer_booleans_switch_account_features_too(alice_api: Api, world: World) -> None:
+    on = alice_api.patch("/account/features/two-factor-beta", {"enabled": 1})
+    assert on.status_code == 200 and on.json()["enabled"] is True
+    off = alice_api.patch("/account/features/two-factor-beta", {"enabled": 0})
+    assert off.status_code == 200 and off.json()["enabled"] is False
+    refused = alice_api.patch("/account/features/two-factor-beta", {"enabled": "1"})
+    assert_error(refused, 422, "invalid_params")
 
 
 def test_malformed_json_is_400(alice_api: Api, world: World) -> None:
@@ -311,6 +395,32 @@ def test_apps_list_only_visible_apps_with_heroku_shape(alice_api: Api, world: Wo
     assert set(app["owner"]) == {"email", "id"}
     assert app["web_url"] == "https://acme-web.example.net/"
     assert alice_api.get("/users/~/apps").json() == apps
+
+
+@pytest.mark.parametrize("stack", list(App.Stack))
+def test_apps_carry_the_heroku_generation_of_their_stack(
+    alice_api: Api, world: World, stack: App.Stack
+) -> None:
+    App.objects.filter(pk=world.acme_web.pk).update(stack=stack)
+    detail = alice_api.get("/apps/acme-web").json()
+    assert detail["stack"]["name"] == stack
+    generation = detail["generation"]
+    assert set(generation) == {"id", "name"}  # Heroku's app.generation
+    assert generation["name"] == "cedar"
+    assert str(uuid.UUID(generation["id"])) == generation["id"]
+    listed = next(a for a in alice_api.get("/apps").json() if a["name"] == "acme-web")
+    assert listed["generation"] == generation
+    other = alice_api.get("/apps/acme-api").json()["generation"]
+    assert other == generation  # one id per generation, whatever the app or stack
+
+
+def test_an_app_without_a_pipeline_answers_herokus_404_which_the_cli_ignores(
+    alice_api: Api, world: World
+) -> None:
+    response = alice_api.get("/apps/acme-web/pipeline-couplings")
+    assert_error(response, 404, "not_found", "Couldn't find that pipeline coupling.")
+    hidden = alice_api.get("/apps/globex-store/pipeline-couplings")
+    assert_error(hidden, 404, "not_found", "Couldn't find that app.")
 
 
 def test_apps_are_found_by_id(alice_api: Api, world: World) -> None:

@@ -465,6 +465,7 @@ def _both(path: str) -> list[Visit]:
 # The Platform API's URL conf has no names: its routes are keyed by their pattern.
 API_ROUTES: dict[str, Planner] = {
     "account": lambda h: _both("/account"),
+    "account/rate-limits": lambda h: _both("/account/rate-limits"),
     "account/features": lambda h: _both("/account/features"),
     "account/features/<str:id_or_name>": lambda h: [
         *_both(f"/account/features/{_account_feature()}"),
@@ -546,6 +547,8 @@ API_ROUTES: dict[str, Planner] = {
     "teams": lambda h: _both("/teams"),
     "teams/<str:id_or_name>": lambda h: _both("/teams/acme"),
     "teams/<str:id_or_name>/apps": lambda h: _both("/teams/acme/apps"),
+    # Any other path: the API's catch-all not_found.
+    "": lambda h: _both(f"/no/such/{q(SCRIPT)}"),
 }
 
 # Routes the sweep does not visit, each with the reason. Keep this short.

@@ -189,6 +189,9 @@ def test_apps_info(heroku: Callable[..., Result]) -> None:
     assert "Stack:          cedar-14" in lines
     collaborators = lines.index("Collaborators:  alice@acme.example")
     assert lines[collaborators + 1].strip() == "bob@acme.example"
+    assert "Slug Size:" in result.stdout  # a Cedar app (generation), not a Fir one
+    assert not any(line.startswith("Pipeline:") for line in lines)
+    assert "Error" not in result.stderr and "Warning" not in result.stderr, result.stderr
 
 
 def test_apps_info_of_another_organizations_app_is_not_found(

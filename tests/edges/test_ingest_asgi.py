@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from typing import Any
 
 import pytest
@@ -69,12 +70,15 @@ async def test_a_report_is_applied_and_answered_like_djangos_door(
     token: str, settings: Any
 ) -> None:
     settings.ALLOWED_HOSTS = ["testserver"]
-    response = await send(report(1, connections=12), token)
+    traced = [(b"request-id", b"gateway-report-2")]
+    response = await send(report(1, connections=12), token, extra=traced)
     assert response["status"] == 202
     assert json.loads(response["body"]) == {"accepted": 1, "unknown_hostnames": []}
     assert frontends() == [("acme-web.example.net", 12)]
     # The same request through Django's stack: the same answer, with the same headers.
-    django = await _django_post(report(2, connections=13), token)
+    django = await _django_post(
+        report(2, connections=13), token, **{"Request-Id": "gateway-report-2"}
+    )
     assert django.status_code == 202
     assert frontends() == [("acme-web.example.net", 13)]
     ours = dict((k.decode().lower(), v.decode()) for k, v in response["headers"])
@@ -83,15 +87,28 @@ async def test_a_report_is_applied_and_answered_like_djangos_door(
     assert ours == {**theirs, "content-length": str(len(response["body"]))}
 
 
-async def _django_post(body: bytes, token: str) -> Any:
+async def _django_post(body: bytes, token: str, **headers: str) -> Any:
     from channels.db import database_sync_to_async
 
     return await database_sync_to_async(Client().post)(
         URL,
         data=body,
         content_type="application/json",
-        headers={"Authorization": f"Bearer {token}"},
+        headers={"Authorization": f"Bearer {token}", **headers},
     )
+
+
+async def test_each_answer_has_a_request_id_and_its_log_line_names_it(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="edges.api.ingest_asgi"):
+        refused = await send(report(), "not-a-token")
+        other = await send(report(), "not-a-token", extra=[(b"request-id", b"<img src=x>")])
+        traced = await send(report(), "not-a-token", extra=[(b"request-id", b"gateway-7")])
+    ids = [dict(r["headers"])[b"request-id"].decode() for r in (refused, other, traced)]
+    assert uuid.UUID(ids[0]).version == 4 and uuid.UUID(ids[1]).version == 4
+    assert ids[0] != ids[1] and ids[2] == "gateway-7"
+    assert [getattr(r, "request_id", None) for r in caplog.records] == ids
 
 
 async def test_an_older_report_is_ignored(token: str) -> None:
@@ -139,6 +156,9 @@ async def test_a_failure_while_applying_answers_json_and_nothing_is_half_written
     assert response["status"] == 500
     assert json.loads(response["body"])["id"] == "internal_server_error"
     assert any("disk on fire" in (r.exc_text or "") for r in caplog.records)
+    # Logged on the ingest thread, under the answer's Request-Id.
+    rid = dict(response["headers"])[b"request-id"].decode()
+    assert {getattr(r, "request_id", None) for r in caplog.records} == {rid}
 
     def unreachable(**_: Any) -> None:
         raise OperationalError("connection refused")
