@@ -29,6 +29,11 @@ def _header(directives: dict[str, str]) -> str:
 
 POLICY = _header(_BASE)
 ADMIN_POLICY = _header(_ADMIN)
+# Set on every answer beside the policy (also by edges.api.ingest_asgi, which Django skips).
+OTHER_HEADERS = {
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
 
 
 class ContentSecurityPolicyMiddleware:
@@ -40,8 +45,8 @@ class ContentSecurityPolicyMiddleware:
         if "Content-Security-Policy" not in response:
             admin = request.path.startswith("/admin/")
             response["Content-Security-Policy"] = ADMIN_POLICY if admin else POLICY
-        response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        for name, value in OTHER_HEADERS.items():
+            response.setdefault(name, value)
         return response
 
 

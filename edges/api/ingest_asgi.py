@@ -24,7 +24,7 @@ from django.http.request import split_domain_port, validate_host
 from edges.api.ingest import receive_report, too_large
 from edges.api.ingest_payloads import MAX_BODY_BYTES
 from shared import request_id
-from shared.csp import POLICY
+from shared.csp import OTHER_HEADERS, POLICY
 from shared.errors import api_server_error
 
 logger = logging.getLogger(__name__)
@@ -62,8 +62,7 @@ def _security_headers(secure: bool) -> list[tuple[str, str]]:
     added = [
         ("X-Frame-Options", settings.X_FRAME_OPTIONS),
         ("Content-Security-Policy", POLICY),
-        ("Cross-Origin-Opener-Policy", "same-origin"),
-        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+        *OTHER_HEADERS.items(),
     ]
     if settings.SECURE_CONTENT_TYPE_NOSNIFF:
         added.append(("X-Content-Type-Options", "nosniff"))
