@@ -30,6 +30,11 @@ from django.contrib.auth.models import AnonymousUser
 MAX_SESSIONS = 10_000
 
 
+def _unexpired(entry: tuple[float, Any] | None, now: float) -> tuple[float, Any] | None:
+    """A remembered (expires, answer) that still holds, else None."""
+    return entry if entry is not None and entry[0] > now else None
+
+
 class _SessionOf:
     """What django.contrib.auth.get_user reads of a request: its session."""
 
@@ -55,8 +60,8 @@ class Grants:
         if key is None:
             return AnonymousUser()
         now = self.clock()
-        known = self.sessions.get(key)
-        if known is not None and known[0] > now:
+        known = _unexpired(self.sessions.get(key), now)
+        if known is not None:
             return known[1]
         user = get_user(_SessionOf(session))
         if user.is_authenticated:
@@ -72,8 +77,8 @@ class Grants:
         if not user.is_authenticated:
             return authorize(user, kind, target)
         now = self.clock()
-        known = self.topics.get(user.pk, {}).get((kind, target))
-        if known is not None and known[0] > now:
+        known = _unexpired(self.topics.get(user.pk, {}).get((kind, target)), now)
+        if known is not None:
             return known[1]
         topic = authorize(user, kind, target)
         with self.lock:
@@ -90,13 +95,11 @@ class Grants:
         if key is None:
             return None
         now = self.clock()
-        known = self.sessions.get(key)
-        if known is None or known[0] <= now:
+        known = _unexpired(self.sessions.get(key), now)
+        if known is None:
             return None
-        answer = self.topics.get(known[1].pk, {}).get((kind, target))
-        if answer is None or answer[0] <= now:
-            return None
-        return known[1], answer[1]
+        answer = _unexpired(self.topics.get(known[1].pk, {}).get((kind, target)), now)
+        return (known[1], answer[1]) if answer is not None else None
 
     def forget(self, user_pk: Any = None) -> None:
         """Drop one user's answers (their access changed), or everyone's."""
