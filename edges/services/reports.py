@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from dashboard.models import App, Domain
 from edges.api.ingest_payloads import Report
-from edges.edge_states import EdgeState, Frontend, Sample
+from edges.edge_states import EdgeState, Frontend, Sample, frontend_of
 from edges.live_state import LiveStateUnavailable, live_state
 from edges.models import ConnectionRollup, Edge
 from shared import bus
@@ -52,6 +52,15 @@ class Route:
     organization: str
 
 
+class RouteMap(dict[str, Route]):
+    """hostname -> Route, and `apps`: app id -> (app, organization), for the event naming
+    the apps a report changed (built once per map, not once per report)."""
+
+    def __init__(self, routes: dict[str, Route]) -> None:
+        super().__init__(routes)
+        self.apps = {r.app_id: (r.app, r.organization) for r in routes.values()}
+
+
 class Routing:
     """Per process: which app each hostname an edge may report belongs to, read again after
     ROUTING_CACHE_SECONDS (at once in a process whose hub hears a domain change).
@@ -64,10 +73,10 @@ class Routing:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.maps: dict[int | str, tuple[float, dict[str, Route]]] = {}
+        self.maps: dict[int | str, tuple[float, RouteMap]] = {}
         self.reading: dict[int | str, threading.Lock] = {}
 
-    def of(self, edge: Edge) -> dict[str, Route]:
+    def of(self, edge: Edge) -> RouteMap:
         key: int | str = edge.pk if edge.kind == Edge.Kind.CUSTOM_SSL else self.GATEWAYS
         known = self.maps.get(key)
         if known is not None and known[0] > time.monotonic():
@@ -82,10 +91,12 @@ class Routing:
             carried = Domain.objects.carried_by(edge).values_list(
                 "hostname", "app_id", "app__name", "app__organization__name"
             )
-            routes = {
-                hostname: Route(app_id, app, organization)
-                for hostname, app_id, app, organization in carried.iterator(chunk_size=5000)
-            }
+            routes = RouteMap(
+                {
+                    hostname: Route(app_id, app, organization)
+                    for hostname, app_id, app, organization in carried.iterator(chunk_size=5000)
+                }
+            )
             with self.lock:
                 self.maps[key] = (now + settings.ROUTING_CACHE_SECONDS, routes)
         return routes
@@ -108,17 +119,28 @@ def report_apply(*, edge: Edge, report: Report) -> ApplyResult:
     now = timezone.now()
     was_stale = edge.is_stale(now)
     routes = routing.of(edge)
-    frontends = []
+    # One pass: the rows as the live state keeps them, grouped by app, and each app's total.
+    frontends: list[Frontend] = []
+    by_app: dict[int, list[Frontend]] = {}
     per_app: dict[int, int] = {}
-    for f in report.frontends:
-        route = routes.get(f.hostname)
-        app_id = route.app_id if route else None
-        frontends.append(
-            Frontend(f.hostname, app_id, f.connections, f.websockets, tuple(f.backends))
-        )
-        if app_id is not None:
-            per_app[app_id] = per_app.get(app_id, 0) + f.connections
-    state = EdgeState(edge.pk, report.seq, now, tuple(frontends))
+    unknown: list[str] = []
+    for hostname, connections, websockets, backends in report.frontends:
+        route = routes.get(hostname)
+        if route is None:
+            frontends.append(frontend_of((hostname, None, connections, websockets, backends)))
+            unknown.append(hostname)
+            continue
+        app_id = route.app_id
+        row = frontend_of((hostname, app_id, connections, websockets, backends))
+        frontends.append(row)
+        rows = by_app.get(app_id)
+        if rows is None:
+            by_app[app_id] = [row]
+            per_app[app_id] = connections
+        else:
+            rows.append(row)
+            per_app[app_id] += connections
+    state = EdgeState.grouped(edge.pk, report.seq, now, tuple(frontends), by_app)
     minute = now.replace(second=0, microsecond=0)
     # The live state decides which of two concurrent reports is newer (atomically); nothing is
     # written anywhere when it cannot be reached.
@@ -138,20 +160,24 @@ def report_apply(*, edge: Edge, report: Report) -> ApplyResult:
     _maybe_prune(now)
     changed = _changed_apps(state, recorded.previous, was_stale=was_stale)
     _announce(edge, report.seq, changed, routes, edge_changed=bool(changed) or was_stale)
-    unknown = sorted(f.hostname for f in report.frontends if f.hostname not in routes)
     return ApplyResult(
-        applied=True, accepted=len(frontends), unknown_hostnames=unknown, last_seq=report.seq
+        applied=True,
+        accepted=len(frontends),
+        unknown_hostnames=sorted(unknown),
+        last_seq=report.seq,
     )
 
 
 def _changed_apps(state: EdgeState, previous: EdgeState | None, *, was_stale: bool) -> set[int]:
     """The apps whose numbers on this edge a page would show differently now."""
-    now = state.app_signatures
+    now = state.by_app
     if previous is None or was_stale:
         # First report, or back from silence: every number of every app on the edge changed.
         return set(now) | (set(previous.by_app) if previous else set())
-    before = previous.app_signatures
-    return {a for a in set(now) | set(before) if now.get(a) != before.get(a)}
+    before = previous.by_app
+    changed = {a for a, rows in now.items() if before.get(a) != rows}
+    changed.update(before.keys() - now.keys())
+    return changed
 
 
 def write_rollups(edge_id: int, minutes: list[dt.datetime]) -> None:
@@ -209,11 +235,11 @@ def _maybe_prune(now: dt.datetime) -> None:
 
 
 def _announce(
-    edge: Edge, seq: int, app_ids: set[int], routes: dict[str, Route], *, edge_changed: bool
+    edge: Edge, seq: int, app_ids: set[int], routes: RouteMap, *, edge_changed: bool
 ) -> None:
     """One event for every report: the pages whose numbers changed re-render, and every hub
     learns the edge is alive (it times the edge's turning stale from the last one)."""
-    names = {r.app_id: (r.app, r.organization) for r in routes.values()}
+    names = routes.apps
     apps = [names[a] for a in app_ids if a in names]
     payload = {
         "apps": sorted({app for app, _ in apps}),
