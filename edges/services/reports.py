@@ -15,14 +15,13 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from dashboard.models import App, Domain
 from edges.api.ingest_payloads import Report
 from edges.edge_states import EdgeState, Frontend, Sample, frontend_of
 from edges.live_state import LiveStateUnavailable, live_state
-from edges.models import ConnectionRollup, Edge
+from edges.models import ConnectionRollup, Edge, stale_cutoff
 from shared import bus
 from shared.breaker import redis as redis_breaker
 
@@ -109,15 +108,53 @@ class Routing:
 routing = Routing()
 
 
+class TokenEdges:
+    """Per process: which edge an ingest token's hash belongs to, kept INGEST_TOKEN_CACHE_SECONDS
+    so a report costs no query. Forgotten at once in the process that rotates a token, edits
+    or deletes an edge, and in every process whose hub hears of it; elsewhere a rotated token
+    is refused once its entry runs out. Unknown tokens are never kept."""
+
+    KEPT = 10_000
+
+    def __init__(self) -> None:
+        self.known: dict[str, tuple[float, Edge]] = {}
+
+    def edge(self, digest: str) -> Edge | None:
+        known = self.known.get(digest)
+        if known is not None and known[0] > time.monotonic():
+            return known[1]
+        edge = Edge.objects.filter(ingest_token_hash=digest).first()
+        if edge is None:
+            self.known.pop(digest, None)
+            return None
+        if len(self.known) >= self.KEPT:
+            self.known.clear()
+        self.known[digest] = (time.monotonic() + settings.INGEST_TOKEN_CACHE_SECONDS, edge)
+        return edge
+
+    def forget(self) -> None:
+        self.known.clear()
+
+
+token_edges = TokenEdges()
+
+
+def forget_edges() -> None:
+    """An edge's token, kind or hostnames changed: read them afresh at the next report."""
+    token_edges.forget()
+    routing.forget()
+
+
 def report_apply(*, edge: Edge, report: Report) -> ApplyResult:
     """Store the edge's latest state, add its counts to the minute's samples and tell the live
     pages which apps changed. A report older than the last applied one is ignored."""
     if not redis_breaker.closed and settings.REDIS_URL:
         raise LiveStateDown
     if edge.last_seq is not None and report.seq <= edge.last_seq:
+        # What the database kept (the edge may be a few seconds old: see TokenEdges); the live
+        # state makes the same test against the newest.
         return ApplyResult(applied=False, last_seq=edge.last_seq)
     now = timezone.now()
-    was_stale = edge.is_stale(now)
     routes = routing.of(edge)
     # One pass: the rows as the live state keeps them, grouped by app, and each app's total.
     frontends: list[Frontend] = []
@@ -152,13 +189,14 @@ def report_apply(*, edge: Edge, report: Report) -> ApplyResult:
         raise LiveStateDown from None
     if not recorded.applied:
         return ApplyResult(applied=False, last_seq=recorded.kept_seq)
-    Edge.objects.filter(pk=edge.pk).filter(
-        Q(last_seq__isnull=True) | Q(last_seq__lt=report.seq)
-    ).update(last_seq=report.seq, last_report_at=now)
+    previous = recorded.previous
+    # Back from silence, by the live state's own clock of the edge's reports.
+    was_stale = previous is None or previous.reported_at < stale_cutoff(now)
+    _record_seq(edge.pk, report.seq, now)
     if recorded.due_minutes:
         write_rollups(edge.pk, recorded.due_minutes)
     _maybe_prune(now)
-    changed = _changed_apps(state, recorded.previous, was_stale=was_stale)
+    changed = _changed_apps(state, previous, was_stale=was_stale)
     _announce(edge, report.seq, changed, routes, edge_changed=bool(changed) or was_stale)
     return ApplyResult(
         applied=True,
@@ -166,6 +204,18 @@ def report_apply(*, edge: Edge, report: Report) -> ApplyResult:
         unknown_hostnames=sorted(unknown),
         last_seq=report.seq,
     )
+
+
+def _record_seq(edge_id: int, seq: int, now: dt.datetime) -> None:
+    """The edge's newest seq and report time, unless a newer report's are there already."""
+    with connection.cursor() as cursor:
+        cursor.execute(SEQ_SQL, [seq, now, edge_id, seq])
+
+
+SEQ_SQL = (
+    f"UPDATE {Edge._meta.db_table} SET last_seq = %s, last_report_at = %s "  # noqa: S608
+    "WHERE id = %s AND (last_seq IS NULL OR last_seq < %s)"
+)
 
 
 def _changed_apps(state: EdgeState, previous: EdgeState | None, *, was_stale: bool) -> set[int]:
