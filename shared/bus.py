@@ -10,6 +10,7 @@ channel layer outage is logged, never raised: the change is already saved.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 from collections.abc import Callable
@@ -45,15 +46,29 @@ def install_router(router: Router) -> None:
 
 def routed(event: str, payload: dict[str, Any]) -> list[Event]:
     """(topic, event, payload) for each topic the event reaches; refuses what JSON cannot carry."""
+    message(event, event, payload)
+    return _topics(event, payload)
+
+
+def _topics(event: str, payload: dict[str, Any]) -> list[Event]:
     if _router is None:
         raise ImproperlyConfigured("No live router is installed: add 'live' to INSTALLED_APPS.")
-    message(event, event, payload)
     return [(topic, event, payload) for topic in _router(event, payload)]
 
 
 def announce(event: str, payload: dict[str, Any]) -> None:
-    """Send now (outside a transaction, e.g. after signing out)."""
-    publish_many(routed(event, payload))
+    """Send now (outside a transaction, e.g. after signing out); publishing refuses what JSON
+    cannot carry."""
+    publish_many(_topics(event, payload))
+
+
+# Set by a caller on an event loop that runs sync work in threads and needs no proof of
+# delivery before it answers (edges.api.ingest_asgi): that thread's announcements are handed to
+# the loop and sent there, and the thread goes on at once.
+send_on: contextvars.ContextVar[asyncio.AbstractEventLoop | None] = contextvars.ContextVar(
+    "send_on", default=None
+)
+_in_flight: set[asyncio.Task[Any]] = set()
 
 
 def announce_on_commit(event: str, payload: dict[str, Any]) -> None:
@@ -86,19 +101,47 @@ def publish_many(events: list[Event]) -> None:
         )
         return await asyncio.wait_for(sends, deadline)
 
+    loop = send_on.get()
+    if loop is not None and loop.is_running():
+        loop.call_soon_threadsafe(_spawn, send_all, len(messages))
+        return
     try:
         results = async_to_sync(send_all)()
     except Exception:
-        # The traceback once per outage; while the breaker is open a line is enough.
-        logger.warning("could not publish %d events", len(messages), exc_info=redis_breaker.closed)
-        redis_breaker.failed()
+        _publish_failed(len(messages))
         return
+    _published(results, len(messages))
+
+
+def _spawn(send_all: Callable[[], Any], count: int) -> None:
+    """On the loop: send, then note the outcome as a waiting caller would have."""
+
+    async def send() -> None:
+        try:
+            results = await send_all()
+        except Exception:
+            _publish_failed(count)
+            return
+        _published(results, count)
+
+    task = asyncio.get_running_loop().create_task(send())
+    _in_flight.add(task)  # a task nobody holds may be collected before it ends
+    task.add_done_callback(_in_flight.discard)
+
+
+def _publish_failed(count: int) -> None:
+    # The traceback once per outage; while the breaker is open a line is enough.
+    logger.warning("could not publish %d events", count, exc_info=redis_breaker.closed)
+    redis_breaker.failed()
+
+
+def _published(results: list[Any], count: int) -> None:
     failures = [r for r in results if isinstance(r, BaseException)]
     if failures:
         logger.warning(
             "could not publish %d of %d events",
             len(failures),
-            len(messages),
+            count,
             exc_info=failures[0] if redis_breaker.closed else None,
         )
         redis_breaker.failed()

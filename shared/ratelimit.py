@@ -9,9 +9,13 @@ from __future__ import annotations
 import logging
 import time
 
+import redis
+from django.conf import settings
 from django.core.cache import BaseCache, caches
+from django.core.cache.backends.redis import RedisCache
 
 from shared.breaker import redis as redis_breaker
+from shared.redis_pool import ProcessConnectionPool
 
 logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
@@ -78,5 +82,31 @@ def hit(scope: str, key: str, limit: int, *, window: int = WINDOW_SECONDS) -> in
 
 
 def _count(store: BaseCache, cache_key: str, window: int) -> int:
+    if isinstance(store, RedisCache):
+        # One round trip: the cache's add and incr are three (SET NX, EXISTS, INCR).
+        key = store.make_and_validate_key(cache_key)
+        pipe = _redis().pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, window * 2, nx=True)
+        total, _ = pipe.execute()
+        return int(total)
     store.add(cache_key, 0, timeout=window * 2)
     return store.incr(cache_key)
+
+
+_clients: dict[str, redis.Redis] = {}
+
+
+def _redis() -> redis.Redis:
+    """The cache's Redis, through the process's shared pool (the counters are cache keys)."""
+    config = settings.CACHES["default"]
+    client = _clients.get(config["LOCATION"])
+    if client is None:
+        options = config.get("OPTIONS", {})
+        pool = ProcessConnectionPool.from_url(
+            config["LOCATION"],
+            socket_timeout=options.get("socket_timeout"),
+            socket_connect_timeout=options.get("socket_connect_timeout"),
+        )
+        client = _clients[config["LOCATION"]] = redis.Redis(connection_pool=pool)
+    return client

@@ -11,6 +11,7 @@ where HTTPS is required), goes to Django unchanged.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -23,7 +24,7 @@ from django.http.request import split_domain_port, validate_host
 
 from edges.api.ingest import receive_report, too_large
 from edges.api.ingest_payloads import MAX_BODY_BYTES
-from shared import request_id
+from shared import bus, request_id
 from shared.csp import OTHER_HEADERS, POLICY
 from shared.errors import api_server_error
 
@@ -144,11 +145,17 @@ class IngestReports:
         if not present:
             return  # the edge hung up: nothing to apply, no one to answer
         rid = request_id.request_id(headers.get(request_id.HEADER.lower()))
-        with request_id.request_id_context(rid):
-            response = await _in_ingest_thread()(headers, body)
-            if response.status_code >= 400:
-                log = logger.error if response.status_code >= 500 else logger.warning
-                log("%s: %s", response.reason_phrase, PATH)
+        # The report's event is sent from this loop while the answer goes out: the report is
+        # in the live state before the 202, and no edge waits on the channel layer.
+        sending = bus.send_on.set(asyncio.get_running_loop())
+        try:
+            with request_id.request_id_context(rid):
+                response = await _in_ingest_thread()(headers, body)
+                if response.status_code >= 400:
+                    log = logger.error if response.status_code >= 500 else logger.warning
+                    log("%s: %s", response.reason_phrase, PATH)
+        finally:
+            bus.send_on.reset(sending)
         # What Django's door adds: the Request-Id (edgeboard.middleware), the security headers.
         answer = [
             *((k, v) for k, v in response.items() if k.lower() != "content-length"),
