@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from edges.live_state import live_state
 from edges.models import Edge
 
 
 def edge_report_ages() -> dict[str, float | None]:
-    """Seconds since each edge's last report (None: never heard from)."""
+    """Seconds since each edge's last report (None: never heard from): the live state's time
+    where it has the edge (the database's is written about once a minute), else the database's."""
     now = timezone.now()
+    heard = {i: s.reported_at for i, s in live_state().states_of().items()}
     return {
         name: (now - at).total_seconds() if at is not None else None
-        for name, at in Edge.objects.values_list("name", "last_report_at")
+        for pk, name, stored in Edge.objects.values_list("pk", "name", "last_report_at")
+        for at in [heard.get(pk, stored)]
     }

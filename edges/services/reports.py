@@ -1,9 +1,15 @@
 """Applying an edge's report: its whole current state replaces the previous one.
 
-A report costs one conditional update of the edge's row (its `seq` and time) and one call to
-the live state (edges.live_state): the numbers themselves never touch the relational database.
-The per-minute rollups are written in one batch per edge and minute, by the first report of the
-next minute."""
+A report costs one call to the live state (edges.live_state), which decides whether it is the
+newest and keeps the numbers; the relational database is not touched per report. Once a minute
+per edge, the first report of the next minute writes the finished minute's rollups in one batch
+and the edge's `seq` and report time (also written when an edge is first heard or heard again
+after going stale). The token's edge and the hostname map are read once per process and kept
+(TokenEdges, Routing).
+
+Bound: PostgreSQL's `seq` is what refuses a replayed report when Redis lost the live state; it
+can be up to a minute behind, so after such a loss a report from that last minute would be taken
+once (and replaced by the edge's next report, a second later)."""
 
 from __future__ import annotations
 
@@ -192,7 +198,10 @@ def report_apply(*, edge: Edge, report: Report) -> ApplyResult:
     previous = recorded.previous
     # Back from silence, by the live state's own clock of the edge's reports.
     was_stale = previous is None or previous.reported_at < stale_cutoff(now)
-    _record_seq(edge.pk, report.seq, now)
+    if was_stale or recorded.due_minutes:
+        # PostgreSQL hears of the edge when it is first heard or heard again, then once a
+        # minute with its rollups: the live state holds the newest seq in between.
+        _record_seq(edge.pk, report.seq, now)
     if recorded.due_minutes:
         write_rollups(edge.pk, recorded.due_minutes)
     _maybe_prune(now)

@@ -336,16 +336,42 @@ def test_the_app_page_draws_history_as_svg(token: str, world: World, alice: Any)
     assert refreshed.lstrip().startswith('<section class="panel" id="app-charts"')
 
 
-def test_a_report_costs_the_database_only_its_edges_row(
+def seq_held() -> int | None:
+    """The newest seq the live state holds for the gateway."""
+    gateway = Edge.objects.get(name="gateway")
+    held = live_state().states_of([gateway.pk]).get(gateway.pk)
+    return held.seq if held else None
+
+
+def test_a_report_costs_the_database_nothing_within_the_minute(
     token: str, world: World, django_assert_num_queries: Any
 ) -> None:
     post(token, report(1, **{WEB: {"connections": 5}}))
-    # The token's edge is remembered from the first report; its seq and time are written: the
-    # numbers go to the live state.
-    with django_assert_num_queries(1):
+    assert Edge.objects.get(name="gateway").last_seq == 1  # first heard: written at once
+    # The token's edge and the hostnames are remembered from the first report; the numbers and
+    # the seq go to the live state.
+    with django_assert_num_queries(0):
         response = post(token, report(2, **{WEB: {"connections": 6}}))
     assert response.status_code == 202
     assert state() == [("acme-web.example.net", 6)]
+    assert seq_held() == 2
+    assert Edge.objects.get(name="gateway").last_seq == 1
+
+
+def test_the_first_report_of_a_minute_writes_the_edges_seq_with_the_rollups(
+    token: str, world: World
+) -> None:
+    start = timezone.now().replace(second=30, microsecond=0)
+    with patch("edges.services.reports.timezone.now", return_value=start):
+        post(token, report(1, **{WEB: {"connections": 5}}))
+        post(token, report(2, **{WEB: {"connections": 6}}))
+    assert Edge.objects.get(name="gateway").last_seq == 1
+    later = start + dt.timedelta(seconds=31)  # the next minute, the edge never silent
+    with patch("edges.services.reports.timezone.now", return_value=later):
+        assert post(token, report(3, **{WEB: {"connections": 7}})).status_code == 202
+    gateway = Edge.objects.get(name="gateway")
+    assert (gateway.last_seq, gateway.last_report_at) == (3, later)
+    assert list(ConnectionRollup.objects.values_list("minute", "samples")) == [(start.replace(second=0), 2)]
 
 
 def test_a_token_rotated_elsewhere_is_refused_once_the_remembered_edge_runs_out(
@@ -384,11 +410,12 @@ def test_while_the_live_state_is_down_a_report_is_refused_whole_and_taken_when_s
     assert response.headers["Retry-After"] == "2"
     assert response.json()["id"] == "unavailable"
     assert Edge.objects.get(name="gateway").last_seq == 1
+    assert seq_held() == 1
     monkeypatch.setattr(store, "record", real)
     redis_breaker.succeeded()  # as the cooldown running out does
     assert post(token, report(2, **{WEB: {"connections": 9}})).status_code == 202
     assert state() == [("acme-web.example.net", 9)]
-    assert Edge.objects.get(name="gateway").last_seq == 2
+    assert seq_held() == 2
 
 
 def test_a_domain_added_is_counted_for_its_app_once_the_routing_is_read_again(

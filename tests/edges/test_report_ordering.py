@@ -97,8 +97,12 @@ def post_rounds(token: str, rounds: int = ROUNDS, *, until_a_problem: bool = Fal
             problems.append(
                 f"round ending at {newest}: stored {len(stored())} rows, not its report"
             )
-        if Edge.objects.get(name="gateway").last_seq != newest:
-            problems.append(f"round ending at {newest}: last_seq is not {newest}")
+        gateway = Edge.objects.get(name="gateway")
+        held = live_state().states_of([gateway.pk])[gateway.pk].seq
+        if held != newest:
+            problems.append(f"round ending at {newest}: the live state's seq is {held}")
+        if not gateway.last_seq or gateway.last_seq > newest:
+            problems.append(f"round ending at {newest}: the database's seq is {gateway.last_seq}")
         first += REPORTS
     return problems
 
