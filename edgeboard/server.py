@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from pathlib import Path
@@ -122,12 +123,30 @@ def _command_line() -> Any:
             # a close frame that says why (1002, 1007, 1009), as RFC 6455 asks, instead of
             # dropping the TCP connection without a word.
             self.ws_factory.setProtocolOptions(failByDrop=False)
+            settle_garbage_collector()
 
     class DashboardCommandLine(CommandLineInterface):
         server_class = DashboardServer
 
     _format_autobahn_debug_only_when_logged()
     return DashboardCommandLine()
+
+
+# The collector's first threshold: allocations between young-generation collections. Python's
+# 700 made a 1,000-frontend report (thousands of short-lived tuples) pay several collections,
+# each also walking the generations above; this many keeps a collection's pause short.
+GC_YOUNG_THRESHOLD = 20_000
+
+
+def settle_garbage_collector() -> None:
+    """Once Django and the project are loaded (they live as long as the process): move what
+    exists now out of the collector's sight, and collect the young generation less often.
+    Applying a 1,000-frontend report took 8.4 ms of CPU in one process with Python's defaults
+    and 5.1-5.9 ms like this; the floors of B13 and B14 are served the same way."""
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
 
 
 def _format_autobahn_debug_only_when_logged() -> None:
