@@ -194,7 +194,8 @@ def domain_list(request: HttpRequest, user: Any, app: str) -> JsonResponse:
     return paginate(
         request,
         _domains(user, target),
-        fields={"hostname": "hostname", "id": "uuid"},
+        # heroku3 asks for `domain ..;`, which Heroku answers in hostname order.
+        fields={"hostname": "hostname", "id": "uuid", "domain": "hostname"},
         serialize=domain_json,
         value_of=lambda d, field: str(d.uuid) if field == "id" else d.hostname,
     )
