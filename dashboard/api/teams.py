@@ -31,7 +31,7 @@ from dashboard.api.serializers import (
 )
 from dashboard.models import AuditEvent, Membership, Organization, users_visible_to
 from dashboard.services.accounts import membership_remove, membership_set
-from shared.errors import FEATURE_NOT_FOUND, TEAM_NOT_FOUND, invalid_params, not_found
+from shared.errors import TEAM_NOT_FOUND, invalid_params, not_found
 
 SOURCE = AuditEvent.Source.API
 USER_NOT_FOUND = "Couldn't find that user."
@@ -100,14 +100,6 @@ def team_feature_list(request: HttpRequest, user: Any, id_or_name: str) -> JsonR
     enrolled in nothing (so the CLI's members commands add people instead of inviting them)."""
     _team(user, id_or_name)
     return JsonResponse([], safe=False)
-
-
-@api_view("GET")
-def team_feature_detail(
-    request: HttpRequest, user: Any, id_or_name: str, feature: str
-) -> JsonResponse:
-    _team(user, id_or_name)
-    raise not_found(FEATURE_NOT_FOUND)
 
 
 # Members

@@ -33,7 +33,6 @@ urlpatterns = [
     path("teams/<str:id_or_name>", teams.team_detail),
     path("teams/<str:id_or_name>/apps", teams.team_app_list),
     path("teams/<str:id_or_name>/features", teams.team_feature_list),
-    path("teams/<str:id_or_name>/features/<str:feature>", teams.team_feature_detail),
     path("teams/<str:id_or_name>/members", teams.team_member_list),
     path("teams/<str:id_or_name>/members/<str:email_or_id>", teams.team_member_detail),
 ]
