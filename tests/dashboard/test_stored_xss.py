@@ -477,7 +477,11 @@ API_ROUTES: dict[str, Planner] = {
         ),
     ],
     "apps": lambda h: _both("/apps"),
-    "users/~/apps": lambda h: _both("/users/~/apps"),
+    "users/<str:email_or_id>/apps": lambda h: [
+        *_both("/users/~/apps"),
+        api("alice", "/users/bob@acme.example/apps"),
+        api("support", f"/users/{q(SCRIPT)}/apps"),
+    ],
     "apps/<str:id_or_name>": lambda h: _both("/apps/acme-web"),
     "apps/<str:app>/addons": lambda h: _both("/apps/acme-web/addons"),
     "apps/<str:app>/dynos": lambda h: _both("/apps/acme-web/dynos"),
@@ -547,6 +551,18 @@ API_ROUTES: dict[str, Planner] = {
     "teams": lambda h: _both("/teams"),
     "teams/<str:id_or_name>": lambda h: _both("/teams/acme"),
     "teams/<str:id_or_name>/apps": lambda h: _both("/teams/acme/apps"),
+    "teams/<str:id_or_name>/features": lambda h: _both("/teams/acme/features"),
+    "teams/<str:id_or_name>/members": lambda h: [
+        *_both("/teams/acme/members"),
+        api("alice", "/teams/acme/members", "put", {"email": SCRIPT, "role": "member"}),
+        api("alice", "/teams/acme/members", "patch", {"email": SCRIPT, "role": SCRIPT}),
+    ],
+    "teams/<str:id_or_name>/members/<str:email_or_id>": lambda h: [
+        api("alice", f"/teams/acme/members/{q(SCRIPT)}", "delete"),
+    ],
+    "teams/permissions": lambda h: _both("/teams/permissions"),
+    "teams/apps/<str:app>": lambda h: _both("/teams/apps/acme-web"),
+    "teams/apps/<str:app>/collaborators": lambda h: _both("/teams/apps/acme-web/collaborators"),
     # Any other path: the API's catch-all not_found.
     "": lambda h: _both(f"/no/such/{q(SCRIPT)}"),
 }
