@@ -4,11 +4,12 @@ Bare ASGI applications (no Django, no Channels, no database) served by the dashb
 daphne command line (`edgeboard.server`: the same daphne, WebSocket options and protocol class),
 so what the product costs beyond them is its own work.
 
-ingest     (B14) POST /ingest/v1/reports with the body B1 sends: parse it with json, check the
-           Bearer token (against BARE_FLOOR_TOKENS, comma-separated, when set) and that every
-           count is a non-negative int, write the edge's latest numbers to Redis (REDIS_URL) in
-           one pipelined call (an HSET of hostname -> connections, one of hostname ->
-           websockets, one of the edge's seq and sent_at, under BARE_FLOOR_PREFIX), answer 202
+ingest     (B14) POST /ingest/v1/reports with the body B1 sends: parse it with orjson (the
+           product's parser), check the Bearer token (against BARE_FLOOR_TOKENS,
+           comma-separated, when set) and that every count is a non-negative int, write the
+           edge's latest numbers to Redis (REDIS_URL) in one pipelined call (an HSET of
+           hostname -> connections, one of hostname -> websockets, one of the edge's seq and
+           sent_at, under BARE_FLOOR_PREFIX), answer 202
            {"accepted": N, "unknown_hostnames": []}.
 broadcast  (B13) every WebSocket is accepted and sent a snapshot frame; POST /ingest/v1/reports
            with an edge report (B2's own sender) sends every open socket a small frame whose
@@ -20,10 +21,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import sys
 from typing import Any
+
+import orjson
 
 APPS = ("ingest", "broadcast")
 INGEST_PATH = "/ingest/v1/reports"
@@ -45,8 +47,8 @@ def _count(value: Any) -> bool:
 def parse(body: bytes) -> tuple[str, int, str, dict[str, int], dict[str, int]]:
     """(edge, seq, sent_at, hostname -> connections, hostname -> websockets) of a report."""
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
         raise BadReport("The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise BadReport("The report must be a JSON object.")
@@ -86,7 +88,7 @@ async def _body(receive: Any) -> bytes:
 
 
 async def _answer(send: Any, status: int, data: Any) -> None:
-    body = json.dumps(data).encode()
+    body = orjson.dumps(data)
     await send(
         {
             "type": "http.response.start",

@@ -4,11 +4,12 @@ the per-minute samples of its apps not yet written to the database."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, NamedTuple
+
+import orjson
 
 
 class Frontend(NamedTuple):
@@ -20,6 +21,11 @@ class Frontend(NamedTuple):
     backends: tuple[dict[str, Any], ...] = ()
 
 
+# Frontend((hostname, app_id, connections, websockets, backends)), without the Python-level
+# __new__ of a NamedTuple call.
+frontend_of = partial(tuple.__new__, Frontend)
+
+
 @dataclass(frozen=True)
 class EdgeState:
     edge_id: int
@@ -29,34 +35,44 @@ class EdgeState:
 
     @cached_property
     def by_app(self) -> dict[int, list[Frontend]]:
+        """Each app's rows on this edge, in report order: what a page shows of the app here (a
+        change in it is worth a push)."""
         rows: dict[int, list[Frontend]] = defaultdict(list)
         for frontend in self.frontends:
             if frontend.app_id is not None:
                 rows[frontend.app_id].append(frontend)
         return dict(rows)
 
-    @cached_property
-    def app_signatures(self) -> dict[int, tuple[Any, ...]]:
-        """What a page shows of each app on this edge: a change in it is worth a push. Kept
-        with the state, so the next report compares with it at no cost."""
-        return {app_id: tuple(rows) for app_id, rows in self.by_app.items()}
+    @classmethod
+    def grouped(
+        cls,
+        edge_id: int,
+        seq: int,
+        reported_at: dt.datetime,
+        frontends: tuple[Frontend, ...],
+        by_app: dict[int, list[Frontend]],
+    ) -> EdgeState:
+        """A state whose rows the caller already grouped by app (`by_app` as it would be)."""
+        state = cls(edge_id, seq, reported_at, frontends)
+        state.__dict__["by_app"] = by_app  # what cached_property would have stored
+        return state
 
-    def encode(self) -> str:
-        # A Frontend is a tuple in the order of a row: encoded as a JSON list as it stands.
-        return json.dumps(
+    def encode(self) -> bytes:
+        # A Frontend is a tuple in the order of a row: encoded as a JSON list.
+        return orjson.dumps(
             {"seq": self.seq, "at": self.reported_at.isoformat(), "rows": self.frontends},
-            separators=(",", ":"),
+            default=tuple,
         )
 
     @classmethod
     def decode(cls, edge_id: int, text: str | bytes) -> EdgeState:
-        data = json.loads(text)
+        data = orjson.loads(text)
         return cls(
             edge_id=edge_id,
             seq=data["seq"],
             reported_at=dt.datetime.fromisoformat(data["at"]),
             frontends=tuple(
-                Frontend(host, app_id, connections, websockets, tuple(backends))
+                frontend_of((host, app_id, connections, websockets, tuple(backends)))
                 for host, app_id, connections, websockets, backends in data["rows"]
             ),
         )

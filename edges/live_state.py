@@ -18,13 +18,13 @@ whichever process takes the edge's first report of a new minute (`take_minutes`)
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
 import redis
 from django.conf import settings
 
@@ -213,7 +213,7 @@ class RedisLiveState:
             held.seq if held is not None else -1,
         ]
         # One argument, not two per app: packing thousands of arguments costs more than this.
-        args.append(json.dumps([n for pair in per_app.items() for n in pair]))
+        args.append(orjson.dumps([n for pair in per_app.items() for n in pair]))
         try:
             applied, current, pending, replaced = self.record_script(
                 keys=self._keys(state.edge_id, key), args=args

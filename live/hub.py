@@ -35,7 +35,7 @@ from django.conf import settings
 
 from edges.counts import edges_directory
 from edges.live_state import live_state
-from edges.services.reports import routing
+from edges.services.reports import forget_edges
 from live import events
 from live.cells import cell_key, changed_cells
 from live.grants import grants
@@ -298,7 +298,7 @@ class LiveHub:
             # An upgrade or an edit changes the edge's proxy and hostname; a domain its domain
             # count, and which app a hostname an edge reports belongs to.
             edges_directory.forget()
-            routing.forget()
+            forget_edges()
         for topic in events.listener_topics(event, payload):
             for socket in list(self.listeners.get(topic, ())):
                 socket.on_event(topic, event, payload)

@@ -74,12 +74,12 @@ def fresh_live_state(settings: Any) -> Iterator[None]:
 
     from edges import live_state
     from edges.counts import apps_directory, edges_directory
-    from edges.services.reports import routing
+    from edges.services.reports import forget_edges
     from shared.breaker import redis as redis_breaker
 
     settings.LIVE_STATE_PREFIX = f"test-{uuid.uuid4().hex[:8]}"
     live_state._store = None
-    routing.forget()
+    forget_edges()
     edges_directory.forget()
     apps_directory.forget()
     # A breaker left open by an earlier test's outage would refuse this test's reports.
@@ -87,7 +87,7 @@ def fresh_live_state(settings: Any) -> Iterator[None]:
     yield
     store = live_state._store
     live_state._store = None
-    routing.forget()
+    forget_edges()
     if store is not None:
         import redis
 

@@ -14,7 +14,7 @@ from edges.api.ingest_payloads import MAX_BODY_BYTES, parse_config_status, parse
 from edges.models import Edge
 from edges.services.edges import edge_config_status_record
 from edges.services.proxy_config import CONTENT_TYPES, ConfigError, etag_of, render
-from edges.services.reports import LiveStateDown, report_apply
+from edges.services.reports import LiveStateDown, report_apply, token_edges
 from shared import ratelimit
 from shared.errors import ApiError
 from shared.secret_tokens import hash_token
@@ -37,7 +37,7 @@ def edge_for_authorization(authorization: str) -> Edge:
             "Send the edge's ingest token as a Bearer token.",
             headers=CHALLENGE,
         )
-    edge = Edge.objects.filter(ingest_token_hash=hash_token(token)).first()
+    edge = token_edges.edge(hash_token(token))
     if edge is None:
         raise ApiError(401, "unauthorized", "Invalid ingest token.", headers=CHALLENGE)
     return edge

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, NamedTuple
 
+import orjson
 from django.core.exceptions import ValidationError
 
 from shared.errors import ApiError
@@ -26,7 +28,13 @@ class Frontend(NamedTuple):
     hostname: str
     connections: int
     websockets: int
-    backends: list[dict[str, Any]]
+    backends: tuple[dict[str, Any], ...]
+
+
+# Frontend((hostname, connections, websockets, backends)) without the Python-level __new__ a
+# NamedTuple call goes through.
+_frontend = partial(tuple.__new__, Frontend)
+BACKEND_KEYS = frozenset(("address", "connections", "state"))
 
 
 @dataclass(frozen=True)
@@ -74,14 +82,30 @@ def _hostname(value: Any, where: str) -> str:
     return hostname
 
 
-def _backends(value: Any, frontend: int) -> list[dict[str, Any]]:
+def _backends(value: Any, frontend: int) -> tuple[dict[str, Any], ...]:
     if value is None:
-        return []
+        return ()
     where = f"frontends[{frontend}].backends"
     if not isinstance(value, list) or len(value) > MAX_BACKENDS:
         raise _bad(f"{where} must be a list of at most {MAX_BACKENDS} back-ends.")
     result = []
     for index, backend in enumerate(value):
+        if type(backend) is dict and backend.keys() == BACKEND_KEYS:
+            # The shape agents send: kept as it is once its values check out.
+            address, state, connections = (
+                backend["address"],
+                backend["state"],
+                backend["connections"],
+            )
+            if (
+                type(address) is str
+                and state in BACKEND_STATES
+                and type(connections) is int
+                and 0 <= connections <= MAX_COUNT
+                and SERVER_ADDRESS.fullmatch(address)
+            ):
+                result.append(backend)
+                continue
         if not isinstance(backend, dict):
             raise _bad(f"{where}[{index}] must be an object.")
         address = backend.get("address")
@@ -94,7 +118,7 @@ def _backends(value: Any, frontend: int) -> list[dict[str, Any]]:
         if type(connections) is not int or not 0 <= connections <= MAX_COUNT:
             _count(connections, f"{where}[{index}].connections")  # says what is wrong
         result.append({"address": address, "connections": connections, "state": state})
-    return result
+    return tuple(result)
 
 
 def parse_report(body: bytes, content_type: str) -> Report:
@@ -103,8 +127,8 @@ def parse_report(body: bytes, content_type: str) -> Report:
     if len(body) > MAX_BODY_BYTES:
         raise ApiError(413, "payload_too_large", "A report may be at most 1 MiB.")
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
         raise _bad("The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise _bad("The report must be a JSON object.")
@@ -147,9 +171,8 @@ def parse_report(body: bytes, content_type: str) -> Report:
             _count(websockets, f"frontends[{index}].websockets")
         if websockets > connections:
             raise _bad(f"frontends[{index}].websockets cannot exceed its connections.")
-        frontends.append(
-            Frontend(hostname, connections, websockets, _backends(item.get("backends"), index))
-        )
+        backends = _backends(item.get("backends"), index)
+        frontends.append(_frontend((hostname, connections, websockets, backends)))
     return Report(edge=edge, seq=seq, sent_at=sent_at, frontends=frontends)
 
 

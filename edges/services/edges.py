@@ -14,6 +14,7 @@ from dashboard.models.features import WEBSOCKETS, websockets_enabled
 from dashboard.services.audit import audit_write
 from dashboard.services.features import feature_set
 from edges.models import Certificate, Edge
+from edges.services.reports import forget_edges
 from shared import bus
 from shared.secret_tokens import generate_token
 from shared.validators import normalize_hostname, validate_text
@@ -94,6 +95,7 @@ def edge_ingest_token_rotate(*, edge: Edge, actor: Any, source: str) -> str:
         before=before,
         after={"ingest_token_prefix": new.prefix},
     )
+    _publish(edge, [])
     return new.raw
 
 
@@ -102,6 +104,11 @@ def _publish(edge: Edge, app_names: list[str]) -> None:
     if edge.organization_id is not None:
         payload["organization"] = edge.organization.name
     bus.announce_on_commit("edge.changed", payload)
+    # This process forgets what it kept of the edge now and again once the change is committed
+    # (a report read in between would keep the old row); every process whose hub hears the
+    # event forgets too.
+    forget_edges()
+    transaction.on_commit(forget_edges)
 
 
 def websocket_apps_behind(edge: Edge) -> list[App]:

@@ -15,14 +15,13 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from dashboard.models import App, Domain
 from edges.api.ingest_payloads import Report
-from edges.edge_states import EdgeState, Frontend, Sample
+from edges.edge_states import EdgeState, Frontend, Sample, frontend_of
 from edges.live_state import LiveStateUnavailable, live_state
-from edges.models import ConnectionRollup, Edge
+from edges.models import ConnectionRollup, Edge, stale_cutoff
 from shared import bus
 from shared.breaker import redis as redis_breaker
 
@@ -52,6 +51,15 @@ class Route:
     organization: str
 
 
+class RouteMap(dict[str, Route]):
+    """hostname -> Route, and `apps`: app id -> (app, organization), for the event naming
+    the apps a report changed (built once per map, not once per report)."""
+
+    def __init__(self, routes: dict[str, Route]) -> None:
+        super().__init__(routes)
+        self.apps = {r.app_id: (r.app, r.organization) for r in routes.values()}
+
+
 class Routing:
     """Per process: which app each hostname an edge may report belongs to, read again after
     ROUTING_CACHE_SECONDS (at once in a process whose hub hears a domain change).
@@ -64,10 +72,10 @@ class Routing:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.maps: dict[int | str, tuple[float, dict[str, Route]]] = {}
+        self.maps: dict[int | str, tuple[float, RouteMap]] = {}
         self.reading: dict[int | str, threading.Lock] = {}
 
-    def of(self, edge: Edge) -> dict[str, Route]:
+    def of(self, edge: Edge) -> RouteMap:
         key: int | str = edge.pk if edge.kind == Edge.Kind.CUSTOM_SSL else self.GATEWAYS
         known = self.maps.get(key)
         if known is not None and known[0] > time.monotonic():
@@ -82,10 +90,12 @@ class Routing:
             carried = Domain.objects.carried_by(edge).values_list(
                 "hostname", "app_id", "app__name", "app__organization__name"
             )
-            routes = {
-                hostname: Route(app_id, app, organization)
-                for hostname, app_id, app, organization in carried.iterator(chunk_size=5000)
-            }
+            routes = RouteMap(
+                {
+                    hostname: Route(app_id, app, organization)
+                    for hostname, app_id, app, organization in carried.iterator(chunk_size=5000)
+                }
+            )
             with self.lock:
                 self.maps[key] = (now + settings.ROUTING_CACHE_SECONDS, routes)
         return routes
@@ -98,27 +108,76 @@ class Routing:
 routing = Routing()
 
 
+class TokenEdges:
+    """Per process: which edge an ingest token's hash belongs to, kept INGEST_TOKEN_CACHE_SECONDS
+    so a report costs no query. Forgotten at once in the process that rotates a token, edits
+    or deletes an edge, and in every process whose hub hears of it; elsewhere a rotated token
+    is refused once its entry runs out. Unknown tokens are never kept."""
+
+    KEPT = 10_000
+
+    def __init__(self) -> None:
+        self.known: dict[str, tuple[float, Edge]] = {}
+
+    def edge(self, digest: str) -> Edge | None:
+        known = self.known.get(digest)
+        if known is not None and known[0] > time.monotonic():
+            return known[1]
+        edge = Edge.objects.filter(ingest_token_hash=digest).first()
+        if edge is None:
+            self.known.pop(digest, None)
+            return None
+        if len(self.known) >= self.KEPT:
+            self.known.clear()
+        self.known[digest] = (time.monotonic() + settings.INGEST_TOKEN_CACHE_SECONDS, edge)
+        return edge
+
+    def forget(self) -> None:
+        self.known.clear()
+
+
+token_edges = TokenEdges()
+
+
+def forget_edges() -> None:
+    """An edge's token, kind or hostnames changed: read them afresh at the next report."""
+    token_edges.forget()
+    routing.forget()
+
+
 def report_apply(*, edge: Edge, report: Report) -> ApplyResult:
     """Store the edge's latest state, add its counts to the minute's samples and tell the live
     pages which apps changed. A report older than the last applied one is ignored."""
     if not redis_breaker.closed and settings.REDIS_URL:
         raise LiveStateDown
     if edge.last_seq is not None and report.seq <= edge.last_seq:
+        # What the database kept (the edge may be a few seconds old: see TokenEdges); the live
+        # state makes the same test against the newest.
         return ApplyResult(applied=False, last_seq=edge.last_seq)
     now = timezone.now()
-    was_stale = edge.is_stale(now)
     routes = routing.of(edge)
-    frontends = []
+    # One pass: the rows as the live state keeps them, grouped by app, and each app's total.
+    frontends: list[Frontend] = []
+    by_app: dict[int, list[Frontend]] = {}
     per_app: dict[int, int] = {}
-    for f in report.frontends:
-        route = routes.get(f.hostname)
-        app_id = route.app_id if route else None
-        frontends.append(
-            Frontend(f.hostname, app_id, f.connections, f.websockets, tuple(f.backends))
-        )
-        if app_id is not None:
-            per_app[app_id] = per_app.get(app_id, 0) + f.connections
-    state = EdgeState(edge.pk, report.seq, now, tuple(frontends))
+    unknown: list[str] = []
+    for hostname, connections, websockets, backends in report.frontends:
+        route = routes.get(hostname)
+        if route is None:
+            frontends.append(frontend_of((hostname, None, connections, websockets, backends)))
+            unknown.append(hostname)
+            continue
+        app_id = route.app_id
+        row = frontend_of((hostname, app_id, connections, websockets, backends))
+        frontends.append(row)
+        rows = by_app.get(app_id)
+        if rows is None:
+            by_app[app_id] = [row]
+            per_app[app_id] = connections
+        else:
+            rows.append(row)
+            per_app[app_id] += connections
+    state = EdgeState.grouped(edge.pk, report.seq, now, tuple(frontends), by_app)
     minute = now.replace(second=0, microsecond=0)
     # The live state decides which of two concurrent reports is newer (atomically); nothing is
     # written anywhere when it cannot be reached.
@@ -130,28 +189,45 @@ def report_apply(*, edge: Edge, report: Report) -> ApplyResult:
         raise LiveStateDown from None
     if not recorded.applied:
         return ApplyResult(applied=False, last_seq=recorded.kept_seq)
-    Edge.objects.filter(pk=edge.pk).filter(
-        Q(last_seq__isnull=True) | Q(last_seq__lt=report.seq)
-    ).update(last_seq=report.seq, last_report_at=now)
+    previous = recorded.previous
+    # Back from silence, by the live state's own clock of the edge's reports.
+    was_stale = previous is None or previous.reported_at < stale_cutoff(now)
+    _record_seq(edge.pk, report.seq, now)
     if recorded.due_minutes:
         write_rollups(edge.pk, recorded.due_minutes)
     _maybe_prune(now)
-    changed = _changed_apps(state, recorded.previous, was_stale=was_stale)
+    changed = _changed_apps(state, previous, was_stale=was_stale)
     _announce(edge, report.seq, changed, routes, edge_changed=bool(changed) or was_stale)
-    unknown = sorted(f.hostname for f in report.frontends if f.hostname not in routes)
     return ApplyResult(
-        applied=True, accepted=len(frontends), unknown_hostnames=unknown, last_seq=report.seq
+        applied=True,
+        accepted=len(frontends),
+        unknown_hostnames=sorted(unknown),
+        last_seq=report.seq,
     )
+
+
+def _record_seq(edge_id: int, seq: int, now: dt.datetime) -> None:
+    """The edge's newest seq and report time, unless a newer report's are there already."""
+    with connection.cursor() as cursor:
+        cursor.execute(SEQ_SQL, [seq, now, edge_id, seq])
+
+
+SEQ_SQL = (
+    f"UPDATE {Edge._meta.db_table} SET last_seq = %s, last_report_at = %s "  # noqa: S608
+    "WHERE id = %s AND (last_seq IS NULL OR last_seq < %s)"
+)
 
 
 def _changed_apps(state: EdgeState, previous: EdgeState | None, *, was_stale: bool) -> set[int]:
     """The apps whose numbers on this edge a page would show differently now."""
-    now = state.app_signatures
+    now = state.by_app
     if previous is None or was_stale:
         # First report, or back from silence: every number of every app on the edge changed.
         return set(now) | (set(previous.by_app) if previous else set())
-    before = previous.app_signatures
-    return {a for a in set(now) | set(before) if now.get(a) != before.get(a)}
+    before = previous.by_app
+    changed = {a for a, rows in now.items() if before.get(a) != rows}
+    changed.update(before.keys() - now.keys())
+    return changed
 
 
 def write_rollups(edge_id: int, minutes: list[dt.datetime]) -> None:
@@ -209,11 +285,11 @@ def _maybe_prune(now: dt.datetime) -> None:
 
 
 def _announce(
-    edge: Edge, seq: int, app_ids: set[int], routes: dict[str, Route], *, edge_changed: bool
+    edge: Edge, seq: int, app_ids: set[int], routes: RouteMap, *, edge_changed: bool
 ) -> None:
     """One event for every report: the pages whose numbers changed re-render, and every hub
     learns the edge is alive (it times the edge's turning stale from the last one)."""
-    names = {r.app_id: (r.app, r.organization) for r in routes.values()}
+    names = routes.apps
     apps = [names[a] for a in app_ids if a in names]
     payload = {
         "apps": sorted({app for app, _ in apps}),

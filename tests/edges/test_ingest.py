@@ -340,10 +340,28 @@ def test_a_report_costs_the_database_only_its_edges_row(
     token: str, world: World, django_assert_num_queries: Any
 ) -> None:
     post(token, report(1, **{WEB: {"connections": 5}}))
-    # The token's edge is read, and its seq and time written: the numbers go to the live state.
-    with django_assert_num_queries(2):
+    # The token's edge is remembered from the first report; its seq and time are written: the
+    # numbers go to the live state.
+    with django_assert_num_queries(1):
         response = post(token, report(2, **{WEB: {"connections": 6}}))
     assert response.status_code == 202
+    assert state() == [("acme-web.example.net", 6)]
+
+
+def test_a_token_rotated_elsewhere_is_refused_once_the_remembered_edge_runs_out(
+    token: str, world: World, settings: Any
+) -> None:
+    """Another process rotated the token and this one did not hear of it: the old token works
+    for at most INGEST_TOKEN_CACHE_SECONDS more."""
+    from edges.services.reports import token_edges
+
+    assert post(token, report(1, **{WEB: {"connections": 5}})).status_code == 202
+    Edge.objects.filter(name="gateway").update(ingest_token_hash="0" * 64)  # not through here
+    assert post(token, report(2, **{WEB: {"connections": 6}})).status_code == 202
+    for digest, (_, edge) in list(token_edges.known.items()):
+        token_edges.known[digest] = (0.0, edge)  # as the time running out does
+    refused = post(token, report(3, **{WEB: {"connections": 7}}))
+    assert refused.status_code == 401
     assert state() == [("acme-web.example.net", 6)]
 
 
