@@ -29,19 +29,40 @@ from dashboard.api.serializers import (
     team_json,
     team_member_json,
 )
-from dashboard.models import AuditEvent, Membership, Organization, users_visible_to
+from dashboard.models import App, AuditEvent, Membership, Organization, users_visible_to
 from dashboard.services.accounts import membership_remove, membership_set
-from shared.errors import TEAM_NOT_FOUND, invalid_params, not_found
+from shared.errors import TEAM_NOT_FOUND, ApiError, invalid_params, not_found
 
 SOURCE = AuditEvent.Source.API
 USER_NOT_FOUND = "Couldn't find that user."
 MEMBER_NOT_FOUND = "Couldn't find that team member."
+COLLABORATOR_NOT_FOUND = "Couldn't find that collaborator."
 
 
 def _team(user: Any, id_or_name: str) -> Organization:
     return by_id_or_name(  # type: ignore[return-value]
         Organization.objects.visible_to(user), id_or_name, message=TEAM_NOT_FOUND
     )
+
+
+def _memberships(organization: Organization) -> QuerySet[Membership]:
+    return organization.memberships.select_related("user", "organization")
+
+
+def _member(
+    organization: Organization, email_or_id: str, *, message: str = MEMBER_NOT_FOUND
+) -> Membership:
+    """A member by their email or their team-member (or collaborator) id."""
+    try:
+        wanted_id = str(uuid.UUID(email_or_id))
+    except ValueError:
+        wanted_id = None
+    for membership in _memberships(organization):
+        if wanted_id == stable_id("membership", membership.pk):
+            return membership
+        if wanted_id is None and membership.user.email.lower() == email_or_id.lower():
+            return membership
+    raise not_found(message)
 
 
 @api_view("GET")
@@ -80,12 +101,41 @@ def team_app_detail(request: HttpRequest, user: Any, app: str) -> JsonResponse:
     return JsonResponse(team_app_json(target, joined=is_member(user, target.organization_id)))
 
 
-@api_view("GET")
+# Who works on an app is who belongs to its organization: there is no list per app to change.
+COLLABORATOR_CHANGES = {
+    "POST": "add people to {team} instead (heroku members:add EMAIL -t {team})",
+    "DELETE": "remove people from {team} instead (heroku members:remove EMAIL -t {team})",
+    "PATCH": "every member holds the same permissions on each app of {team}",
+}
+
+
+def _collaborators_are_members(app: App, method: str) -> ApiError:
+    team = app.organization.name
+    return invalid_params(
+        f"The collaborators of {app.name} are the members of {team}: "
+        f"{COLLABORATOR_CHANGES[method].format(team=team)}."
+    )
+
+
+@api_view("GET", "POST")
 def app_collaborator_list(request: HttpRequest, user: Any, app: str) -> JsonResponse:
     """The app's collaborators: every member of its organization, with what they may do."""
     target = app_for(user, app)
-    memberships = target.organization.memberships.select_related("user").order_by("pk")
+    if request.method == "POST":
+        raise _collaborators_are_members(target, "POST")
+    memberships = _memberships(target.organization).order_by("pk")
     return JsonResponse([collaborator_json(target, m) for m in memberships], safe=False)
+
+
+@api_view("GET", "PATCH", "DELETE")
+def app_collaborator_detail(
+    request: HttpRequest, user: Any, app: str, email_or_id: str
+) -> JsonResponse:
+    target = app_for(user, app)
+    membership = _member(target.organization, email_or_id, message=COLLABORATOR_NOT_FOUND)
+    if request.method != "GET":
+        raise _collaborators_are_members(target, request.method or "")
+    return JsonResponse(collaborator_json(target, membership))
 
 
 @api_view("GET")
@@ -125,10 +175,6 @@ def _person(email: str) -> Any:
     return people[0]
 
 
-def _memberships(organization: Organization) -> QuerySet[Membership]:
-    return organization.memberships.select_related("user", "organization")
-
-
 @api_view("GET", "PUT", "POST", "PATCH")
 def team_member_list(request: HttpRequest, user: Any, id_or_name: str) -> JsonResponse:
     """List the members; PUT or POST adds one or sets their role, PATCH sets a member's role."""
@@ -153,20 +199,6 @@ def team_member_list(request: HttpRequest, user: Any, id_or_name: str) -> JsonRe
         organization=organization, user=person, role=role, actor=user, source=SOURCE
     )
     return JsonResponse(team_member_json(membership))
-
-
-def _member(organization: Organization, email_or_id: str) -> Membership:
-    """A member by their email or their team-member id."""
-    try:
-        wanted_id = str(uuid.UUID(email_or_id))
-    except ValueError:
-        wanted_id = None
-    for membership in _memberships(organization):
-        if wanted_id == stable_id("membership", membership.pk):
-            return membership
-        if wanted_id is None and membership.user.email.lower() == email_or_id.lower():
-            return membership
-    raise not_found(MEMBER_NOT_FOUND)
 
 
 @api_view("DELETE")

@@ -64,6 +64,8 @@ KWARG_NOUNS = {
     "teams/apps/<app>": "app",
     "users/<email_or_id>": "person",
     "teams/<id_or_name>/members/<email_or_id>": "member",
+    "apps/<app>/collaborators/<email_or_id>": "member",
+    "teams/apps/<app>/collaborators/<email_or_id>": "member",
     "ws/live/apps/<name>": "app",
     "apps/<app>/domains/<id_or_hostname>": "domain",
     "apps/<app>/backends/<address>": "backend",
@@ -185,7 +187,8 @@ ROUTES: dict[str, Sweep] = {
     "api /apps/<app>/addons": Sweep((GET,)),
     "api /apps/<app>/dynos": Sweep((GET,)),
     "api /apps/<app>/sni-endpoints": Sweep((GET,)),
-    "api /apps/<app>/collaborators": Sweep((GET,)),
+    "api /apps/<app>/collaborators": Sweep((GET, Call("POST", body={"user": "bob@example.org"}))),
+    "api /apps/<app>/collaborators/<email_or_id>": Sweep((GET, Call("PATCH"), Call("DELETE"))),
     "api /apps/<app>/pipeline-couplings": Sweep((GET,)),
     "api /apps/<app>/websocket-readiness": Sweep((GET,)),
     "api /apps/<app>/connections": Sweep((GET,)),
@@ -226,7 +229,12 @@ ROUTES: dict[str, Sweep] = {
     "api /teams/<id_or_name>/members/<email_or_id>": Sweep((Call("DELETE"),)),
     "api /teams/permissions": Sweep((GET,)),
     "api /teams/apps/<app>": Sweep((GET,)),
-    "api /teams/apps/<app>/collaborators": Sweep((GET,)),
+    "api /teams/apps/<app>/collaborators": Sweep(
+        (GET, Call("POST", body={"user": "bob@example.org"}))
+    ),
+    "api /teams/apps/<app>/collaborators/<email_or_id>": Sweep(
+        (GET, Call("PATCH"), Call("DELETE"))
+    ),
     "api /ingest/v1/reports": INGEST_REPORT,
     "api /ingest/v1/edges/<name>/config": INGEST_CONFIG,
     "api /ingest/v1/edges/<name>/config-status": INGEST_CONFIG_STATUS,

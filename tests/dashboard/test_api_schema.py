@@ -337,9 +337,12 @@ def test_app_features(alice_api: Api) -> None:
 
 def test_collaborators(alice_api: Api) -> None:
     assert_shape(alice_api.get("/apps/acme-web/collaborators"), [COLLABORATOR])
+    assert_shape(alice_api.get("/apps/acme-web/collaborators/bob@example.org"), COLLABORATOR)
     team_app = alice_api.get("/teams/apps/acme-web/collaborators")
     assert_shape(team_app, [TEAM_APP_COLLABORATOR])
     assert all(c["permissions"] for c in team_app.json())
+    bob = alice_api.get("/teams/apps/acme-web/collaborators/bob@example.org")
+    assert_shape(bob, TEAM_APP_COLLABORATOR)
 
 
 def test_domains(alice_api: Api, world: World) -> None:

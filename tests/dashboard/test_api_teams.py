@@ -247,3 +247,42 @@ def test_with_another_owner_the_first_may_step_down(
     )
     assert response.status_code == 200, response.content
     assert role_of(alice, world) == "member"
+
+
+# An app's collaborators are its organization's members
+
+
+def test_a_collaborator_by_email_or_id(alice_api: Api, bob: User) -> None:
+    bob_as_collaborator = alice_api.get("/apps/acme-web/collaborators/bob@example.org")
+    assert bob_as_collaborator.status_code == 200
+    assert bob_as_collaborator.json()["role"] == "member"
+    by_id = alice_api.get(f"/teams/apps/acme-web/collaborators/{bob_as_collaborator.json()['id']}")
+    assert by_id.json() == bob_as_collaborator.json()
+
+
+def test_a_collaborator_of_another_organization_is_not_found(
+    alice_api: Api, carol: User, world: World
+) -> None:
+    response = alice_api.get("/apps/acme-web/collaborators/carol@example.org")
+    assert_error(response, 404, "not_found", "Couldn't find that collaborator.")
+
+
+def test_collaborators_are_changed_through_the_organizations_members(
+    alice_api: Api, bob: User, carol: User, world: World
+) -> None:
+    added = alice_api.post("/apps/acme-web/collaborators", {"user": "carol@example.org"})
+    assert_error(
+        added,
+        422,
+        "invalid_params",
+        "The collaborators of acme-web are the members of acme: add people to acme instead "
+        "(heroku members:add EMAIL -t acme).",
+    )
+    removed = alice_api.delete("/apps/acme-web/collaborators/bob@example.org")
+    assert_error(removed, 422, "invalid_params")
+    assert "heroku members:remove EMAIL -t acme" in removed.json()["message"]
+    updated = alice_api.patch(
+        "/teams/apps/acme-web/collaborators/bob@example.org", {"permissions": ["view"]}
+    )
+    assert_error(updated, 422, "invalid_params")
+    assert role_of(bob, world) == "member" and role_of(carol, world) is None

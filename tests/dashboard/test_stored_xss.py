@@ -486,7 +486,14 @@ API_ROUTES: dict[str, Planner] = {
     "apps/<str:app>/addons": lambda h: _both("/apps/acme-web/addons"),
     "apps/<str:app>/dynos": lambda h: _both("/apps/acme-web/dynos"),
     "apps/<str:app>/sni-endpoints": lambda h: _both("/apps/acme-web/sni-endpoints"),
-    "apps/<str:app>/collaborators": lambda h: _both("/apps/acme-web/collaborators"),
+    "apps/<str:app>/collaborators": lambda h: [
+        *_both("/apps/acme-web/collaborators"),
+        api("alice", "/apps/acme-web/collaborators", "post", {"user": SCRIPT}),
+    ],
+    "apps/<str:app>/collaborators/<str:email_or_id>": lambda h: [
+        api("alice", f"/apps/acme-web/collaborators/{q(SCRIPT)}"),
+        api("alice", f"/apps/acme-web/collaborators/{q(SCRIPT)}", "delete"),
+    ],
     "apps/<str:app>/pipeline-couplings": lambda h: _both("/apps/acme-web/pipeline-couplings"),
     "apps/<str:app>/websocket-readiness": lambda h: _both("/apps/acme-web/websocket-readiness"),
     "apps/<str:app>/connections": lambda h: _both("/apps/acme-web/connections"),
@@ -563,6 +570,9 @@ API_ROUTES: dict[str, Planner] = {
     "teams/permissions": lambda h: _both("/teams/permissions"),
     "teams/apps/<str:app>": lambda h: _both("/teams/apps/acme-web"),
     "teams/apps/<str:app>/collaborators": lambda h: _both("/teams/apps/acme-web/collaborators"),
+    "teams/apps/<str:app>/collaborators/<str:email_or_id>": lambda h: [
+        api("support", f"/teams/apps/acme-web/collaborators/{q(SCRIPT)}", "patch", {}),
+    ],
     # Any other path: the API's catch-all not_found.
     "": lambda h: _both(f"/no/such/{q(SCRIPT)}"),
 }

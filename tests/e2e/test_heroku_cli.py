@@ -310,3 +310,18 @@ AUDITED_MEMBERSHIP_CHANGES = (
     ".order_by('pk'):\n"
     "    print(e.action)"
 )
+
+
+def test_access_add_and_remove_point_to_the_organizations_members(
+    heroku: Callable[..., Result],
+) -> None:
+    added = heroku("access:add", "carol@globex.example", "-a", "acme-web")
+    assert added.code == 2
+    assert (
+        f"{MARK}Error: The collaborators of acme-web are the members of acme: add people to acme"
+        in added.stderr
+    )
+    removed = heroku("access:remove", "bob@acme.example", "-a", "acme-web")
+    assert removed.code == 2
+    assert "heroku members:remove EMAIL -t acme" in removed.stderr
+    assert "bob@acme.example" in heroku("access", "-a", "acme-web").stdout
