@@ -23,6 +23,14 @@ def is_member(user: Any, organization_id: int | None) -> bool:
     return Membership.objects.filter(user=user, organization_id=organization_id).exists()
 
 
+def is_owner(user: Any, organization_id: int | None) -> bool:
+    if user is None or not user.is_authenticated or not user.is_active or organization_id is None:
+        return False
+    return Membership.objects.filter(
+        user=user, organization_id=organization_id, role=Membership.Role.OWNER
+    ).exists()
+
+
 def _platform_or_support(actor: Any) -> bool:
     return actor is None or is_support(actor)
 
@@ -49,6 +57,32 @@ def reason_required(actor: Any) -> bool:
 def can_change_domains(actor: Any, app: App) -> bool:
     """Members of the app's organization, and support."""
     return _platform_or_support(actor) or is_member(actor, app.organization_id)
+
+
+def can_change_members(actor: Any, organization_id: int | None) -> bool:
+    """Who belongs to an organization, and as what: its owners, and support."""
+    return _platform_or_support(actor) or is_owner(actor, organization_id)
+
+
+def may_leave_without_owner(actor: Any) -> bool:
+    """An organization keeps an owner whoever changes its members; only the platform itself (a
+    command closing an organization) may take its last one away."""
+    return actor is None
+
+
+# What a member may do to an app of their organization, in the names Heroku gives a team app's
+# permissions. Every member, whatever their role, may do all three (see the rules above); roles
+# differ only in who may change the organization's members.
+APP_PERMISSIONS = {
+    "view": "See the app, its domains, its features and its live connections.",
+    "operate": "Switch the app's self-serve features, such as websockets.",
+    "manage": "Add and remove the app's custom domains.",
+}
+
+
+def member_app_permissions(role: str) -> list[str]:
+    """The permissions a member with this role holds on each app of their organization."""
+    return sorted(APP_PERMISSIONS) if role in Membership.Role.values else []
 
 
 def can_change_backends(actor: Any) -> bool:

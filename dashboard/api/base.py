@@ -12,11 +12,13 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from dashboard.api.auth import authenticate
 from dashboard.api.idempotency import idempotent
+from dashboard.api.pagination import paginate
+from dashboard.api.serializers import app_json
 from dashboard.models import App
 from shared import ratelimit
 from shared.errors import APP_NOT_FOUND, ApiError, invalid_params, not_found
@@ -119,5 +121,23 @@ def by_id_or_name(
 
 def app_for(user: Any, id_or_name: str) -> App:
     """The app a URL names, by id or name, among those the user may see (404 otherwise)."""
-    apps = App.objects.visible_to(user).select_related("organization")
-    return by_id_or_name(apps, id_or_name, message=APP_NOT_FOUND)  # type: ignore[return-value]
+    return by_id_or_name(visible_apps(user), id_or_name, message=APP_NOT_FOUND)  # type: ignore[return-value]
+
+
+def visible_apps(user: Any) -> QuerySet[App]:
+    return App.objects.visible_to(user).select_related("organization")
+
+
+def app_list_answer(
+    request: HttpRequest,
+    apps: QuerySet[App],
+    serialize: Callable[[App], dict[str, Any]] = app_json,
+) -> JsonResponse:
+    """A list of apps, in Heroku's pages (by id or name)."""
+    return paginate(
+        request,
+        apps,
+        fields={"id": "uuid", "name": "name"},
+        serialize=serialize,
+        value_of=lambda app, field: str(app.uuid) if field == "id" else app.name,
+    )

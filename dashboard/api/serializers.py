@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 
+from dashboard.access import APP_PERMISSIONS, member_app_permissions
 from dashboard.models import App, Domain, Membership, Organization
 from dashboard.models.features import FeatureState
 
@@ -29,6 +30,10 @@ def user_ref(user: Any) -> dict[str, Any]:
     return {"email": user.email, "id": stable_id("user", user.pk)}
 
 
+def user_name(user: Any) -> str:
+    return user.get_full_name() or user.get_username()
+
+
 def account_json(user: Any) -> dict[str, Any]:
     return {
         "allow_tracking": False,
@@ -43,7 +48,7 @@ def account_json(user: Any) -> dict[str, Any]:
         "id": stable_id("user", user.pk),
         "identity_provider": None,
         "last_login": timestamp(user.last_login),
-        "name": user.get_full_name() or user.get_username(),
+        "name": user_name(user),
         "sms_number": None,
         "suspended_at": None,
         "two_factor_authentication": False,
@@ -101,6 +106,8 @@ def app_json(app: App) -> dict[str, Any]:
         "archived_at": None,
         "buildpack_provided_description": None,
         "build_stack": named_ref("stack", app.stack),
+        # Not in the schema, but read by `heroku apps:info`: an app here is created at once.
+        "create_status": "complete",
         "created_at": timestamp(app.created_at),
         "generation": generation_ref(app),
         "git_url": f"https://git.{settings.PLATFORM_DOMAIN}/{app.name}.git",
@@ -120,6 +127,32 @@ def app_json(app: App) -> dict[str, Any]:
         "updated_at": timestamp(app.updated_at),
         "web_url": app.web_url,
     }
+
+
+def team_app_json(app: App, *, joined: bool) -> dict[str, Any]:
+    """An app as a team's app: `joined` when the reader is one of its collaborators (here, a
+    member of its organization); `locked` is false, as on Heroku for an app never locked: no
+    app here is closed to the organization's members."""
+    return {**app_json(app), "joined": joined, "locked": False}
+
+
+def team_member_json(membership: Membership) -> dict[str, Any]:
+    user = membership.user
+    return {
+        "created_at": timestamp(membership.created_at),
+        "email": user.email,
+        "federated": False,
+        "id": stable_id("membership", membership.pk),
+        "identity_provider": None,
+        "role": membership.role,
+        "two_factor_authentication": False,
+        "updated_at": timestamp(membership.created_at),
+        "user": {"email": user.email, "id": stable_id("user", user.pk), "name": user_name(user)},
+    }
+
+
+def permission_json(name: str) -> dict[str, Any]:
+    return {"name": name, "description": APP_PERMISSIONS[name]}
 
 
 def feature_json(state: FeatureState) -> dict[str, Any]:
@@ -175,12 +208,14 @@ def membership_role(user: Any, organization: Organization) -> str | None:
 
 
 def collaborator_json(app: App, membership: Membership) -> dict[str, Any]:
+    """A member of the app's organization as Heroku's team-app collaborator (which the plain
+    collaborator resource answers too for a team's app)."""
     user = membership.user
     return {
         "app": {"id": str(app.uuid), "name": app.name},
         "created_at": timestamp(membership.created_at),
         "id": stable_id("membership", membership.pk),
-        "permissions": [],
+        "permissions": [permission_json(p) for p in member_app_permissions(membership.role)],
         "role": membership.role,
         "updated_at": timestamp(membership.created_at),
         "user": {"email": user.email, "federated": False, "id": stable_id("user", user.pk)},

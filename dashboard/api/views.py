@@ -1,4 +1,5 @@
-"""Heroku Platform API v3 endpoints: account, apps, teams, features and domains."""
+"""Heroku Platform API v3 endpoints: account, apps, features, domains and back-ends (teams and
+their members are in `teams`)."""
 
 from __future__ import annotations
 
@@ -13,21 +14,20 @@ from dashboard.api.base import (
     api_rate_remaining,
     api_view,
     app_for,
+    app_list_answer,
     by_id_or_name,
     json_body,
+    visible_apps,
 )
 from dashboard.api.pagination import paginate
 from dashboard.api.serializers import (
     account_json,
     app_json,
-    collaborator_json,
     domain_json,
     feature_json,
-    membership_role,
-    team_json,
     timestamp,
 )
-from dashboard.models import App, AuditEvent, Backend, Domain, Feature, Organization
+from dashboard.models import App, AuditEvent, Backend, Domain, Feature
 from dashboard.models.features import FeatureState, account_feature_states, app_feature_states
 from dashboard.services.apps import backend_add, backend_remove
 from dashboard.services.domains import domain_add, domain_remove
@@ -36,7 +36,6 @@ from shared.errors import (
     BACKEND_NOT_FOUND,
     DOMAIN_NOT_FOUND,
     FEATURE_NOT_FOUND,
-    TEAM_NOT_FOUND,
     ApiError,
     invalid_params,
     not_found,
@@ -44,20 +43,6 @@ from shared.errors import (
 
 EXPERIMENTAL_WARNING = "This feature is experimental and may change or be removed without notice."
 SOURCE = AuditEvent.Source.API
-
-
-def _apps(user: Any) -> QuerySet[App]:
-    return App.objects.visible_to(user).select_related("organization")
-
-
-def _app_list(request: HttpRequest, apps: QuerySet[App]) -> JsonResponse:
-    return paginate(
-        request,
-        apps,
-        fields={"id": "uuid", "name": "name"},
-        serialize=app_json,
-        value_of=lambda app, field: str(app.uuid) if field == "id" else app.name,
-    )
 
 
 def page_url(name: str, *args: str) -> str:
@@ -132,50 +117,12 @@ def account_feature_detail(request: HttpRequest, user: Any, id_or_name: str) -> 
 
 @api_view("GET")
 def app_list(request: HttpRequest, user: Any) -> JsonResponse:
-    return _app_list(request, _apps(user))
+    return app_list_answer(request, visible_apps(user))
 
 
 @api_view("GET")
 def app_detail(request: HttpRequest, user: Any, id_or_name: str) -> JsonResponse:
     return JsonResponse(app_json(app_for(user, id_or_name)))
-
-
-def _team(user: Any, id_or_name: str) -> Organization:
-    return by_id_or_name(  # type: ignore[return-value]
-        Organization.objects.visible_to(user), id_or_name, message=TEAM_NOT_FOUND
-    )
-
-
-@api_view("GET")
-def team_list(request: HttpRequest, user: Any) -> JsonResponse:
-    organizations = Organization.objects.visible_to(user)
-    roles = dict(user.memberships.values_list("organization_id", "role"))
-    return paginate(
-        request,
-        organizations,
-        fields={"id": "uuid", "name": "name"},
-        serialize=lambda org: team_json(org, roles.get(org.pk)),
-        value_of=lambda org, field: str(org.uuid) if field == "id" else org.name,
-    )
-
-
-@api_view("GET")
-def team_detail(request: HttpRequest, user: Any, id_or_name: str) -> JsonResponse:
-    organization = _team(user, id_or_name)
-    return JsonResponse(team_json(organization, membership_role(user, organization)))
-
-
-@api_view("GET")
-def team_app_list(request: HttpRequest, user: Any, id_or_name: str) -> JsonResponse:
-    organization = _team(user, id_or_name)
-    return _app_list(request, _apps(user).filter(organization=organization))
-
-
-@api_view("GET")
-def app_collaborator_list(request: HttpRequest, user: Any, app: str) -> JsonResponse:
-    target = app_for(user, app)
-    memberships = target.organization.memberships.select_related("user").order_by("pk")
-    return JsonResponse([collaborator_json(target, m) for m in memberships], safe=False)
 
 
 @api_view("GET")
@@ -247,7 +194,8 @@ def domain_list(request: HttpRequest, user: Any, app: str) -> JsonResponse:
     return paginate(
         request,
         _domains(user, target),
-        fields={"hostname": "hostname", "id": "uuid"},
+        # heroku3 asks for `domain ..;`, which Heroku answers in hostname order.
+        fields={"hostname": "hostname", "id": "uuid", "domain": "hostname"},
         serialize=domain_json,
         value_of=lambda d, field: str(d.uuid) if field == "id" else d.hostname,
     )

@@ -12,6 +12,7 @@ from dashboard.models.organizations import (
     Membership,
     Organization,
     member_org_ids,
+    users_visible_to,
     visible_organization_ids,
 )
 from dashboard.models.tokens import ApiToken, IdempotencyKey
@@ -32,5 +33,6 @@ __all__ = [
     "Membership",
     "Organization",
     "member_org_ids",
+    "users_visible_to",
     "visible_organization_ids",
 ]

@@ -7,6 +7,7 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.urls import reverse
 
@@ -43,6 +44,18 @@ def visible_organization_ids(user: Any) -> frozenset[int] | None:
     if is_customer(user):
         return frozenset(member_org_ids(user).values_list("organization_id", flat=True))
     return frozenset()
+
+
+def users_visible_to(user: Any) -> models.QuerySet[Any]:
+    """The active people the user may see: everyone, for staff; for a customer, themselves and
+    the members of their organizations."""
+    people = get_user_model().objects.filter(is_active=True)
+    if sees_everything(user):
+        return people
+    if is_customer(user):
+        mates = models.Q(memberships__organization_id__in=member_org_ids(user))
+        return people.filter(mates | models.Q(pk=user.pk)).distinct()
+    return people.none()
 
 
 class OrganizationQuerySet(models.QuerySet["Organization"]):

@@ -6,9 +6,10 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from dashboard.access import can_change_members, may_leave_without_owner
 from dashboard.models import Membership, Organization
 from dashboard.services.audit import audit_write
 from shared import bus
@@ -72,21 +73,49 @@ def organization_create(
     return organization
 
 
+def _lock_members(*, organization: Organization, actor: Any) -> Organization:
+    """Check the actor may change the organization's members and lock the organization, so
+    that two changes at once cannot both take away its last owner."""
+    if not can_change_members(actor, organization.pk):
+        raise PermissionDenied("Only the organization's owners may change its members.")
+    return Organization.objects.select_for_update().get(pk=organization.pk)
+
+
+def _keep_an_owner(*, membership: Membership, actor: Any) -> None:
+    """Refuse to take away the organization's last owner (demoted or removed)."""
+    if membership.role != Membership.Role.OWNER or may_leave_without_owner(actor):
+        return
+    others = Membership.objects.filter(
+        organization_id=membership.organization_id, role=Membership.Role.OWNER
+    ).exclude(pk=membership.pk)
+    if not others.exists():
+        raise ValidationError(
+            f"{membership.user.get_username()} is the last owner of "
+            f"{membership.organization.name}: make someone else an owner first."
+        )
+
+
 @transaction.atomic
 def membership_set(
     *, organization: Organization, user: Any, role: str, actor: Any, source: str
 ) -> Membership:
     """Add the user to the organization with the role, or change their role."""
+    organization = _lock_members(organization=organization, actor=actor)
     if role not in Membership.Role.values:
         raise ValidationError({"role": f"Role must be one of {', '.join(Membership.Role.values)}."})
     membership = (
-        Membership.objects.select_for_update().filter(organization=organization, user=user).first()
+        Membership.objects.select_for_update()
+        .select_related("user", "organization")
+        .filter(organization=organization, user=user)
+        .first()
     )
     before = {"role": membership.role} if membership else None
     if membership and membership.role == role:
         return membership
     if membership is None:
         membership = Membership(organization=organization, user=user, role=role)
+    else:
+        _keep_an_owner(membership=membership, actor=actor)
     membership.role = role
     membership.full_clean()
     membership.save()
@@ -107,11 +136,13 @@ def membership_set(
 @transaction.atomic
 def membership_remove(*, membership: Membership, actor: Any, source: str) -> None:
     """Take the user out of the organization; their open live pages check access again."""
+    _lock_members(organization=membership.organization, actor=actor)
     membership = (
         Membership.objects.select_for_update()
         .select_related("user", "organization")
         .get(pk=membership.pk)
     )
+    _keep_an_owner(membership=membership, actor=actor)
     audit_write(
         actor=actor,
         source=source,

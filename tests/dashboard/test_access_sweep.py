@@ -32,6 +32,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils.crypto import get_random_string
 
+from dashboard.api.serializers import stable_id
 from dashboard.models import ApiToken, App, Domain, Organization
 from dashboard.services.apps import backend_add
 from dashboard.services.tokens import api_token_create, api_token_mark_used
@@ -60,6 +61,11 @@ KWARG_NOUNS = {
     "apps/<name>": "app",
     "apps/<app>": "app",
     "apps/<id_or_name>": "app",
+    "teams/apps/<app>": "app",
+    "users/<email_or_id>": "person",
+    "teams/<id_or_name>/members/<email_or_id>": "member",
+    "apps/<app>/collaborators/<email_or_id>": "member",
+    "teams/apps/<app>/collaborators/<email_or_id>": "member",
     "ws/live/apps/<name>": "app",
     "apps/<app>/domains/<id_or_hostname>": "domain",
     "apps/<app>/backends/<address>": "backend",
@@ -75,7 +81,7 @@ KWARG_NOUNS = {
 # Objects that belong to one person: even support staff see only their own.
 PERSONAL_NOUNS = {"token"}
 # Objects the Platform API also finds by UUID.
-UUID_NOUNS = {"app", "organization", "domain"}
+UUID_NOUNS = {"app", "organization", "domain", "person"}
 
 Values = Mapping[str, str]
 
@@ -176,12 +182,13 @@ ROUTES: dict[str, Sweep] = {
     "api /account/features": Sweep((GET,)),
     "api /account/features/<id_or_name>": Sweep((GET, Call("PATCH", body={"enabled": True}))),
     "api /apps": Sweep((GET,)),
-    "api /users/~/apps": Sweep((GET,)),
+    "api /users/<email_or_id>/apps": Sweep((GET,)),
     "api /apps/<id_or_name>": Sweep((GET,)),
     "api /apps/<app>/addons": Sweep((GET,)),
     "api /apps/<app>/dynos": Sweep((GET,)),
     "api /apps/<app>/sni-endpoints": Sweep((GET,)),
-    "api /apps/<app>/collaborators": Sweep((GET,)),
+    "api /apps/<app>/collaborators": Sweep((GET, Call("POST", body={"user": "bob@example.org"}))),
+    "api /apps/<app>/collaborators/<email_or_id>": Sweep((GET, Call("PATCH"), Call("DELETE"))),
     "api /apps/<app>/pipeline-couplings": Sweep((GET,)),
     "api /apps/<app>/websocket-readiness": Sweep((GET,)),
     "api /apps/<app>/connections": Sweep((GET,)),
@@ -210,6 +217,24 @@ ROUTES: dict[str, Sweep] = {
     "api /teams": Sweep((GET,)),
     "api /teams/<id_or_name>": Sweep((GET,)),
     "api /teams/<id_or_name>/apps": Sweep((GET,)),
+    "api /teams/<id_or_name>/features": Sweep((GET,)),
+    "api /teams/<id_or_name>/members": Sweep(
+        (
+            GET,
+            Call("PUT", body={"email": "carol@example.org", "role": "member"}),
+            Call("POST", body={"email": "carol@example.org", "role": "member"}),
+            Call("PATCH", body={"email": "bob@example.org", "role": "owner"}),
+        )
+    ),
+    "api /teams/<id_or_name>/members/<email_or_id>": Sweep((Call("DELETE"),)),
+    "api /teams/permissions": Sweep((GET,)),
+    "api /teams/apps/<app>": Sweep((GET,)),
+    "api /teams/apps/<app>/collaborators": Sweep(
+        (GET, Call("POST", body={"user": "bob@example.org"}))
+    ),
+    "api /teams/apps/<app>/collaborators/<email_or_id>": Sweep(
+        (GET, Call("PATCH"), Call("DELETE"))
+    ),
     "api /ingest/v1/reports": INGEST_REPORT,
     "api /ingest/v1/edges/<name>/config": INGEST_CONFIG,
     "api /ingest/v1/edges/<name>/config-status": INGEST_CONFIG_STATUS,
@@ -632,7 +657,9 @@ def sweep_world(
         "globex agent": edge_ingest_token_rotate(edge=globex_edge, actor=None, source="cli"),
     }
 
-    def tree(org: Organization, app: App, edge: Edge, domain: str, backend: str) -> dict[str, str]:
+    def tree(
+        org: Organization, app: App, edge: Edge, domain: str, backend: str, person: str, member: str
+    ) -> dict[str, str]:
         return {
             "organization": org.name,
             "app": app.name,
@@ -643,6 +670,8 @@ def sweep_world(
             "upgrade step": "schedule",
             "app feature": "http-request-id",
             "account feature": "two-factor-beta",
+            "person": person,
+            "member": member,
         }
 
     beyond = {
@@ -651,10 +680,22 @@ def sweep_world(
     }
     trees = {
         "acme": tree(
-            world.acme, world.acme_web, world.acme_ssl, "www.acme.example", "10.1.0.1:5000"
+            world.acme,
+            world.acme_web,
+            world.acme_ssl,
+            "www.acme.example",
+            "10.1.0.1:5000",
+            person=alice.email,
+            member=bob.email,
         ),
         "globex": tree(
-            world.globex, world.globex_store, globex_edge, "shop.globex.example", "10.2.0.1:5000"
+            world.globex,
+            world.globex_store,
+            globex_edge,
+            "shop.globex.example",
+            "10.2.0.1:5000",
+            person=carol.email,
+            member=carol.email,
         ),
         "missing": {
             "organization": "initech",
@@ -667,6 +708,8 @@ def sweep_world(
             "app feature": "no-such-feature",
             "account feature": "no-such-feature",
             "token": beyond[ApiToken],
+            "person": "nobody@example.org",
+            "member": "nobody@example.org",
         },
     }
     ids = {
@@ -674,10 +717,11 @@ def sweep_world(
             "organization": str(org.uuid),
             "app": str(app.uuid),
             "domain": str(Domain.objects.get(hostname=hostname).uuid),
+            "person": stable_id("user", person.pk),
         }
-        for org, app, hostname in [
-            (world.acme, world.acme_web, "www.acme.example"),
-            (world.globex, world.globex_store, "shop.globex.example"),
+        for org, app, hostname, person in [
+            (world.acme, world.acme_web, "www.acme.example", alice),
+            (world.globex, world.globex_store, "shop.globex.example", carol),
         ]
     }
     ids["missing"] = {noun: str(uuid.uuid4()) for noun in UUID_NOUNS}

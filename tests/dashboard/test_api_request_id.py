@@ -151,3 +151,20 @@ def test_djangos_request_warnings_reach_only_handlers_that_write_the_id() -> Non
     assert handlers
     for handler in handlers:
         assert any(isinstance(f, RequestIdFilter) for f in handler.filters), handler
+
+
+def test_each_api_call_writes_one_access_line_with_its_request_id(
+    alice_api: Api, server_log: io.StringIO, world: World
+) -> None:
+    alice_api.get("/teams/acme/members", **{"Request-Id": "cli-access-7"})
+    alice_api.get("/apps/no-such-app", **{"Request-Id": "cli-access-8"})
+    # An edge's calls (many a second) write none.
+    token = edge_ingest_token_rotate(edge=world.gateway, actor=None, source="cli")
+    config = Client().get(
+        "/ingest/v1/edges/gateway/config", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert config.status_code == 200
+    lines = [line for line in server_log.getvalue().splitlines() if "edgeboard.access" in line]
+    assert len(lines) == 2, lines
+    assert " INFO edgeboard.access [cli-access-7] GET /teams/acme/members 200 " in lines[0]
+    assert " INFO edgeboard.access [cli-access-8] GET /apps/no-such-app 404 " in lines[1]

@@ -477,12 +477,23 @@ API_ROUTES: dict[str, Planner] = {
         ),
     ],
     "apps": lambda h: _both("/apps"),
-    "users/~/apps": lambda h: _both("/users/~/apps"),
+    "users/<str:email_or_id>/apps": lambda h: [
+        *_both("/users/~/apps"),
+        api("alice", "/users/bob@acme.example/apps"),
+        api("support", f"/users/{q(SCRIPT)}/apps"),
+    ],
     "apps/<str:id_or_name>": lambda h: _both("/apps/acme-web"),
     "apps/<str:app>/addons": lambda h: _both("/apps/acme-web/addons"),
     "apps/<str:app>/dynos": lambda h: _both("/apps/acme-web/dynos"),
     "apps/<str:app>/sni-endpoints": lambda h: _both("/apps/acme-web/sni-endpoints"),
-    "apps/<str:app>/collaborators": lambda h: _both("/apps/acme-web/collaborators"),
+    "apps/<str:app>/collaborators": lambda h: [
+        *_both("/apps/acme-web/collaborators"),
+        api("alice", "/apps/acme-web/collaborators", "post", {"user": SCRIPT}),
+    ],
+    "apps/<str:app>/collaborators/<str:email_or_id>": lambda h: [
+        api("alice", f"/apps/acme-web/collaborators/{q(SCRIPT)}"),
+        api("alice", f"/apps/acme-web/collaborators/{q(SCRIPT)}", "delete"),
+    ],
     "apps/<str:app>/pipeline-couplings": lambda h: _both("/apps/acme-web/pipeline-couplings"),
     "apps/<str:app>/websocket-readiness": lambda h: _both("/apps/acme-web/websocket-readiness"),
     "apps/<str:app>/connections": lambda h: _both("/apps/acme-web/connections"),
@@ -547,6 +558,21 @@ API_ROUTES: dict[str, Planner] = {
     "teams": lambda h: _both("/teams"),
     "teams/<str:id_or_name>": lambda h: _both("/teams/acme"),
     "teams/<str:id_or_name>/apps": lambda h: _both("/teams/acme/apps"),
+    "teams/<str:id_or_name>/features": lambda h: _both("/teams/acme/features"),
+    "teams/<str:id_or_name>/members": lambda h: [
+        *_both("/teams/acme/members"),
+        api("alice", "/teams/acme/members", "put", {"email": SCRIPT, "role": "member"}),
+        api("alice", "/teams/acme/members", "patch", {"email": SCRIPT, "role": SCRIPT}),
+    ],
+    "teams/<str:id_or_name>/members/<str:email_or_id>": lambda h: [
+        api("alice", f"/teams/acme/members/{q(SCRIPT)}", "delete"),
+    ],
+    "teams/permissions": lambda h: _both("/teams/permissions"),
+    "teams/apps/<str:app>": lambda h: _both("/teams/apps/acme-web"),
+    "teams/apps/<str:app>/collaborators": lambda h: _both("/teams/apps/acme-web/collaborators"),
+    "teams/apps/<str:app>/collaborators/<str:email_or_id>": lambda h: [
+        api("support", f"/teams/apps/acme-web/collaborators/{q(SCRIPT)}", "patch", {}),
+    ],
     # Any other path: the API's catch-all not_found.
     "": lambda h: _both(f"/no/such/{q(SCRIPT)}"),
 }

@@ -222,3 +222,106 @@ def test_domains_and_domains_add(heroku: Callable[..., Result]) -> None:
     taken = heroku("domains:add", "www.acme.example", "-a", "acme-api")
     assert taken.code == 2
     assert f"{MARK}Error: This domain is already in use by an app." in taken.stderr
+
+
+def table_rows(stdout: str) -> list[list[str]]:
+    """The cells of a table the CLI printed, below its header and rule."""
+    return [line.split() for line in stdout.splitlines()[2:] if line.strip()]
+
+
+def test_access_lists_the_apps_collaborators_with_their_permissions(
+    heroku: Callable[..., Result],
+) -> None:
+    result = heroku("access", "-a", "acme-web")
+    assert result.code == 0, result.stderr
+    rows = {row[0]: row[1:] for row in table_rows(result.stdout)}
+    assert rows["alice@acme.example"] == ["owner", "manage,", "operate,", "view"]
+    assert rows["bob@acme.example"] == ["member", "manage,", "operate,", "view"]
+    assert "carol@globex.example" not in result.stdout
+
+
+def test_access_to_another_organizations_app_is_not_found(heroku: Callable[..., Result]) -> None:
+    result = heroku("access", "-a", "globex-store")
+    assert result.code == 2
+    assert f"{MARK}Error: Couldn't find that app." in result.stderr
+
+
+def test_members_and_teams_show_the_roles(heroku: Callable[..., Result]) -> None:
+    members = heroku("members", "-t", "acme")
+    assert members.code == 0, members.stderr
+    rows = table_rows(members.stdout)
+    assert rows == [["alice@acme.example", "owner"], ["bob@acme.example", "member"]]
+    teams = heroku("teams")
+    assert teams.code == 0, teams.stderr
+    assert table_rows(teams.stdout) == [["acme", "owner"]]
+    hidden = heroku("members", "-t", "globex")
+    assert hidden.code == 2
+    assert f"{MARK}Error: Couldn't find that team." in hidden.stderr
+
+
+def test_apps_info_for_the_shell(heroku: Callable[..., Result]) -> None:
+    result = heroku("apps:info", "-a", "acme-web", "-s")
+    assert result.code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert not any(line.startswith("create_status=") for line in lines)
+    assert "collaborators=alice@acme.example,bob@acme.example" in lines
+    assert "web_url=https://acme-web.example.net/" in lines
+    assert "stack=cedar-14" in lines
+    assert "undefined" not in result.stdout
+
+
+def test_auth_whoami_names_the_tokens_account(heroku: Callable[..., Result]) -> None:
+    result = heroku("auth:whoami", user="bob")
+    assert result.code == 0, result.stderr
+    assert result.stdout == "bob@acme.example\n"
+
+
+def test_members_add_set_and_remove_go_through_the_membership_service(
+    heroku: Callable[..., Result], dashboard_server: Server
+) -> None:
+    added = heroku("members:add", "carol@globex.example", "-r", "member", "-t", "acme")
+    assert added.code == 0, added.stderr
+    assert "Adding carol@globex.example to acme as member... done" in added.stderr
+    assert ["carol@globex.example", "member"] in table_rows(heroku("members", "-t", "acme").stdout)
+    promoted = heroku("members:set", "carol@globex.example", "-r", "owner", "-t", "acme")
+    assert promoted.code == 0, promoted.stderr
+    refused = heroku("members:add", "bob@acme.example", "-r", "owner", "-t", "acme", user="bob")
+    assert refused.code == 2
+    assert f"{MARK}Error: Only the organization's owners may change its members." in (
+        refused.stderr
+    )
+    removed = heroku("members:remove", "carol@globex.example", "-t", "acme")
+    assert removed.code == 0, removed.stderr
+    assert "Removing carol@globex.example from acme... done" in removed.stderr
+    assert "carol@globex.example" not in heroku("members", "-t", "acme").stdout
+    audit = dashboard_server.manage("shell", "--no-imports", "-c", AUDITED_MEMBERSHIP_CHANGES)
+    assert audit.split() == ["membership.set", "membership.set", "membership.delete"]
+
+
+def test_the_last_owner_cannot_leave(heroku: Callable[..., Result]) -> None:
+    result = heroku("members:remove", "alice@acme.example", "-t", "acme")
+    assert result.code == 2
+    assert "is the last owner of acme" in result.stderr
+
+
+AUDITED_MEMBERSHIP_CHANGES = (
+    "from dashboard.models import AuditEvent\n"
+    "for e in AuditEvent.objects.filter(source='api', action__startswith='membership.')"
+    ".order_by('pk'):\n"
+    "    print(e.action)"
+)
+
+
+def test_access_add_and_remove_point_to_the_organizations_members(
+    heroku: Callable[..., Result],
+) -> None:
+    added = heroku("access:add", "carol@globex.example", "-a", "acme-web")
+    assert added.code == 2
+    assert (
+        f"{MARK}Error: The collaborators of acme-web are the members of acme: add people to acme"
+        in added.stderr
+    )
+    removed = heroku("access:remove", "bob@acme.example", "-a", "acme-web")
+    assert removed.code == 2
+    assert "heroku members:remove EMAIL -t acme" in removed.stderr
+    assert "bob@acme.example" in heroku("access", "-a", "acme-web").stdout

@@ -179,20 +179,20 @@ with_database = pytest.mark.django_db(transaction=True)
 
 @with_database
 async def test_a_removed_member_is_refused_at_once_though_just_granted(
-    alice: User, admin_user: User, world: World, settings: Any
+    bob: User, admin_user: User, world: World, settings: Any
 ) -> None:
     from dashboard.models import Membership
     from dashboard.services.admin_edits import admin_model_delete
 
     settings.LIVE_GRANT_SECONDS = 60.0
-    cookie = await database_sync_to_async(cookie_for)(alice)
+    cookie = await database_sync_to_async(cookie_for)(bob)
     connected, watching = await connect("/ws/live/apps/acme-web/", cookie)
     assert connected
     try:
         await watching.receive_from(timeout=5)
-        membership = await database_sync_to_async(Membership.objects.get)(user=alice)
+        membership = await database_sync_to_async(Membership.objects.get)(user=bob)
         await database_sync_to_async(admin_model_delete)(instance=membership, actor=admin_user)
-        await watching.receive_output(timeout=5)  # her open socket is closed (1008)
+        await watching.receive_output(timeout=5)  # his open socket is closed (1008)
     finally:
         await watching.disconnect()
     connected, again = await connect("/ws/live/apps/acme-web/", cookie)

@@ -216,15 +216,16 @@ async def test_signing_out_closes_that_sessions_sockets(alice: User, world: Worl
 
 
 async def test_losing_membership_closes_the_socket(
-    alice: User, alice_cookie: bytes, admin_user: User, world: World
+    bob: User, admin_user: User, world: World
 ) -> None:
     from dashboard.models import Membership
     from dashboard.services.admin_edits import admin_model_delete
 
-    _, communicator = await connect("/ws/live/apps/acme-web/", alice_cookie)
+    bob_cookie = await database_sync_to_async(cookie_for)(bob)
+    _, communicator = await connect("/ws/live/apps/acme-web/", bob_cookie)
     try:
         await communicator.receive_from(timeout=5)
-        membership = await database_sync_to_async(Membership.objects.get)(user=alice)
+        membership = await database_sync_to_async(Membership.objects.get)(user=bob)
         await database_sync_to_async(admin_model_delete)(instance=membership, actor=admin_user)
         assert await communicator.receive_output(timeout=5) == {
             "type": "websocket.close",
