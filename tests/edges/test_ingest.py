@@ -371,7 +371,8 @@ def test_the_first_report_of_a_minute_writes_the_edges_seq_with_the_rollups(
         assert post(token, report(3, **{WEB: {"connections": 7}})).status_code == 202
     gateway = Edge.objects.get(name="gateway")
     assert (gateway.last_seq, gateway.last_report_at) == (3, later)
-    assert list(ConnectionRollup.objects.values_list("minute", "samples")) == [(start.replace(second=0), 2)]
+    rollups = ConnectionRollup.objects.values_list("minute", "samples")
+    assert list(rollups) == [(start.replace(second=0), 2)]
 
 
 def test_a_token_rotated_elsewhere_is_refused_once_the_remembered_edge_runs_out(
