@@ -1,6 +1,6 @@
-// Live pages: reconnect quickly after the server closes a socket on purpose, keep "N s ago"
-// texts current between pushes (the server renders absolute times, so a panel rendered a
-// second later is the same panel), and swap pushed panels in without losing what the user typed.
+// Live pages: reconnect quickly after the server closes a socket on purpose, and swap pushed
+// panels in without losing what the user typed. (The server renders absolute times, so a panel
+// rendered a second later is the same panel: static/js/local-time.js keeps "N s ago" current.)
 "use strict";
 
 (() => {
@@ -10,25 +10,6 @@
   // and the next try lands later, at a random moment again.
   htmx.config.wsReconnectDelay = (retryCount) =>
     Math.random() * Math.min(5000, 1000 * 2 ** retryCount);
-
-  const describe = (seconds) => {
-    if (seconds < 60) return `${seconds} s ago`;
-    if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
-    if (seconds < 172800) return `${Math.floor(seconds / 3600)} h ago`;
-    return `${Math.floor(seconds / 86400)} days ago`;
-  };
-
-  const tick = () => {
-    const now = Date.now();
-    for (const element of document.querySelectorAll("[data-since]")) {
-      const since = Date.parse(element.dataset.since);
-      if (!Number.isNaN(since)) {
-        element.textContent = describe(Math.max(0, Math.round((now - since) / 1000)));
-      }
-    }
-  };
-  tick();
-  setInterval(tick, 1000);
 
   // Panels pushed by the server carry this where a page's forms have their CSRF token (only a
   // request has one): the page puts its own token in before the panel is swapped in.
@@ -142,6 +123,5 @@
   document.addEventListener("htmx:wsClose", mark("reconnecting"));
   document.addEventListener("htmx:wsAfterMessage", (event) => {
     event.target.dataset.live = "live";
-    tick();
   });
 })();
