@@ -14,6 +14,7 @@ from dashboard.models.organizations import (
     member_org_ids,
     visible_organization_ids,
 )
+from dashboard.models.preferences import Preferences
 from dashboard.models.tokens import ApiToken, IdempotencyKey
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ __all__ = [
     "IdempotencyKey",
     "Membership",
     "Organization",
+    "Preferences",
     "member_org_ids",
     "visible_organization_ids",
 ]
