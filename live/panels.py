@@ -297,21 +297,21 @@ def support_activity() -> list[AuditEvent]:
     return list(AuditEvent.objects.select_related("app")[:SUPPORT_ACTIVITY_LIMIT])
 
 
-def support_parts(parts: frozenset[str]) -> dict[str, str]:
+def support_parts(parts: frozenset[str], user: Any) -> dict[str, str]:
     rendered = {}
     if events.LEGACY_EDGES in parts:
         context = {"legacy_edges": legacy_edges()}
         html = render_to_string(f"{SUPPORT_TEMPLATE}#legacy-edges", context)
         rendered[events.LEGACY_EDGES] = str(html).strip()
     if events.SUPPORT_ACTIVITY in parts:
-        context = {"recent": support_activity()}
+        context = {"recent": support_activity(), "user": user}
         html = render_to_string(f"{SUPPORT_TEMPLATE}#support-activity", context)
         rendered[events.SUPPORT_ACTIVITY] = str(html).strip()
     return rendered
 
 
 # An organization's page: its custom SSL edges and its recent activity (everyone who may see the
-# organization sees all of both).
+# organization sees all of both; support's internal reasons only support).
 
 ORGANIZATION_TEMPLATE = "dashboard/organization_detail.html"
 
@@ -328,14 +328,17 @@ def organization_activity(organization: Organization) -> list[AuditEvent]:
     )
 
 
-def organization_parts(organization: Organization, parts: frozenset[str]) -> dict[str, str]:
+def organization_parts(
+    organization: Organization, user: Any, parts: frozenset[str]
+) -> dict[str, str]:
+    """The organization page's parts as `user`'s audience (support, or members) sees them."""
     rendered = {}
     if events.ORG_EDGES in parts:
         context = {"edges": organization_edges(organization)}
         html = render_to_string(f"{ORGANIZATION_TEMPLATE}#org-edges", context)
         rendered[events.ORG_EDGES] = str(html).strip()
     if events.ACTIVITY in parts:
-        context = {"activity": organization_activity(organization)}
+        context = {"activity": organization_activity(organization), "user": user}
         html = render_to_string(f"{ORGANIZATION_TEMPLATE}#org-activity", context)
         rendered[events.ACTIVITY] = str(html).strip()
     return rendered

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from dashboard.models import AuditEvent
 from edges.counts import numbers_are_last_known
 
 register = template.Library()
@@ -46,6 +48,15 @@ def timestamp(value: dt.datetime | None, style: str = "datetime", id: str = "") 
         when.strftime("%Y-%m-%d %H:%M:%S UTC") if isinstance(when, dt.datetime) else machine,
         when.strftime(TIME_STYLES[style]),
     )
+
+
+@register.filter
+def reason_for(event: AuditEvent, viewer: Any) -> str:
+    """An audit event's reason as the viewer may read it (support's stay internal); a template
+    rendered without a viewer reads none."""
+    if not hasattr(viewer, "is_authenticated"):
+        return ""
+    return event.reason_for(viewer)
 
 
 @register.simple_tag
