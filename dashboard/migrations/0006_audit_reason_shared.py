@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="auditevent",
             name="reason_shared",
-            field=models.BooleanField(default=False),
+            field=models.BooleanField(default=False, db_default=False),
         ),
         migrations.RunPython(share_what_customers_could_already_read, migrations.RunPython.noop),
     ]

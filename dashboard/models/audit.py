@@ -59,7 +59,7 @@ class AuditEvent(models.Model):
     reason = models.TextField(blank=True)
     # Whether the organization's members may read the reason. Support's and the platform's
     # reasons are internal unless support shares them; a member's own words are theirs to read.
-    reason_shared = models.BooleanField(default=False)
+    reason_shared = models.BooleanField(default=False, db_default=False)
 
     objects = AuditEventQuerySet.as_manager()
 
