@@ -24,7 +24,9 @@ def theme_set(request: HttpRequest) -> HttpResponse:
         )
     except ValidationError as error:
         messages.error(request, error.messages[0])
-    back = request.POST.get("next", "")
+    # Back to the page the switch was pressed on (the header's form names no page: a page that
+    # echoed its own address would tell an existing object from a missing one).
+    back = request.POST.get("next") or request.headers.get("Referer", "")
     if not url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):

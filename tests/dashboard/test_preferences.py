@@ -44,6 +44,13 @@ def test_an_unknown_theme_changes_nothing_and_says_so(alice: User) -> None:
     assert "Choose one of: system, light, dark." in response.content.decode()
 
 
+def test_the_switch_goes_back_to_the_page_it_was_pressed_on(alice: User) -> None:
+    response = client_for(alice).post(
+        "/account/theme/", {"theme": "dark"}, headers={"Referer": "http://testserver/audit/"}
+    )
+    assert response["Location"] == "http://testserver/audit/"
+
+
 def test_the_way_back_stays_on_the_dashboard(alice: User) -> None:
     response = client_for(alice).post(
         "/account/theme/", {"theme": "dark", "next": "https://evil.example/"}
