@@ -24,13 +24,14 @@
 
   // A push never takes a draft from under the user's hands: what they typed (and the focus) is
   // carried into the new panel, with a note that the panel changed around it.
-  // A draft: a field the user typed into, or one the server sent back with an error.
+  // A draft: a field the user typed into or ticked, or one the server sent back with an error.
+  const ticks = (field) => field.type === "checkbox";
+  const changed = (field) =>
+    ticks(field) ? field.checked !== field.defaultChecked : field.value !== field.defaultValue;
   const typed = (root) =>
     [...root.querySelectorAll("input, textarea")].filter(
       (field) =>
-        field.type !== "hidden" &&
-        field.name &&
-        (field.value !== field.defaultValue || field.closest(".has-error")),
+        field.type !== "hidden" && field.name && (changed(field) || field.closest(".has-error")),
     );
 
   // What the user's own last action was answered with (a notice, a refusal, a field's error,
@@ -93,7 +94,8 @@
     for (const field of typed(target)) {
       const twin = twinOf(field, fragment);
       if (!twin) continue;
-      twin.value = field.value;
+      if (ticks(field)) twin.checked = field.checked;
+      else twin.value = field.value;
       if (!twin.form.querySelector(".draft-note")) {
         const note = document.createElement("p");
         note.className = "draft-note";
