@@ -105,8 +105,13 @@ def connections_chart(app: App, series: Series, now: dt.datetime | None = None) 
             PAD_LEFT - 6,
             HEIGHT - PAD_BOTTOM,
         ),
+        # The browser says it in its own zone (static/js/local-time.js).
         format_html(
-            '<text class="tick" x="{}" y="{}">{}</text>', PAD_LEFT, HEIGHT - 4, f"{start:%H:%M} UTC"
+            '<text class="tick" x="{}" y="{}" data-local="clock" data-utc="{}">{}</text>',
+            PAD_LEFT,
+            HEIGHT - 4,
+            f"{start.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ}",
+            f"{start.astimezone(dt.UTC):%H:%M} UTC",
         ),
         format_html(
             '<text class="tick" x="{}" y="{}" text-anchor="end">now</text>', WIDTH - 4, HEIGHT - 4

@@ -65,14 +65,17 @@ def features_context(user: Any, app: App, *, error: Any = None, notice: str = ""
 
 
 def backends_context(
-    user: Any, app: App, *, error: str = "", notice: str = "", value: str = ""
+    user: Any, app: App, *, error: str = "", notice: str = "", value: str = "", confirm: str = ""
 ) -> dict[str, Any]:
+    """`confirm`: the address whose removal the panel asks about (a form sent without
+    JavaScript's confirmation)."""
     return {
         "backends": list(app.backends.all()),
         "may_change_backends": access.can_change_backends(user),
         "backend_error": error,
         "backend_notice": notice,
         "backend_value": value,
+        "backend_confirm": confirm,
     }
 
 
@@ -183,6 +186,22 @@ def edge_carried_domains(user: Any, edge: Edge) -> list[Domain]:
     return edge_domains(user, edge) if edge.kind == Edge.Kind.CUSTOM_SSL else []
 
 
+# The steps that ask before they are taken, and what each will do, in words.
+CONFIRMED_STEPS = ("start", "cancel")
+
+
+def step_warnings(edge: Edge, domains: list[Domain]) -> dict[str, str]:
+    owner = edge.organization.label if edge.organization else "the platform"
+    apps = ", ".join(sorted({d.app.name for d in domains if d.kind == Domain.Kind.CUSTOM}))
+    behind = f" ({apps})" if apps else ""
+    return {
+        "start": f"Start {edge.name}'s upgrade to Hipache now? {owner} sees it in progress, and "
+        f"the apps behind it{behind} may lose open connections while the proxy is switched.",
+        "cancel": f"Cancel {edge.name}'s upgrade? {owner} sees it cancelled; {edge.name} stays "
+        f"on its current proxy, and websockets stays off for the apps behind it{behind}.",
+    }
+
+
 def upgrade_context(user: Any, edge: Edge, domains: list[Domain]) -> dict[str, Any]:
     """The upgrade's state, its history, what changes, and what this user may do next."""
     upgrades = list(edge.upgrades.select_related("requested_by").prefetch_related("steps"))
@@ -190,7 +209,10 @@ def upgrade_context(user: Any, edge: Edge, domains: list[Domain]) -> dict[str, A
     actions = []
     if open_upgrade is not None and access.can_step_upgrade(user):
         actions = [a for a, (allowed, _) in TRANSITIONS.items() if open_upgrade.state in allowed]
+    warnings = step_warnings(edge, domains) if actions else {}
     return {
+        "start_warning": warnings.get("start", ""),
+        "cancel_warning": warnings.get("cancel", ""),
         "upgrades": [u for u in upgrades if u is not open_upgrade],
         "open_upgrade": open_upgrade,
         "upgrade_early": open_upgrade is not None and starts_early(open_upgrade),
@@ -297,21 +319,21 @@ def support_activity() -> list[AuditEvent]:
     return list(AuditEvent.objects.select_related("app")[:SUPPORT_ACTIVITY_LIMIT])
 
 
-def support_parts(parts: frozenset[str]) -> dict[str, str]:
+def support_parts(parts: frozenset[str], user: Any) -> dict[str, str]:
     rendered = {}
     if events.LEGACY_EDGES in parts:
         context = {"legacy_edges": legacy_edges()}
         html = render_to_string(f"{SUPPORT_TEMPLATE}#legacy-edges", context)
         rendered[events.LEGACY_EDGES] = str(html).strip()
     if events.SUPPORT_ACTIVITY in parts:
-        context = {"recent": support_activity()}
+        context = {"recent": support_activity(), "user": user}
         html = render_to_string(f"{SUPPORT_TEMPLATE}#support-activity", context)
         rendered[events.SUPPORT_ACTIVITY] = str(html).strip()
     return rendered
 
 
 # An organization's page: its custom SSL edges and its recent activity (everyone who may see the
-# organization sees all of both).
+# organization sees all of both; support's internal reasons only support).
 
 ORGANIZATION_TEMPLATE = "dashboard/organization_detail.html"
 
@@ -328,14 +350,17 @@ def organization_activity(organization: Organization) -> list[AuditEvent]:
     )
 
 
-def organization_parts(organization: Organization, parts: frozenset[str]) -> dict[str, str]:
+def organization_parts(
+    organization: Organization, user: Any, parts: frozenset[str]
+) -> dict[str, str]:
+    """The organization page's parts as `user`'s audience (support, or members) sees them."""
     rendered = {}
     if events.ORG_EDGES in parts:
         context = {"edges": organization_edges(organization)}
         html = render_to_string(f"{ORGANIZATION_TEMPLATE}#org-edges", context)
         rendered[events.ORG_EDGES] = str(html).strip()
     if events.ACTIVITY in parts:
-        context = {"activity": organization_activity(organization)}
+        context = {"activity": organization_activity(organization), "user": user}
         html = render_to_string(f"{ORGANIZATION_TEMPLATE}#org-activity", context)
         rendered[events.ACTIVITY] = str(html).strip()
     return rendered

@@ -100,7 +100,12 @@ def _upgrades(user: Any, name: str) -> Topic | None:
 def _support(user: Any, name: str) -> Topic | None:
     if not access.can_search_platform(user):
         return None
-    return Topic(events.SUPPORT_TOPIC, "staff", support_parts, events.SUPPORT_PARTS)
+    return Topic(
+        events.SUPPORT_TOPIC,
+        "staff",
+        lambda parts: support_parts(parts, user),
+        events.SUPPORT_PARTS,
+    )
 
 
 def _visible_organization(user: Any, name: str) -> Organization | None:
@@ -135,10 +140,11 @@ def _organization_page(user: Any, name: str) -> Topic | None:
         return None
     return Topic(
         events.organization_topic(organization.name),
-        "page",
+        # Support reads internal reasons in the activity; members do not.
+        "page:" + _role(user),
         lambda parts: {
             **_organization_lists(organization, parts),
-            **organization_parts(organization, parts),
+            **organization_parts(organization, user, parts),
         },
         events.ORGANIZATION_PARTS,
     )

@@ -12,6 +12,7 @@ from pages.views import (
     edges,
     features,
     overview,
+    preferences,
     support,
     tokens,
 )
@@ -45,6 +46,7 @@ urlpatterns = [
     path("upgrades/", edges.upgrade_queue, name="upgrade-queue"),
     path("support/", support.support, name="support"),
     path("audit/", support.audit, name="audit"),
+    path("account/theme/", preferences.theme_set, name="theme"),
     path("account/tokens/", tokens.token_list, name="tokens"),
     path("account/tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
 ]

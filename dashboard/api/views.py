@@ -67,6 +67,15 @@ def _enabled_param(body: dict[str, Any]) -> bool:
     raise invalid_params("enabled must be a boolean: true or false (1 and 0 are accepted too).")
 
 
+def _reason_shared_param(body: dict[str, Any]) -> bool | None:
+    """`reason_shared` (ours, not Heroku's): whether the app's organization may read the reason."""
+    if "reason_shared" not in body:
+        return None
+    if isinstance(body["reason_shared"], bool):
+        return body["reason_shared"]
+    raise invalid_params("reason_shared must be a boolean: true or false.")
+
+
 def _state(states: list[FeatureState], id_or_name: str) -> FeatureState:
     for state in states:
         if id_or_name in (state.feature.name, str(state.feature.uuid)):
@@ -157,6 +166,7 @@ def app_feature_detail(request: HttpRequest, user: Any, app: str, id_or_name: st
         return JsonResponse(feature_json(state))
     body = json_body(request)
     enabled = _enabled_param(body)
+    reason_shared = _reason_shared_param(body)
     try:
         feature_set(
             app=target,
@@ -165,6 +175,7 @@ def app_feature_detail(request: HttpRequest, user: Any, app: str, id_or_name: st
             actor=user,
             source=SOURCE,
             reason=str(body.get("reason", ""))[:500],
+            reason_shared=reason_shared,
         )
     except FeatureRefused as refusal:
         edges = refusal.blocking_edges

@@ -15,6 +15,7 @@ from dashboard.models.organizations import (
     users_visible_to,
     visible_organization_ids,
 )
+from dashboard.models.preferences import Preferences
 from dashboard.models.tokens import ApiToken, IdempotencyKey
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ __all__ = [
     "IdempotencyKey",
     "Membership",
     "Organization",
+    "Preferences",
     "member_org_ids",
     "users_visible_to",
     "visible_organization_ids",

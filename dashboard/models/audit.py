@@ -57,6 +57,9 @@ class AuditEvent(models.Model):
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     reason = models.TextField(blank=True)
+    # Whether the organization's members may read the reason. Support's and the platform's
+    # reasons are internal unless support shares them; a member's own words are theirs to read.
+    reason_shared = models.BooleanField(default=False, db_default=False)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -107,3 +110,10 @@ class AuditEvent(models.Model):
             return self.action.replace("_", " ").replace(".", " ")
         details = self.after if isinstance(self.after, dict) else {}
         return template.format(feature=details.get("feature", "a feature"))
+
+    def reason_for(self, viewer: AnyUser) -> str:
+        """The reason as `viewer` may read it: support reads every one; a customer only a
+        shared one (else nothing: the line still says who changed what)."""
+        if self.reason_shared or sees_everything(viewer):
+            return self.reason
+        return ""

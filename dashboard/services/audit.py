@@ -26,9 +26,14 @@ def audit_write(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     reason: str = "",
+    reason_shared: bool | None = None,
 ) -> AuditEvent:
+    """`reason_shared`: whether the organization's members may read the reason; by default
+    only when the actor is one of them (support's and the platform's reasons are internal)."""
     if source not in AuditEvent.Source.values:
         raise ValueError(f"unknown audit source {source!r}")
+    if reason_shared is None:
+        reason_shared = bool(actor is not None and not actor.is_staff)
     return AuditEvent.objects.create(
         actor=actor,
         actor_label=actor_label(actor),
@@ -42,4 +47,5 @@ def audit_write(
         before=before,
         after=after,
         reason=reason,
+        reason_shared=bool(reason) and reason_shared,
     )

@@ -114,8 +114,10 @@ def feature_set(
     actor: Any,
     source: str,
     reason: str = "",
+    reason_shared: bool | None = None,
 ) -> FeatureChange:
-    """Switch an app-scope feature on or off.
+    """Switch an app-scope feature on or off. `reason_shared`: whether the app's organization
+    may read the reason (by default only when one of its members gave it).
 
     Locks the app so concurrent switches of one app serialise; setting the state it already
     has is a successful no-op that writes no audit row.
@@ -149,6 +151,7 @@ def feature_set(
         before={"feature": feature.name, "enabled": current},
         after={"feature": feature.name, "enabled": enabled},
         reason=reason,
+        reason_shared=reason_shared,
     )
     bus.announce_on_commit(
         "feature.changed",

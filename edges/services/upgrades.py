@@ -235,6 +235,8 @@ def upgrade_request(*, edge: Edge, actor: Any, source: str, note: str = "") -> E
         organization=edge.organization,
         after={"state": upgrade.state, "edge": edge.name},
         reason=note,
+        # The step's note is on the timeline the customer reads.
+        reason_shared=True,
     )
     _publish(edge, upgrade, _app_names(edge))
     return upgrade
@@ -311,6 +313,8 @@ def upgrade_transition(
             "scheduled_for": upgrade.scheduled_for.isoformat() if upgrade.scheduled_for else None,
         },
         reason=note,
+        # The step's note is on the timeline the customer reads.
+        reason_shared=True,
     )
     _publish(edge, upgrade, app_names)
     return upgrade

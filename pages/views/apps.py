@@ -70,9 +70,12 @@ def render_backends_panel(
     error: str = "",
     notice: str = "",
     value: str = "",
+    confirm: str = "",
 ) -> HttpResponse:
     """The back-ends panel after a change: alone for htmx, else inside the whole page."""
-    backends = backends_context(request.user, app, error=error, notice=notice, value=value)
+    backends = backends_context(
+        request.user, app, error=error, notice=notice, value=value, confirm=confirm
+    )
     if request.htmx:
         context = {"app": app, **backends}
         return render(request, f"{TEMPLATE}#backends-panel", context, status=status)

@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
+from dashboard import access
 from dashboard.models import App, AuditEvent, Backend
 from dashboard.services.apps import backend_add, backend_remove
 from pages.views.apps import render_backends_panel
@@ -46,6 +47,9 @@ def app_backend_remove(request: HttpRequest, name: str) -> HttpResponse:
     backend = Backend.objects.filter(app=app).at(address)
     if backend is None:
         raise Http404
+    if request.POST.get("confirmed") != "yes" and access.can_change_backends(request.user):
+        # Asked in the browser with JavaScript; without, the panel asks.
+        return render_backends_panel(request, app, confirm=backend.address)
     try:
         backend_remove(backend=backend, actor=request.user, source=SOURCE)
     except PermissionDenied as error:

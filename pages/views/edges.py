@@ -27,10 +27,12 @@ from edges.services.upgrades import (
     upgrade_transition,
 )
 from live.panels import (
+    CONFIRMED_STEPS,
     EDGE_PAGE_DOMAINS,
     edge_carried_domains,
     edge_domain_counts,
     edge_domains,
+    step_warnings,
     upgrade_context,
     upgrade_queue_context,
 )
@@ -47,6 +49,14 @@ class UpgradeAnswer:
     values: dict[str, str] = field(default_factory=dict)
     confirm_start: bool = False
     window_seen: str = ""
+    # A step that asks before it is taken (start, cancel), when the form came without
+    # JavaScript's confirmation: `message` says what will happen.
+    confirm: str = ""
+
+    @property
+    def asks_for(self) -> str:
+        """The action the panel asks about instead of taking it ("" when none)."""
+        return "start" if self.confirm_start else self.confirm
 
 
 def _edge_page(
@@ -139,6 +149,12 @@ def upgrade_step(request: HttpRequest, name: str, pk: int, action: str) -> HttpR
                 window_seen=window.isoformat(),
                 message=f"The window of {name}'s upgrade, {moment(window)}, has not come yet.",
             )
+            return _edge_page(request, edge, answer=answer)
+        confirmed = request.POST.get("confirmed") == "yes" or window_seen is not None
+        # Ask only about a step the upgrade can take: any other answers with its refusal.
+        if action in CONFIRMED_STEPS and not confirmed and upgrade.state in TRANSITIONS[action][0]:
+            warning = step_warnings(edge, edge_carried_domains(request.user, edge))[action]
+            answer = UpgradeAnswer(action=action, confirm=action, message=warning)
             return _edge_page(request, edge, answer=answer)
         upgrade_transition(
             upgrade=upgrade,

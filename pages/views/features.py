@@ -70,6 +70,7 @@ def app_feature_toggle(request: HttpRequest, name: str) -> HttpResponse:
             actor=request.user,
             source=AuditEvent.Source.WEB,
             reason=reason,
+            reason_shared=request.POST.get("reason_shared") == "on",
         )
     except FeatureRefused as refusal:
         error = FeatureError(

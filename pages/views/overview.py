@@ -124,7 +124,7 @@ def organization_detail(request: HttpRequest, name: str) -> HttpResponse:
         "apps": apps,
         "org_apps": organization_live(organization),
         # The same builders as the page's pushes (live.panels): everyone who may see the
-        # organization sees all of its edges and activity.
+        # organization sees all of its edges and activity (support's reasons: support only).
         "edges": organization_edges(organization),
         "activity": organization_activity(organization),
     }

@@ -13,11 +13,17 @@ from dashboard.services.tokens import api_token_create, api_token_revoke
 
 
 def _render(
-    request: HttpRequest, *, new_token: str = "", error: str = "", status: int = 200
+    request: HttpRequest,
+    *,
+    new_token: str = "",
+    error: str = "",
+    confirm: ApiToken | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     context = {
         "tokens": ApiToken.objects.visible_to(request.user),
         "new_token": new_token,
+        "confirm_token": confirm,
         "error": error,
         "label": request.POST.get("label", "") if error else "",
     }
@@ -46,6 +52,9 @@ def token_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken.objects.visible_to(request.user), pk=pk)
+    if token.revoked_at is None and request.POST.get("confirmed") != "yes":
+        # Asked in the browser with JavaScript; without, the page asks.
+        return _render(request, confirm=token)
     api_token_revoke(token=token, actor=request.user, source=AuditEvent.Source.WEB)
     messages.success(request, f"Revoked the token {token.prefix}… ({token.label}).")
     return redirect("tokens")

@@ -1,6 +1,6 @@
-// Live pages: reconnect quickly after the server closes a socket on purpose, keep "N s ago"
-// texts current between pushes (the server renders absolute times, so a panel rendered a
-// second later is the same panel), and swap pushed panels in without losing what the user typed.
+// Live pages: reconnect quickly after the server closes a socket on purpose, and swap pushed
+// panels in without losing what the user typed. (The server renders absolute times, so a panel
+// rendered a second later is the same panel: static/js/local-time.js keeps "N s ago" current.)
 "use strict";
 
 (() => {
@@ -10,25 +10,6 @@
   // and the next try lands later, at a random moment again.
   htmx.config.wsReconnectDelay = (retryCount) =>
     Math.random() * Math.min(5000, 1000 * 2 ** retryCount);
-
-  const describe = (seconds) => {
-    if (seconds < 60) return `${seconds} s ago`;
-    if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
-    if (seconds < 172800) return `${Math.floor(seconds / 3600)} h ago`;
-    return `${Math.floor(seconds / 86400)} days ago`;
-  };
-
-  const tick = () => {
-    const now = Date.now();
-    for (const element of document.querySelectorAll("[data-since]")) {
-      const since = Date.parse(element.dataset.since);
-      if (!Number.isNaN(since)) {
-        element.textContent = describe(Math.max(0, Math.round((now - since) / 1000)));
-      }
-    }
-  };
-  tick();
-  setInterval(tick, 1000);
 
   // Panels pushed by the server carry this where a page's forms have their CSRF token (only a
   // request has one): the page puts its own token in before the panel is swapped in.
@@ -43,13 +24,14 @@
 
   // A push never takes a draft from under the user's hands: what they typed (and the focus) is
   // carried into the new panel, with a note that the panel changed around it.
-  // A draft: a field the user typed into, or one the server sent back with an error.
+  // A draft: a field the user typed into or ticked, or one the server sent back with an error.
+  const ticks = (field) => field.type === "checkbox";
+  const changed = (field) =>
+    ticks(field) ? field.checked !== field.defaultChecked : field.value !== field.defaultValue;
   const typed = (root) =>
     [...root.querySelectorAll("input, textarea")].filter(
       (field) =>
-        field.type !== "hidden" &&
-        field.name &&
-        (field.value !== field.defaultValue || field.closest(".has-error")),
+        field.type !== "hidden" && field.name && (changed(field) || field.closest(".has-error")),
     );
 
   // What the user's own last action was answered with (a notice, a refusal, a field's error,
@@ -112,7 +94,8 @@
     for (const field of typed(target)) {
       const twin = twinOf(field, fragment);
       if (!twin) continue;
-      twin.value = field.value;
+      if (ticks(field)) twin.checked = field.checked;
+      else twin.value = field.value;
       if (!twin.form.querySelector(".draft-note")) {
         const note = document.createElement("p");
         note.className = "draft-note";
@@ -142,6 +125,5 @@
   document.addEventListener("htmx:wsClose", mark("reconnecting"));
   document.addEventListener("htmx:wsAfterMessage", (event) => {
     event.target.dataset.live = "live";
-    tick();
   });
 })();

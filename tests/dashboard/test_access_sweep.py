@@ -168,7 +168,8 @@ ROUTES: dict[str, Sweep] = {
     "page /support/": Sweep(with_htmx(Call(query="q=example", staff_only=True), "support-results")),
     "page /audit/": Sweep(with_htmx(GET, "audit-results")),
     "page /account/tokens/": Sweep((GET, Call("POST", body={"label": "access sweep"}))),
-    "page /account/tokens/<pk>/revoke/": Sweep((Call("POST"),)),
+    "page /account/tokens/<pk>/revoke/": Sweep((Call("POST", body={"confirmed": "yes"}),)),
+    "page /account/theme/": Sweep((Call("POST", body={"theme": "dark"}),)),
     "page /edges/<name>/": Sweep((GET,)),
     "page /edges/<name>/config/": Sweep((Call(staff_only=True),)),
     "page /edges/<name>/upgrades/": Sweep((Call("POST", body={"note": "access sweep"}),)),
@@ -408,10 +409,18 @@ class Answer:
         return text
 
 
+# A page's CSRF token is masked afresh for every answer: it says nothing about the target.
+MASKED_CSRF_TOKEN = re.compile(rf"[{re.escape(CSRF_ALLOWED_CHARS)}]{{{2 * CSRF_SECRET_LENGTH}}}")
+
+
 def normalized(text: str, values: Values) -> str:
     """The text with the target's names and ids taken out, so two targets' answers compare."""
+    text = MASKED_CSRF_TOKEN.sub("<csrf token>", text)
     for noun, value in sorted(values.items(), key=lambda item: -len(item[1])):
-        text = re.sub(rf"(?<![\w.-]){re.escape(value)}(?![\w-]|\.\w)", f"<{noun}>", text)
+        # A number is an id where a path, an element id or an attribute holds it (not in
+        # `initial-scale=1`, which every page has).
+        before = r"(?<=[/#\"])" if value.isdigit() else r"(?<![\w.-])"
+        text = re.sub(rf"{before}{re.escape(value)}(?![\w-]|\.\w)", f"<{noun}>", text)
     return text
 
 

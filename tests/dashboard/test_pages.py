@@ -201,7 +201,9 @@ def test_support_adds_and_removes_a_backend_from_the_app_page(world: World, supp
     refused = client.post("/apps/acme-api/backends/", {"address": "web1:80"})
     assert refused.status_code == 422
     assert "is not an IP address" in refused.content.decode()
-    removed = client.post("/apps/acme-api/backends/remove/", {"address": "10.3.0.7:8080"})
+    removed = client.post(
+        "/apps/acme-api/backends/remove/", {"address": "10.3.0.7:8080", "confirmed": "yes"}
+    )
     assert removed.status_code == 302
     assert not world.acme_api.backends.exists()
 

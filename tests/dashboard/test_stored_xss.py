@@ -432,7 +432,19 @@ PAGES: dict[str, Planner] = {
         page("alice", "/account/tokens/", method="post", data={"label": SCRIPT}),
     ],
     "token-revoke": lambda h: [
-        page("alice", named("token-revoke", h.token.pk), method="post", follow=True),
+        # First the question (the label is in it and in the button's dialog), then the answer.
+        page("alice", named("token-revoke", h.token.pk), method="post"),
+        page(
+            "alice",
+            named("token-revoke", h.token.pk),
+            method="post",
+            data={"confirmed": "yes"},
+            follow=True,
+        ),
+    ],
+    "theme": lambda h: [
+        page("alice", "/account/theme/", method="post", data={"theme": SCRIPT}, follow=True),
+        page("alice", "/account/theme/", method="post", data={"theme": "dark", "next": SCRIPT}),
     ],
     "edge-detail": lambda h: [
         *_staff_and_customer(named("edge-detail", "acme-ssl")),

@@ -78,10 +78,14 @@ def test_token_page_refuses_an_empty_label(alice: User) -> None:
 def test_tokens_can_be_revoked_only_by_their_owner(alice: User, bob: User) -> None:
     client_for(alice).post(reverse("tokens"), {"label": "ci"})
     token = ApiToken.objects.get(user=alice)
-    assert client_for(bob).post(reverse("token-revoke", args=[token.pk])).status_code == 404
+    confirmed = {"confirmed": "yes"}
+    assert (
+        client_for(bob).post(reverse("token-revoke", args=[token.pk]), confirmed).status_code == 404
+    )
     token.refresh_from_db()
     assert token.revoked_at is None
-    assert client_for(alice).post(reverse("token-revoke", args=[token.pk])).status_code == 302
+    revoked = client_for(alice).post(reverse("token-revoke", args=[token.pk]), confirmed)
+    assert revoked.status_code == 302
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert AuditEvent.objects.filter(action="api_token.revoke", actor=alice).exists()

@@ -41,7 +41,7 @@ def test_alice_requests_the_upgrade_support_completes_it_and_websockets_can_be_e
     page.goto(url + "/upgrades/")
     page.click("table >> text=acme-ssl")
     window = future_window()
-    page.fill("#upgrade-schedule input[name=scheduled_for]", f"{window:%Y-%m-%dT%H:%M}")
+    page.fill("#upgrade-schedule input[data-utc-input]", f"{window:%Y-%m-%dT%H:%M}")
     page.click("#upgrade-schedule button")
     page.wait_for_selector("#upgrade-state[data-state=scheduled]")
     page.click("#upgrade-start button")

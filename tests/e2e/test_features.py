@@ -77,3 +77,39 @@ def test_support_must_give_a_reason_in_the_panel(page: Any, dashboard_server: Se
         "() => document.querySelector('#app-globex-live-feature-websockets button.switch')"
         ".getAttribute('aria-checked') === 'true'"
     )
+
+
+def test_support_reasons_reach_an_open_customer_page_only_when_shared(
+    browser: Any, page: Any, dashboard_server: Server
+) -> None:
+    context = browser.new_context()
+    customer = context.new_page()
+    try:
+        login(customer, dashboard_server, "alice")
+        customer.goto(dashboard_server.url + "/apps/acme-api/")
+        customer.wait_for_selector("[ws-connect][data-live=live]")
+
+        login(page, dashboard_server, "support")
+        page.goto(dashboard_server.url + "/apps/acme-api/")
+        page.fill("input[name=reason]", "ticket 77: internal suspicion of abuse")
+        switch(page, "acme-api", "router-debug-headers").click()
+        page.wait_for_selector("#features-panel .callout.ok")
+        assert "internal suspicion" in page.inner_text("#app-activity")
+
+        # Pushed to alice's open page: she reads that support switched it, not why.
+        customer.wait_for_function(
+            "() => document.querySelector('#app-activity').textContent"
+            ".includes('enabled router-debug-headers on')"
+        )
+        assert "internal suspicion" not in customer.inner_text("#features-panel")
+
+        page.fill("input[name=reason]", "ticket 78: off again after your load test")
+        page.check("input[name=reason_shared]")
+        switch(page, "acme-api", "router-debug-headers").click()
+        customer.wait_for_function(
+            "() => document.querySelector('#app-activity').textContent"
+            ".includes('off again after your load test')"
+        )
+        assert "internal suspicion" not in customer.inner_text("#features-panel")
+    finally:
+        context.close()

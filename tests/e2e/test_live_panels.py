@@ -42,14 +42,16 @@ def test_a_switch_flipped_in_one_browser_shows_in_the_other_and_keeps_its_draft(
     pages = {"alice": alice, "support": support}
     request_ids_on = alice.locator(f"{REQUEST_IDS} .switch-cell").get_attribute("data-enabled")
 
-    # Support is typing a reason when alice switches one of her own features.
+    # Support is typing a reason to share when alice switches one of her own features.
     reason = support.locator('#features-form input[name="reason"]')
+    support.check('#features-form input[name="reason_shared"]')
     reason.click()
     reason.press_sequentially("ticket #4821: customer asked")
     alice.click(f"{REQUEST_IDS} button.switch")
     support.wait_for_function(switch_is(REQUEST_IDS, request_ids_on != "true"), timeout=5000)
 
     assert reason.input_value() == "ticket #4821: customer asked"
+    assert support.locator('#features-form input[name="reason_shared"]').is_checked()
     assert support.evaluate("document.activeElement.name") == "reason"
     note = support.locator("#features-form .draft-note")
     assert note.is_visible() and "changed while you were typing" in note.inner_text()
@@ -63,7 +65,8 @@ def test_a_switch_flipped_in_one_browser_shows_in_the_other_and_keeps_its_draft(
         "() => document.getElementById('readiness').textContent.includes('feature is off')",
         timeout=5000,
     )
-    # The activity under the switches, pushed too, carries support's reason.
+    # The activity under the switches, pushed too, carries support's reason, shared with the
+    # customer (tests/e2e/test_features.py: one that is not stays on support's pages).
     assert "ticket #4821" in alice.locator("#app-activity").inner_text()
     for page in pages.values():
         page.context.close()

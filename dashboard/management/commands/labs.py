@@ -25,6 +25,11 @@ class Command(BaseCommand):
             sub.add_argument("--app", required=True)
             sub.add_argument("--reason", default="", help="Why; kept in the audit trail.")
             sub.add_argument(
+                "--share-reason",
+                action="store_true",
+                help="Let the app's organization read the reason (else it stays internal).",
+            )
+            sub.add_argument(
                 "--as",
                 dest="actor",
                 metavar="USERNAME",
@@ -63,6 +68,7 @@ class Command(BaseCommand):
                 actor=actor,
                 source=AuditEvent.Source.CLI,
                 reason=options["reason"],
+                reason_shared=options["share_reason"],
             )
         except FeatureRefused as refusal:
             self.stdout.write("failed")
