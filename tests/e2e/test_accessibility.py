@@ -134,9 +134,7 @@ def themed_context(browser: Any) -> Iterator[Any]:
     contexts = []
 
     def open_context(theme: str, width: int = 1280) -> Any:
-        context = browser.new_context(
-            color_scheme=theme, viewport={"width": width, "height": 900}
-        )
+        context = browser.new_context(color_scheme=theme, viewport={"width": width, "height": 900})
         contexts.append(context)
         return context
 
