@@ -4,7 +4,6 @@ for staff and for a customer, in the light and the dark theme."""
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import unavailable
-from tests.e2e.conftest import Server, free_port, login, seeded_environment, start_daphne, stop
+from tests.e2e.conftest import Server, login
 
 pytestmark = pytest.mark.e2e
 
@@ -75,27 +74,6 @@ def axe_source() -> str:
         )
         assert bundle.exists(), "npm installed axe-core without its browser bundle"
     return bundle.read_text()
-
-
-@pytest.fixture(scope="module")
-def production_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Production settings, so a missing page is the product's own 404."""
-    tmp = tmp_path_factory.mktemp("a11y")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with seeded_environment(
-        tmp,
-        [url],
-        PORT=str(port),
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(48),
-        SECURE_SSL_REDIRECT="0",
-    ) as server:
-        try:
-            server.process = start_daphne(port, server.env, tmp / "daphne.log")
-            yield server
-        finally:
-            stop(server.process)
 
 
 def axe_violations(page: Any, axe_source: str) -> list[dict[str, Any]]:
