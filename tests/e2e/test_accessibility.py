@@ -80,6 +80,10 @@ def axe_violations(page: Any, axe_source: str) -> list[dict[str, Any]]:
     """The violations axe finds on the page as it stands (injected by the test driver, which
     the page's Content Security Policy does not govern)."""
     page.wait_for_load_state("load")
+    # Once the live sockets are open, their first snapshot is not far behind.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[ws-connect]')].every(e => e.dataset.live === 'live')"
+    )
     page.evaluate(axe_source)
     return page.evaluate(
         """async () => {
