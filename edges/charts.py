@@ -62,6 +62,19 @@ def _buckets(app: App, series: Series, now: dt.datetime) -> list[tuple[dt.dateti
     ]
 
 
+def _summary(app: App, series: Series, points: list[tuple[dt.datetime, float, int]]) -> str:
+    """The chart in words, for those who cannot see it: its peak and its latest value."""
+    if not points:
+        return f"{series.label}: connections of {app.name}, no history yet"
+    peak_at, _, peak = max(points, key=lambda p: (p[2], p[0]))
+    latest_at, latest, _ = points[-1]
+    return (
+        f"{series.label}: connections of {app.name}, peak {peak} at "
+        f"{peak_at.astimezone(dt.UTC):%H:%M} UTC, latest average {round(latest)} at "
+        f"{latest_at.astimezone(dt.UTC):%H:%M} UTC"
+    )
+
+
 def connections_chart(app: App, series: Series, now: dt.datetime | None = None) -> SafeString:
     now = now or timezone.now()
     points = _buckets(app, series, now)
@@ -78,7 +91,7 @@ def connections_chart(app: App, series: Series, now: dt.datetime | None = None) 
 
     average = " ".join(f"{x(w):.1f},{y(a):.1f}" for w, a, _ in points)
     maximum = " ".join(f"{x(w):.1f},{y(m):.1f}" for w, _, m in points)
-    label = f"{series.label}: connections of {app.name}, peak {peak}"
+    label = _summary(app, series, points)
     parts = [
         format_html(
             '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}">',

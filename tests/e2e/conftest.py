@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -150,6 +151,27 @@ def dashboard_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with seeded_environment(tmp, [url], PORT=str(port)) as server:
+        try:
+            server.process = start_daphne(port, server.env, tmp / "daphne.log")
+            yield server
+        finally:
+            stop(server.process)
+
+
+@pytest.fixture(scope="module")
+def production_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Production settings, so a missing page is the product's own 404."""
+    tmp = tmp_path_factory.mktemp("production")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with seeded_environment(
+        tmp,
+        [url],
+        PORT=str(port),
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(48),
+        SECURE_SSL_REDIRECT="0",
+    ) as server:
         try:
             server.process = start_daphne(port, server.env, tmp / "daphne.log")
             yield server

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 from unittest.mock import patch
 
@@ -326,7 +327,16 @@ def test_the_app_page_draws_history_as_svg(token: str, world: World, alice: Any)
     page = client_for(alice).get("/apps/acme-web/").content.decode()
     charts = page.split('id="app-charts"')[1].split("</section>")[0]
     assert charts.count("<svg") == 2
-    assert 'aria-label="Last hour: connections of acme-web, peak 60"' in charts
+    # The chart in words: its peak and its latest value, each with its minute.
+    label = re.search(r'aria-label="(Last hour: [^"]*)"', charts)
+    assert label, charts
+    assert re.fullmatch(
+        r"Last hour: connections of acme-web, peak 60 at \d\d:\d\d UTC, "
+        r"latest average 50 at \d\d:\d\d UTC",
+        label[1],
+    ), label[1]
+    quiet = client_for(alice).get("/apps/acme-api/").content.decode()
+    assert 'aria-label="Last day: connections of acme-api, no history yet"' in quiet
     assert '<polyline class="avg"' in charts
     refreshed = (
         client_for(alice)
