@@ -102,6 +102,8 @@ class LiveConsumer(RateLimitedConsumer):
     # No channel of its own per socket: the hub subscribes once per process. A per-socket
     # receive on Redis would also fail each socket with 1011 (not retried) when Redis goes.
     channel_layer_alias = None
+    # Set when a socket whose frame has not gone out for SLOW_SOCKET_SECONDS is told to go.
+    closing_slow = False
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels closes stale database connections before each message and again after a
@@ -199,7 +201,13 @@ class LiveConsumer(RateLimitedConsumer):
             self.pending[key] = html
         if self.drain is None or self.drain.done():
             self.drain = start_now(self._drain())
-        elif self.sending_since and time.monotonic() - self.sending_since > SLOW_SOCKET_SECONDS:
+        elif (
+            self.sending_since
+            and time.monotonic() - self.sending_since > SLOW_SOCKET_SECONDS
+            and not self.closing_slow
+        ):
+            # Once: the pushes that keep coming while it closes need no close of their own.
+            self.closing_slow = True
             asyncio.get_running_loop().create_task(self.close(code=CLOSE_TRY_AGAIN))
 
     async def _drain(self) -> None:

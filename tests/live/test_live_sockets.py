@@ -308,6 +308,7 @@ async def test_a_stalled_socket_neither_delays_others_nor_queues_frames(monkeypa
     assert stalled.sent == [] and stalled.pending == {"counts": "three", "features": "switched"}
     await asyncio.sleep(0.1)
     stalled.push({"counts": "four"})
+    stalled.push({"counts": "five"})  # told to go once, however many pushes follow
     await asyncio.sleep(0.01)
     assert stalled.closed == [1013]  # a code the browser reconnects after
     stalled.drain.cancel()
