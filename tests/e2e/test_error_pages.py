@@ -3,34 +3,13 @@ header, the favicon and a way back; only the redirect to HTTPS is off (no TLS on
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Server, free_port, login, seeded_environment, start_daphne, stop
+from tests.e2e.conftest import Server, login
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def production_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("production")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with seeded_environment(
-        tmp,
-        [url],
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(48),
-        SECURE_SSL_REDIRECT="0",
-    ) as server:
-        try:
-            server.process = start_daphne(port, server.env, tmp / "daphne.log")
-            yield server
-        finally:
-            stop(server.process)
 
 
 def test_a_missing_page_is_the_products_404_with_a_way_back(
