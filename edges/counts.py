@@ -122,10 +122,12 @@ class EdgeCount:
     websockets: int = 0
     # When the live state last heard from the edge (None: never).
     reported_at: dt.datetime | None = None
+    # The staleness cut-off of the render it is part of (read once per render, not per row).
+    cutoff: dt.datetime | None = None
 
     @property
     def stale(self) -> bool:
-        return stale_at(self.reported_at)
+        return stale_at(self.reported_at, self.cutoff)
 
 
 @dataclass
@@ -193,7 +195,11 @@ def app_live(app: App) -> AppLive:
         live.hosts.append(
             HostCount(frontend.hostname, edge, frontend.connections, frontend.websockets, stale)
         )
-        count = per_edge.setdefault(edge.pk, EdgeCount(edge, reported_at=state.reported_at))
+        count = per_edge.get(edge.pk)
+        if count is None:
+            count = per_edge[edge.pk] = EdgeCount(
+                edge, reported_at=state.reported_at, cutoff=cutoff
+            )
         count.connections += frontend.connections
         count.websockets += frontend.websockets
         for backend in frontend.backends:
@@ -224,10 +230,11 @@ def app_counts(apps: QuerySet[App] | list[App]) -> dict[int, tuple[int, int]]:
     for state in _states().values():
         if not _fresh(state, cutoff):
             continue
-        for app_id in wanted & state.by_app.keys():
-            for frontend in state.by_app[app_id]:
-                totals[app_id][0] += frontend.connections
-                totals[app_id][1] += frontend.websockets
+        app_totals = state.app_totals
+        for app_id in wanted & app_totals.keys():
+            connections, websockets = app_totals[app_id]
+            totals[app_id][0] += connections
+            totals[app_id][1] += websockets
     return {app_id: (c, w) for app_id, (c, w) in totals.items()}
 
 
@@ -255,28 +262,26 @@ def edge_live(edge: Edge, organizations: frozenset[int] | None) -> EdgeLive:
     """An edge's numbers; per-app rows only for the apps the viewer may see: those of
     `organizations` (None: every app, for staff)."""
     state = _states([edge.pk]).get(edge.pk)
-    total = [0, 0]
-    per_app: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for frontend in state.frontends if state else ():
-        total[0] += frontend.connections
-        total[1] += frontend.websockets
-        if frontend.app_id is not None:
-            per_app[frontend.app_id][0] += frontend.connections
-            per_app[frontend.app_id][1] += frontend.websockets
-    apps = {
-        pk: App(pk=pk, name=name, organization_id=org)
-        for pk, (name, org) in apps_directory.of(per_app).items()
-        if organizations is None or org in organizations
-    }
+    total = list(state.totals) if state else [0, 0]
+    per_app = state.app_totals if state else {}
+    names = apps_directory.of(per_app)
+    # (connections, websockets, name, id) of the apps the viewer sees, busiest first.
     listed = sorted(
-        ((apps[i], c, w) for i, (c, w) in per_app.items() if i in apps),
-        key=lambda item: (-item[1], item[0].name),
+        (
+            (*per_app[pk], name, pk)
+            for pk, (name, org) in names.items()
+            if organizations is None or org in organizations
+        ),
+        key=lambda row: (-row[0], row[2]),
     )
-    if edge.kind == Edge.Kind.GATEWAY and len(apps) != len(per_app):
+    if edge.kind == Edge.Kind.GATEWAY and len(listed) != len(per_app):
         # A customer on a shared gateway sees only their own share of it.
-        total = [sum(c for _, c, _ in listed), sum(w for _, _, w in listed)]
+        total = [sum(row[0] for row in listed), sum(row[1] for row in listed)]
     reported_at = state.reported_at if state else None
-    shown = listed[:EDGE_LIVE_APPS]
+    shown = [
+        (App(pk=pk, name=name, organization_id=names[pk][1]), connections, websockets)
+        for connections, websockets, name, pk in listed[:EDGE_LIVE_APPS]
+    ]
     return EdgeLive(edge, total[0], total[1], shown, reported_at, len(listed) - len(shown))
 
 
@@ -301,19 +306,20 @@ BUSIEST = 10
 def platform_live() -> PlatformLive:
     """Totals, the busiest apps and every edge, from the live state and the directories: no
     query while they are fresh, two at most whatever the platform's size."""
-    edges = {e.pk: EdgeCount(e) for e in edges_directory.all()}
+    cutoff = stale_cutoff()
+    edges = {e.pk: EdgeCount(e, cutoff=cutoff) for e in edges_directory.all()}
     per_app: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for edge_id, state in _states().items():
         count = edges.get(edge_id)
         if count is None:
             continue  # an edge deleted since its last report
         count.reported_at = state.reported_at
-        for frontend in state.frontends:
-            count.connections += frontend.connections
-            count.websockets += frontend.websockets
-            if frontend.app_id is not None and not count.stale:
-                per_app[frontend.app_id][0] += frontend.connections
-                per_app[frontend.app_id][1] += frontend.websockets
+        count.connections, count.websockets = state.totals
+        if not count.stale:
+            for app_id, (connections, websockets) in state.app_totals.items():
+                totals = per_app[app_id]
+                totals[0] += connections
+                totals[1] += websockets
     fresh = [c for c in edges.values() if not c.stale]
     ranked = sorted(per_app.items(), key=lambda item: -item[1][0])
     # The names of the busiest (and of those tied with the last of them), to order ties by name.

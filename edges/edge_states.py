@@ -43,6 +43,20 @@ class EdgeState:
                 rows[frontend.app_id].append(frontend)
         return dict(rows)
 
+    @cached_property
+    def totals(self) -> tuple[int, int]:
+        """(connections, websockets) over the edge's rows: read by every view of the edge's
+        numbers until its next report replaces the state."""
+        return sum(f.connections for f in self.frontends), sum(f.websockets for f in self.frontends)
+
+    @cached_property
+    def app_totals(self) -> dict[int, tuple[int, int]]:
+        """(connections, websockets) of each app on this edge."""
+        return {
+            app_id: (sum(f.connections for f in rows), sum(f.websockets for f in rows))
+            for app_id, rows in self.by_app.items()
+        }
+
     @classmethod
     def grouped(
         cls,

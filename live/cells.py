@@ -10,7 +10,12 @@ socket joining the view.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from html import escape
+from typing import Any
 
 CELL = re.compile(r'<(?P<tag>span|time) id="(?P<id>[^"]+)"[^>]*>[^<]*</(?P=tag)>')
 # How a cell's key reads in what a socket has pending: the part, then the cell's id.
@@ -50,3 +55,73 @@ def changed_cells(before: str | None, after: str) -> dict[str, str] | None:
     if old is None or new is None or old[0] != new[0] or not new[1]:
         return None
     return {i: html for i, html in new[1].items() if old[1].get(i) != html}
+
+
+# The cells themselves. Pages (their template tags) and the hub's pushes write a number or a
+# moment with these, so a cell computed without its panel's template is the cell the template
+# writes.
+
+# How a moment reads without JavaScript, in UTC and saying so; static/js/local-time.js rewrites
+# it in the browser's own zone ("relative": "3 min ago" for the last day; "since": a ticking
+# "N s ago"; "date": the day alone).
+TIME_STYLES = {
+    "datetime": "%Y-%m-%d %H:%M UTC",
+    "relative": "%Y-%m-%d %H:%M UTC",
+    "since": "%H:%M:%S UTC",
+    "date": "%Y-%m-%d",
+}
+
+
+def dom_id(value: str) -> str:
+    """A hostname as part of an element id: dots and colons become dashes."""
+    return value.replace(".", "-").replace(":", "-")
+
+
+def count_cell(cell_id: str, number: int) -> str:
+    """A live number: `<span id="…" data-count="1234">1,234</span>` (the id is a slug, a
+    hostname made an id, or a fixed word: see the templates)."""
+    return f'<span id="{escape(cell_id)}" data-count="{number}">{number:,}</span>'
+
+
+def time_cell(when: dt.datetime | dt.date, style: str = "datetime", cell_id: str = "") -> str:
+    """A moment: `<time datetime="…Z">2026-11-30 15:05 UTC</time>`, which the browser rewrites
+    in its own zone (with an id, first, it is a live cell)."""
+    if isinstance(when, dt.datetime):
+        when = when.astimezone(dt.UTC)
+        machine = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        title = when.strftime("%Y-%m-%d %H:%M:%S UTC")
+    else:
+        machine = title = str(when)
+    shown = when.strftime(TIME_STYLES[style])
+    id_attribute = f' id="{escape(cell_id)}"' if cell_id else ""
+    return (
+        f'<time{id_attribute} datetime="{machine}" data-local="{style}" title="{title}">'
+        f"{shown}</time>"
+    )
+
+
+@dataclass(slots=True)
+class Numbers:
+    """A part whose changes are mostly its numbers, computed without its template: `cells` (id
+    -> markup) and `shape` (everything else the part shows, e.g. which rows, which are stale).
+    Two renders of one shape differ only in their cells, so the hub sends the cells that
+    changed; `whole` renders the part from the same figures (for a new shape, or a socket
+    joining)."""
+
+    shape: tuple[Any, ...]
+    cells: dict[str, str]
+    whole: Callable[[], str]
+
+
+# A view's parts as rendered: part -> its whole fragment, or its numbers.
+Rendered = dict[str, "str | Numbers"]
+
+
+def whole(fragment: str | Numbers) -> str:
+    """A rendered part's whole fragment."""
+    return fragment if isinstance(fragment, str) else fragment.whole()
+
+
+def with_cells(html: str, cells: dict[str, str]) -> str:
+    """`html` (a render of the same shape) with its cells set to `cells`."""
+    return CELL.sub(lambda match: cells.get(match["id"], match[0]), html)

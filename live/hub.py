@@ -26,8 +26,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
@@ -37,9 +36,10 @@ from edges.counts import edges_directory
 from edges.live_state import live_state
 from edges.services.reports import forget_edges
 from live import events
-from live.cells import cell_key, changed_cells
+from live.cells import Numbers, cell_key, changed_cells
 from live.grants import grants
 from live.staleness import edge_report_ages
+from live.views import LiveSocket, Renderer, View, render_changed
 from shared.breaker import redis as redis_breaker
 
 logger = logging.getLogger(__name__)
@@ -54,77 +54,8 @@ DIRECTORY_EVENTS = frozenset(
 STALE_MARGIN_SECONDS = 0.05
 
 
-class LiveSocket(Protocol):
-    def push(self, fragments: dict[str, str]) -> None:
-        """Send these parts' latest fragments (part -> HTML), replacing any not yet sent; a key
-        `part#id` is one cell of a part (live.cells)."""
-
-    def on_event(self, topic: str, event: str, payload: dict[str, Any]) -> None: ...
-
-    def reconnect(self) -> None:
-        """Close so that the client connects again (the hub lost the channel layer)."""
-
-
 class LayerUnavailable(Exception):
     """The channel layer cannot be reached; try again shortly."""
-
-
-# Renders the named parts of a view: part -> fragment.
-Renderer = Callable[[frozenset[str]], dict[str, str]]
-
-
-@dataclass
-class View:
-    """One topic as one audience sees it, with the sockets watching it."""
-
-    topic: str
-    audience: str
-    parts: frozenset[str] = events.COUNTS_ONLY
-    sockets: set[LiveSocket] = field(default_factory=set)
-    fragments: dict[str, str] = field(default_factory=dict)
-    # The parts changed since their last render (all of them until the first).
-    dirty: set[str] = field(default_factory=set)
-    last_push: float = float("-inf")
-    scheduled: asyncio.TimerHandle | None = None
-    rendering: bool = False
-    # Sockets that joined while the view had no current snapshot: the next render is theirs.
-    waiting: set[LiveSocket] = field(default_factory=set)
-    # Each socket's own renderer (they render the same for one audience); the view renders with
-    # one of a socket still watching, so a viewer who has left (e.g. lost their membership) is
-    # never the one the others' panels are rendered for.
-    renderers: dict[LiveSocket, Renderer] = field(default_factory=dict)
-    # Filled from `parts`: the families of parts this view lists, and its parts proper.
-    families: frozenset[str] = field(init=False)
-    whole: frozenset[str] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.families = frozenset(p for p in self.parts if events.is_family(p))
-        self.whole = self.parts - self.families
-        self.dirty = set(self.whole)
-
-    def accepts(self, part: str) -> bool:
-        """A part of this view: one of its own, or a member of a family it lists."""
-        return part in self.whole or any(part.startswith(f) for f in self.families)
-
-    @property
-    def snapshot(self) -> dict[str, str] | None:
-        """Every part's latest fragment, once each has been rendered (a family's members are
-        rendered by the page itself and only pushed when they change)."""
-        if not self.whole <= self.fragments.keys():
-            return None
-        return {part: self.fragments[part] for part in sorted(self.whole)}
-
-    def deliver(self, changed: dict[str, str]) -> None:
-        """After a render: what changed to every socket, the whole view to those waiting."""
-        snapshot = self.snapshot
-        if snapshot is None:
-            return
-        for socket in list(self.waiting):
-            socket.push(snapshot)
-        if changed:
-            for socket in list(self.sockets - self.waiting):
-                socket.push(changed)
-        self.waiting.clear()
 
 
 class LiveHub:
@@ -336,7 +267,8 @@ class LiveHub:
         try:
             # A view is dropped with its last socket, so one renderer is always there.
             render = next(iter(view.renderers.values()))
-            rendered = await database_sync_to_async(render)(parts)
+            shapes = {p: view.shapes[p] for p in parts if p in view.shapes}
+            rendered = await database_sync_to_async(render_changed)(render, parts, shapes)
         except Exception:
             logger.exception("could not render %s for %s", view.topic, view.audience)
             # Tried again at the next flush, no sooner than LIVE_MIN_INTERVAL from now.
@@ -346,8 +278,18 @@ class LiveHub:
         finally:
             view.rendering = False
         changed: dict[str, str] = {}
-        for part, html in rendered.items():
-            before = view.fragments.get(part)
+        for part, fragment in rendered.items():
+            if isinstance(fragment, Numbers):
+                # The shape of the last render: only cells can differ.
+                cells = view.changed_numbers(part, fragment)
+                changed.update((cell_key(part, i), cell) for i, cell in cells.items())
+                continue
+            numbers, html = fragment if isinstance(fragment, tuple) else (None, fragment)
+            before = view.fragment(part) if part in view.fragments else None
+            if part in view.whole:
+                # A family's members are sent when they change, never kept: a view of 10,000
+                # apps would otherwise hold a row for each.
+                view.keep(part, html, numbers)
             if before == html:
                 continue
             cells = changed_cells(before, html)
@@ -355,9 +297,6 @@ class LiveHub:
                 changed[part] = html
             else:
                 changed.update((cell_key(part, i), cell) for i, cell in cells.items())
-        # A family's members are sent when they change, never kept: a view of 10,000 apps
-        # would otherwise hold a row for each.
-        view.fragments.update((p, html) for p, html in rendered.items() if p in view.whole)
         view.last_push = asyncio.get_running_loop().time()
         return changed
 

@@ -27,7 +27,7 @@ from dashboard.models.features import (
 )
 from dashboard.services.features import legacy_ssl_edges
 from edges.capabilities import CAPABILITIES, capabilities_of
-from edges.counts import app_live, edges_directory
+from edges.counts import edges_directory
 from edges.models import Edge, EdgeUpgrade
 from edges.services.readiness import app_readiness
 from edges.services.upgrades import (
@@ -37,7 +37,8 @@ from edges.services.upgrades import (
     window_overdue,
 )
 from live import events
-from live.renderers import edge_live_fragment
+from live.cells import Rendered
+from live.renderers import app_live_numbers, edge_live_numbers
 
 APP_TEMPLATE = "dashboard/app_detail.html"
 OVERVIEW_TEMPLATE = "dashboard/overview.html"
@@ -103,7 +104,6 @@ def _legacy(context: dict[str, Any], app: App) -> list[Any]:
 # (given the context so far, so parts rendered together share what they both read).
 AppPart = tuple[str, Callable[[dict[str, Any], Any, App], dict[str, Any]]]
 APP_PANELS: dict[str, AppPart] = {
-    events.COUNTS: ("app-live", lambda c, user, app: {"live": app_live(app)}),
     events.NOTICES: ("app-notices", lambda c, user, app: {"legacy_edges": _legacy(c, app)}),
     events.DOMAINS: ("domains-panel", lambda c, user, app: domains_context(app)),
     events.READINESS: (
@@ -115,11 +115,15 @@ APP_PANELS: dict[str, AppPart] = {
 }
 
 
-def app_parts(app: App, user: Any, parts: Iterable[str]) -> dict[str, str]:
-    """The named parts of the app page as `user`'s audience sees them, rendered alone."""
+def app_parts(app: App, user: Any, parts: Iterable[str]) -> Rendered:
+    """The named parts of the app page as `user`'s audience sees them, rendered alone (the
+    numbers as cells: live.renderers)."""
     context: dict[str, Any] = {"app": app, "user": user, "csrf_token": CSRF_PLACEHOLDER}
-    rendered = {}
+    rendered: Rendered = {}
     for part in sorted(parts):
+        if part == events.COUNTS:
+            rendered[part] = app_live_numbers(app)
+            continue
         partial, build = APP_PANELS[part]
         context.update(build(context, user, app))
         html = render_to_string(f"{APP_TEMPLATE}#{partial}", context)
@@ -244,19 +248,19 @@ EDGE_STATE_PARTIALS = (
 
 def edge_parts(
     edge_id: int, user: Any, organizations: frozenset[int] | None, parts: frozenset[str]
-) -> dict[str, str]:
+) -> Rendered:
     """The named parts of an edge's page as `user`'s audience sees them (the apps of
     `organizations`, None: all), rendered alone."""
     if parts == events.COUNTS_ONLY:
         # The numbers alone render from memory (the edge's row as the directory keeps it).
         edge = edges_directory.of([edge_id]).get(edge_id)
         if edge is not None:
-            return {events.COUNTS: edge_live_fragment(edge, user, organizations)}
+            return {events.COUNTS: edge_live_numbers(edge, user, organizations)}
     # Read afresh: an upgrade changes the edge's own fields (its proxy, its hostname).
     edge = Edge.objects.select_related("organization").get(pk=edge_id)
-    rendered = {}
+    rendered: Rendered = {}
     if events.COUNTS in parts:
-        rendered[events.COUNTS] = edge_live_fragment(edge, user, organizations)
+        rendered[events.COUNTS] = edge_live_numbers(edge, user, organizations)
     if parts & {events.UPGRADE, events.EDGE_STATE}:
         domains = edge_carried_domains(user, edge)
         context = {

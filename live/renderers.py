@@ -1,6 +1,12 @@
-"""How the live numbers of the edge, organization and overview pages render (the app page's
-parts are in live/panels.py): the same named partials as the pages, so a page and its pushes
-never disagree. The hub renders once per update, whatever the number of sockets watching."""
+"""How the live numbers of the app, edge, organization and overview pages render: the same named
+partials as the pages, so a page and its pushes never disagree.
+
+A report changes numbers and times, rarely anything else. So each panel of numbers is computed
+as `Numbers` (live.cells): its cells written in Python (the markup the templates' `number` and
+`timestamp` tags write) and its shape, everything else the partial shows. The hub sends only the
+cells that changed while the shape holds; the partial itself renders only for a new shape or a
+view's first socket. The hub renders once per update, whatever the number of sockets watching.
+"""
 
 from __future__ import annotations
 
@@ -8,27 +14,142 @@ from typing import Any
 
 from django.template.loader import render_to_string
 
-from dashboard.models import Organization
-from edges.counts import edge_live, organization_live, platform_live
+from dashboard.models import App, Organization
+from edges.counts import (
+    app_live,
+    edge_live,
+    numbers_are_last_known,
+    organization_live,
+    platform_live,
+)
 from edges.models import Edge
+from live.cells import Numbers, count_cell, dom_id, time_cell
+
+APP_LIVE = "dashboard/app_detail.html#app-live"
+EDGE_LIVE = "edges/edge_detail.html#edge-live"
+PLATFORM_LIVE = "dashboard/overview.html#platform-live"
+ORG_LIVE = "dashboard/overview.html#org-live"
 
 
-def _frame(html: str) -> str:
-    return str(html).strip()
+class _Cells:
+    """A panel's cells as its template writes them. Two cells with one id could not be swapped
+    one by one: such a panel has no shape a later one can share, and goes out whole."""
+
+    def __init__(self) -> None:
+        self.cells: dict[str, str] = {}
+        self.clash = False
+
+    def number(self, cell_id: str, value: int) -> None:
+        self.clash |= cell_id in self.cells
+        self.cells[cell_id] = count_cell(cell_id, value)
+
+    def moment(self, cell_id: str, when: Any) -> None:
+        if when is not None:
+            self.clash |= cell_id in self.cells
+            self.cells[cell_id] = time_cell(when, "since", cell_id)
+
+    def numbers(self, shape: tuple[Any, ...], template: str, context: dict[str, Any]) -> Numbers:
+        if self.clash:
+            shape = (*shape, object())  # equal to no other
+        return Numbers(shape, self.cells, lambda: str(render_to_string(template, context)).strip())
 
 
-def edge_live_fragment(edge: Edge, user: Any, organizations: frozenset[int] | None) -> str:
+def app_live_numbers(app: App) -> Numbers:
+    live = app_live(app)
+    cells, name = _Cells(), app.name
+    cells.number(f"app-{name}-connections", live.connections)
+    cells.number(f"app-{name}-websockets", live.websockets)
+    cells.moment(f"app-{name}-as-of", live.as_of)
+    for host in live.hosts:
+        host_id = f"app-{name}-host-{dom_id(host.hostname)}"
+        cells.number(f"{host_id}-connections", host.connections)
+        cells.number(f"{host_id}-websockets", host.websockets)
+    for count in live.edges:
+        cells.number(f"app-{name}-edge-{count.edge.name}-connections", count.connections)
+        cells.moment(f"app-{name}-edge-{count.edge.name}-reported", count.reported_at)
+    for b in live.backends:
+        row = f"backend-{b.edge.name}-{dom_id(b.hostname)}-{dom_id(b.address)}"
+        cells.number(f"{row}-connections", b.connections)
+    shape = (
+        name,
+        live.stale,
+        live.as_of is None,
+        numbers_are_last_known(),
+        tuple((h.hostname, h.edge.name, h.stale) for h in live.hosts),
+        tuple((c.edge.name, c.stale, c.reported_at is None) for c in live.edges),
+        tuple((b.address, b.hostname, b.edge.name, b.state, b.stale) for b in live.backends),
+    )
+    return cells.numbers(shape, APP_LIVE, {"app": app, "live": live})
+
+
+def edge_live_numbers(edge: Edge, user: Any, organizations: frozenset[int] | None) -> Numbers:
     """`organizations`: those whose apps the viewer sees (None: all), decided when the socket
     subscribed (a change of membership sends the socket back to subscribe again)."""
-    context = {"edge": edge, "user": user, "live": edge_live(edge, organizations)}
-    return _frame(render_to_string("edges/edge_detail.html#edge-live", context))
+    live = edge_live(edge, organizations)
+    cells, name = _Cells(), edge.name
+    cells.number(f"edge-{name}-connections", live.connections)
+    cells.number(f"edge-{name}-websockets", live.websockets)
+    cells.moment(f"edge-{name}-reported", live.reported_at)
+    for app, connections, websockets in live.apps:
+        cells.number(f"edge-{name}-app-{app.name}-connections", connections)
+        cells.number(f"edge-{name}-app-{app.name}-websockets", websockets)
+    if live.more_apps:
+        cells.number(f"edge-{name}-more-apps-count", live.more_apps)
+    shape = (
+        name,
+        edge.kind,
+        user.is_staff,
+        live.stale,
+        live.reported_at is None,
+        numbers_are_last_known(),
+        tuple(app.name for app, _, _ in live.apps),
+        bool(live.more_apps),
+        live.more_apps == 1,
+    )
+    return cells.numbers(shape, EDGE_LIVE, {"edge": edge, "user": user, "live": live})
 
 
-def platform_live_fragment() -> str:
-    context = {"platform": platform_live()}
-    return _frame(render_to_string("dashboard/overview.html#platform-live", context))
+def platform_live_numbers() -> Numbers:
+    platform = platform_live()
+    cells = _Cells()
+    cells.number("platform-connections", platform.connections)
+    cells.number("platform-websockets", platform.websockets)
+    for app in platform.busiest:
+        cells.number(f"app-{app.name}-connections", app.connections)
+        cells.number(f"app-{app.name}-websockets", app.websockets)
+    for count in platform.edges:
+        cells.number(f"edge-{count.edge.name}-connections", count.connections)
+        cells.moment(f"edge-{count.edge.name}-reported", count.reported_at)
+    shape = (
+        numbers_are_last_known(),
+        tuple(app.name for app in platform.busiest),
+        tuple(
+            (
+                c.edge.name,
+                c.edge.proxy,
+                c.edge.kind,
+                c.edge.organization.name if c.edge.organization else None,
+                c.edge.domain_count,  # type: ignore[attr-defined]
+                c.stale,
+                c.reported_at is None,
+            )
+            for c in platform.edges
+        ),
+    )
+    return cells.numbers(shape, PLATFORM_LIVE, {"platform": platform})
 
 
-def organization_live_fragment(organization: Organization) -> str:
-    context = {"organization": organization, "org_apps": organization_live(organization)}
-    return _frame(render_to_string("dashboard/overview.html#org-live", context))
+def organization_live_numbers(organization: Organization) -> Numbers:
+    org_apps = organization_live(organization)
+    cells = _Cells()
+    for app, connections, websockets in org_apps:
+        cells.number(f"app-{app.name}-connections", connections)
+        cells.number(f"app-{app.name}-websockets", websockets)
+    shape = (
+        organization.name,
+        organization.label,
+        numbers_are_last_known(),
+        tuple(app.name for app, _, _ in org_apps),
+    )
+    context = {"organization": organization, "org_apps": org_apps}
+    return cells.numbers(shape, ORG_LIVE, context)

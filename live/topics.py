@@ -13,6 +13,7 @@ from dashboard import access
 from dashboard.models import App, Organization, visible_organization_ids
 from edges.models import Edge
 from live import events
+from live.cells import Numbers, Rendered
 from live.panels import (
     app_parts,
     app_rows,
@@ -22,10 +23,7 @@ from live.panels import (
     support_parts,
     upgrade_queue_parts,
 )
-from live.renderers import (
-    organization_live_fragment,
-    platform_live_fragment,
-)
+from live.renderers import organization_live_numbers, platform_live_numbers
 
 
 @dataclass(frozen=True)
@@ -33,13 +31,13 @@ class Topic:
     name: str
     audience: str
     # Renders the named parts of the view (part -> fragment); `parts` names them all.
-    render: Callable[[frozenset[str]], dict[str, str]]
+    render: Callable[[frozenset[str]], Rendered]
     parts: frozenset[str] = events.COUNTS_ONLY
 
 
-def _with_rows(parts: frozenset[str], numbers: Callable[[], str], apps: Any) -> dict[str, str]:
+def _with_rows(parts: frozenset[str], numbers: Callable[[], Numbers], apps: Any) -> Rendered:
     """A page's live numbers and the rows of its app list that changed."""
-    rendered = {events.COUNTS: numbers()} if events.COUNTS in parts else {}
+    rendered: Rendered = {events.COUNTS: numbers()} if events.COUNTS in parts else {}
     return {**rendered, **app_rows(apps, parts)}
 
 
@@ -61,7 +59,7 @@ def _overview(user: Any, name: str) -> Topic | None:
     return Topic(
         events.OVERVIEW_TOPIC,
         "staff",
-        lambda parts: _with_rows(parts, platform_live_fragment, App.objects.all()),
+        lambda parts: _with_rows(parts, platform_live_numbers, App.objects.all()),
         events.LISTS,
     )
 
@@ -124,10 +122,10 @@ def _organization(user: Any, name: str) -> Topic | None:
     )
 
 
-def _organization_lists(organization: Organization, parts: frozenset[str]) -> dict[str, str]:
+def _organization_lists(organization: Organization, parts: frozenset[str]) -> Rendered:
     return _with_rows(
         parts,
-        lambda: organization_live_fragment(organization),
+        lambda: organization_live_numbers(organization),
         App.objects.filter(organization=organization),
     )
 

@@ -9,45 +9,34 @@ from django.utils.safestring import SafeString
 
 from dashboard.models import AuditEvent
 from edges.counts import numbers_are_last_known
+from live.cells import TIME_STYLES, count_cell, time_cell
+from live.cells import dom_id as cells_dom_id
 
 register = template.Library()
-
-# How a moment reads without JavaScript, in UTC and saying so; static/js/local-time.js rewrites
-# it in the browser's own zone ("relative": "3 min ago" for the last day; "since": a ticking
-# "N s ago"; "date": the day alone).
-TIME_STYLES = {
-    "datetime": "%Y-%m-%d %H:%M UTC",
-    "relative": "%Y-%m-%d %H:%M UTC",
-    "since": "%H:%M:%S UTC",
-    "date": "%Y-%m-%d",
-}
 
 
 @register.filter
 def dom_id(value: str) -> str:
-    """A hostname as part of an element id: dots and colons become dashes."""
-    return str(value).replace(".", "-").replace(":", "-")
+    """A hostname as part of an element id (live.cells.dom_id)."""
+    return cells_dom_id(str(value))
 
 
 @register.simple_tag
 def timestamp(value: dt.datetime | None, style: str = "datetime", id: str = "") -> SafeString:
-    """Every moment a page shows: `<time datetime="…Z">2026-11-30 15:05 UTC</time>`, which the
-    browser rewrites in its own zone (the id, first, keeps it a live cell: live/cells.py)."""
+    """Every moment a page shows, as `<time datetime="…Z">` reading UTC without JavaScript
+    (live.cells.time_cell: the same markup as the hub's pushes)."""
     if value is None:
         return SafeString("")
     if style not in TIME_STYLES:
         raise template.TemplateSyntaxError(f"timestamp: unknown style {style!r}")
-    when = value.astimezone(dt.UTC) if isinstance(value, dt.datetime) else value
-    machine = when.strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(when, dt.datetime) else str(when)
-    id_attribute = format_html(' id="{}"', id) if id else ""
-    return format_html(
-        '<time{} datetime="{}" data-local="{}" title="{}">{}</time>',
-        id_attribute,
-        machine,
-        style,
-        when.strftime("%Y-%m-%d %H:%M:%S UTC") if isinstance(when, dt.datetime) else machine,
-        when.strftime(TIME_STYLES[style]),
-    )
+    return SafeString(time_cell(value, style, id))
+
+
+@register.simple_tag
+def number(*id_parts: object, of: int) -> SafeString:
+    """A live number, its id the parts joined with dashes: `{% number "app" app.name
+    "connections" of=live.connections %}` (live.cells.count_cell: the markup of the pushes)."""
+    return SafeString(count_cell("-".join(map(str, id_parts)), of))
 
 
 @register.filter

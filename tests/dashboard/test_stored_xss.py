@@ -48,6 +48,7 @@ from edges.edge_states import EdgeState, Frontend
 from edges.live_state import live_state
 from edges.models import Certificate, Edge, EdgeUpgrade, UpgradeStep
 from edges.services.edges import edge_ingest_token_rotate
+from live.cells import whole
 from live.routing import websocket_urlpatterns
 from live.topics import authorize
 from tests.conftest import World, client_for
@@ -842,7 +843,11 @@ def sweep_live_fragments(h: Hostile, sweep: Sweep) -> set[str]:
                 topic = authorize(user, kind, name)
                 if topic is None:
                     continue
-                frame = "".join(topic.render(topic.parts).values())
+                # A part of numbers goes out whole, or as its cells alone.
+                frame = "".join(
+                    whole(f) + ("" if isinstance(f, str) else "".join(f.cells.values()))
+                    for f in topic.render(topic.parts).values()
+                )
                 response = HttpResponse(frame, content_type="text/html; charset=utf-8")
                 sweep.record(f"live {kind}/{name} for {user.get_username()}", response)
                 rendered.add(kind)

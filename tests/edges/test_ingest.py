@@ -473,14 +473,15 @@ def test_a_live_update_of_an_apps_numbers_renders_from_memory_without_a_query(
     token: str, world: World, alice: Any, django_assert_num_queries: Any
 ) -> None:
     from live import events
+    from live.cells import whole
     from live.panels import app_parts
 
     counts = frozenset({events.COUNTS})
     post(token, report(1, **{WEB: {"connections": 3}}))
-    assert 'data-count="3"' in app_parts(world.acme_web, alice, counts)[events.COUNTS]
+    assert 'data-count="3"' in whole(app_parts(world.acme_web, alice, counts)[events.COUNTS])
     post(token, report(2, **{WEB: {"connections": 8}}))
     with django_assert_num_queries(0):
-        html = app_parts(world.acme_web, alice, counts)[events.COUNTS]
+        html = whole(app_parts(world.acme_web, alice, counts)[events.COUNTS])
     assert 'data-count="8"' in html and "gateway" in html
 
 
@@ -505,23 +506,24 @@ def test_the_overviews_and_an_edges_numbers_render_from_memory_without_a_query(
     token: str, world: World, alice: Any, support: Any, django_assert_num_queries: Any
 ) -> None:
     from dashboard.models import visible_organization_ids
-    from live.renderers import edge_live_fragment, platform_live_fragment
+    from live.cells import whole
+    from live.renderers import edge_live_numbers, platform_live_numbers
 
     post(
         token,
         report(1, **{WEB: {"connections": 3}, "globex-store_example_net": {"connections": 4}}),
     )
-    platform_live_fragment()
+    whole(platform_live_numbers())
     mine = visible_organization_ids(alice)
-    edge_live_fragment(world.gateway, alice, mine)
+    whole(edge_live_numbers(world.gateway, alice, mine))
     post(
         token,
         report(2, **{WEB: {"connections": 5}, "globex-store_example_net": {"connections": 4}}),
     )
     with django_assert_num_queries(0):
-        overview = platform_live_fragment()
-        staff_edge = edge_live_fragment(world.gateway, support, None)
-        alices_edge = edge_live_fragment(world.gateway, alice, mine)
+        overview = whole(platform_live_numbers())
+        staff_edge = whole(edge_live_numbers(world.gateway, support, None))
+        alices_edge = whole(edge_live_numbers(world.gateway, alice, mine))
     assert 'id="platform-connections" data-count="9"' in overview
     assert 'id="app-acme-web-connections" data-count="5"' in overview
     assert 'id="edge-gateway-connections" data-count="9"' in staff_edge

@@ -186,3 +186,52 @@ async def test_a_stopped_hub_has_ended_its_tasks() -> None:
     hub.tasks = [forever]
     await hub.stop()
     assert forever.cancelled() and hub.tasks == []
+
+
+async def test_numbers_of_one_shape_go_out_as_their_changed_cells_and_joiners_get_them_whole(
+    settings: Any,
+) -> None:
+    from live.cells import Numbers, count_cell
+
+    settings.LIVE_MIN_INTERVAL = 0.05
+    hub = LiveHub()
+    state = {"rows": ["a", "b"], "count": 1, "wholes": 0}
+
+    def render(parts: frozenset[str]) -> dict[str, Any]:
+        rows, count = list(state["rows"]), state["count"]
+        cells = {f"n-{row}": count_cell(f"n-{row}", count if row == "a" else 7) for row in rows}
+
+        def whole() -> str:
+            state["wholes"] += 1
+            return (
+                '<div id="counts">' + "".join(f"<p>{cells[f'n-{r}']}</p>" for r in rows) + "</div>"
+            )
+
+        return {"counts": Numbers(tuple(rows), cells, whole)}
+
+    def settle() -> Any:
+        return asyncio.sleep(0.3)
+
+    view_key = ("app.acme-web", "all")
+    first = Socket()
+    await hub.join(first, *view_key, render)
+    state["count"] = 2
+    hub.mark_dirty(hub.views[view_key])
+    await settle()
+    # The same rows: the one number that changed, by itself, and no template rendered for it.
+    assert first.frames[-1] == '<span id="n-a" data-count="2">2</span>'
+    assert state["wholes"] == 1
+
+    joiner = Socket()
+    await hub.join(joiner, *view_key, render)
+    assert joiner.frames == [
+        '<div id="counts"><p><span id="n-a" data-count="2">2</span></p>'
+        '<p><span id="n-b" data-count="7">7</span></p></div>'
+    ]
+    state["rows"] = ["a", "b", "c"]
+    hub.mark_dirty(hub.views[view_key])
+    await settle()
+    # A new row: the panel goes out whole.
+    assert first.frames[-1] == joiner.frames[-1]
+    assert first.frames[-1].count("<p>") == 3 and state["wholes"] == 2
+    await hub.stop()

@@ -1,0 +1,123 @@
+"""What the hub keeps for each view it serves (one topic as one audience sees it): the sockets
+watching it, the fragments last sent, the parts waiting for a render, and for parts rendered as
+numbers (live.cells.Numbers) the shape of their last whole render and the cells sent since."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from live import events
+from live.cells import Numbers, Rendered, with_cells
+
+
+class LiveSocket(Protocol):
+    def push(self, fragments: dict[str, str]) -> None:
+        """Send these parts' latest fragments (part -> HTML), replacing any not yet sent; a key
+        `part#id` is one cell of a part (live.cells)."""
+
+    def on_event(self, topic: str, event: str, payload: dict[str, Any]) -> None: ...
+
+    def reconnect(self) -> None:
+        """Close so that the client connects again (the hub lost the channel layer)."""
+
+
+# Renders the named parts of a view: part -> fragment, or its numbers.
+Renderer = Callable[[frozenset[str]], Rendered]
+
+
+def render_changed(render: Renderer, parts: frozenset[str], shapes: dict[str, Any]) -> Rendered:
+    """`render`, with the whole fragment of every part whose numbers are of a shape other than
+    `shapes` says its last render had (parts as numbers of the same shape send their cells)."""
+    rendered = render(parts)
+    for part, fragment in rendered.items():
+        if isinstance(fragment, Numbers) and shapes.get(part) != fragment.shape:
+            rendered[part] = (fragment, fragment.whole())  # type: ignore[assignment]
+    return rendered
+
+
+@dataclass
+class View:
+    """One topic as one audience sees it, with the sockets watching it."""
+
+    topic: str
+    audience: str
+    parts: frozenset[str] = events.COUNTS_ONLY
+    sockets: set[LiveSocket] = field(default_factory=set)
+    fragments: dict[str, str] = field(default_factory=dict)
+    # The parts changed since their last render (all of them until the first).
+    dirty: set[str] = field(default_factory=set)
+    last_push: float = float("-inf")
+    scheduled: asyncio.TimerHandle | None = None
+    rendering: bool = False
+    # Sockets that joined while the view had no current snapshot: the next render is theirs.
+    waiting: set[LiveSocket] = field(default_factory=set)
+    # Each socket's own renderer (they render the same for one audience); the view renders with
+    # one of a socket still watching, so a viewer who has left (e.g. lost their membership) is
+    # never the one the others' panels are rendered for.
+    renderers: dict[LiveSocket, Renderer] = field(default_factory=dict)
+    # Parts rendered as numbers (live.cells.Numbers): the shape of their last whole render and
+    # the cells sent since; `outdated`: those whose fragment lacks cells sent since.
+    shapes: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    cells: dict[str, dict[str, str]] = field(default_factory=dict)
+    outdated: set[str] = field(default_factory=set)
+    # Filled from `parts`: the families of parts this view lists, and its parts proper.
+    families: frozenset[str] = field(init=False)
+    whole: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.families = frozenset(p for p in self.parts if events.is_family(p))
+        self.whole = self.parts - self.families
+        self.dirty = set(self.whole)
+
+    def accepts(self, part: str) -> bool:
+        """A part of this view: one of its own, or a member of a family it lists."""
+        return part in self.whole or any(part.startswith(f) for f in self.families)
+
+    @property
+    def snapshot(self) -> dict[str, str] | None:
+        """Every part's latest fragment, once each has been rendered (a family's members are
+        rendered by the page itself and only pushed when they change)."""
+        if not self.whole <= self.fragments.keys():
+            return None
+        return {part: self.fragment(part) for part in sorted(self.whole)}
+
+    def fragment(self, part: str) -> str:
+        """A part's latest fragment: its last whole render, with the cells sent since."""
+        if part in self.outdated:
+            self.outdated.discard(part)
+            self.fragments[part] = with_cells(self.fragments[part], self.cells[part])
+        return self.fragments[part]
+
+    def keep(self, part: str, html: str, numbers: Numbers | None) -> None:
+        """A part's new whole render (and the numbers it was rendered from)."""
+        self.fragments[part] = html
+        self.outdated.discard(part)
+        if numbers is None:
+            self.shapes.pop(part, None)
+            self.cells.pop(part, None)
+        else:
+            self.shapes[part], self.cells[part] = numbers.shape, numbers.cells
+
+    def changed_numbers(self, part: str, numbers: Numbers) -> dict[str, str]:
+        """The cells of a part's numbers (of its last shape) that differ from those sent."""
+        sent = self.cells[part]
+        changed = {i: cell for i, cell in numbers.cells.items() if sent.get(i) != cell}
+        if changed:
+            self.cells[part] = numbers.cells
+            self.outdated.add(part)
+        return changed
+
+    def deliver(self, changed: dict[str, str]) -> None:
+        """After a render: what changed to every socket, the whole view to those waiting."""
+        snapshot = self.snapshot
+        if snapshot is None:
+            return
+        for socket in list(self.waiting):
+            socket.push(snapshot)
+        if changed:
+            for socket in list(self.sockets - self.waiting):
+                socket.push(changed)
+        self.waiting.clear()
