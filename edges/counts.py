@@ -4,6 +4,7 @@ not counted."""
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import threading
 import time
 from collections import defaultdict
@@ -303,12 +304,46 @@ class PlatformLive:
 BUSIEST = 10
 
 
+def busiest_contenders(states: list[EdgeState], n: int) -> dict[int, tuple[int, int]]:
+    """The apps whose (connections, websockets) over `states` put them among the `n` busiest by
+    connections, with every app tied with the n-th (all apps when there are fewer).
+
+    Each state keeps its apps ranked; walking the rankings side by side, an app not met yet
+    has at most the sum of the connections at the current depth (the threshold), so the walk
+    stops once the n-th busiest met is busier than that: a few steps on a platform of a few
+    busy apps, never more than reading every app."""
+    rankings = [state.ranked for state in states]
+    totals: dict[int, tuple[int, int]] = {}
+    top: list[int] = []  # the n largest totals met, a min-heap
+    for depth in range(max(map(len, rankings), default=0)):
+        threshold = 0
+        for ranking in rankings:
+            if depth < len(ranking):
+                connections, app_id = ranking[depth]
+                threshold += connections
+                if app_id not in totals:
+                    total = (0, 0)
+                    for state in states:
+                        cw = state.app_totals.get(app_id)
+                        if cw is not None:
+                            total = (total[0] + cw[0], total[1] + cw[1])
+                    totals[app_id] = total
+                    if len(top) < n:
+                        heapq.heappush(top, total[0])
+                    elif total[0] > top[0]:
+                        heapq.heapreplace(top, total[0])
+        if len(top) == n and top[0] > threshold:
+            break
+    cut = top[0] if len(top) == n else -1
+    return {app_id: cw for app_id, cw in totals.items() if cw[0] >= cut}
+
+
 def platform_live() -> PlatformLive:
     """Totals, the busiest apps and every edge, from the live state and the directories: no
     query while they are fresh, two at most whatever the platform's size."""
     cutoff = stale_cutoff()
     edges = {e.pk: EdgeCount(e, cutoff=cutoff) for e in edges_directory.all()}
-    per_app: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    fresh_states = []
     for edge_id, state in _states().items():
         count = edges.get(edge_id)
         if count is None:
@@ -316,18 +351,13 @@ def platform_live() -> PlatformLive:
         count.reported_at = state.reported_at
         count.connections, count.websockets = state.totals
         if not count.stale:
-            for app_id, (connections, websockets) in state.app_totals.items():
-                totals = per_app[app_id]
-                totals[0] += connections
-                totals[1] += websockets
+            fresh_states.append(state)
     fresh = [c for c in edges.values() if not c.stale]
-    ranked = sorted(per_app.items(), key=lambda item: -item[1][0])
     # The names of the busiest (and of those tied with the last of them), to order ties by name.
-    cut = ranked[BUSIEST - 1][1][0] if len(ranked) >= BUSIEST else -1
-    contenders = [(i, cw) for i, cw in ranked if cw[0] >= cut]
-    names = {i: name for i, (name, _) in apps_directory.of(i for i, _ in contenders).items()}
+    contenders = busiest_contenders(fresh_states, BUSIEST)
+    names = {i: name for i, (name, _) in apps_directory.of(contenders).items()}
     top = sorted(
-        ((names[i], cw) for i, cw in contenders if i in names),
+        ((names[i], cw) for i, cw in contenders.items() if i in names),
         key=lambda item: (-item[1][0], item[0]),
     )[:BUSIEST]
     return PlatformLive(

@@ -57,6 +57,11 @@ class EdgeState:
             for app_id, rows in self.by_app.items()
         }
 
+    @cached_property
+    def ranked(self) -> list[tuple[int, int]]:
+        """(connections, app id) of each app on this edge, busiest first."""
+        return sorted(((cw[0], app_id) for app_id, cw in self.app_totals.items()), reverse=True)
+
     @classmethod
     def grouped(
         cls,

@@ -87,12 +87,14 @@ def time_cell(when: dt.datetime | dt.date, style: str = "datetime", cell_id: str
     """A moment: `<time datetime="…Z">2026-11-30 15:05 UTC</time>`, which the browser rewrites
     in its own zone (with an id, first, it is a live cell)."""
     if isinstance(when, dt.datetime):
-        when = when.astimezone(dt.UTC)
-        machine = when.strftime("%Y-%m-%dT%H:%M:%SZ")
-        title = when.strftime("%Y-%m-%d %H:%M:%S UTC")
+        # Sliced from one ISO form: strftime thrice costs more than the rest of a cell.
+        iso = when.astimezone(dt.UTC).isoformat()
+        day, clock = iso[:10], iso[11:19]
+        machine, title = f"{day}T{clock}Z", f"{day} {clock} UTC"
+        shown = {"since": f"{clock} UTC", "date": day}.get(style, f"{day} {clock[:5]} UTC")
     else:
         machine = title = str(when)
-    shown = when.strftime(TIME_STYLES[style])
+        shown = when.strftime(TIME_STYLES[style])
     id_attribute = f' id="{escape(cell_id)}"' if cell_id else ""
     return (
         f'<time{id_attribute} datetime="{machine}" data-local="{style}" title="{title}">'
