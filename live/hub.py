@@ -39,7 +39,7 @@ from live import events
 from live.cells import Numbers, cell_key, changed_cells
 from live.grants import grants
 from live.staleness import edge_report_ages
-from live.views import LiveSocket, Renderer, View, render_changed
+from live.views import LiveSocket, Renderer, RenderQueue, View
 from shared.breaker import redis as redis_breaker
 
 logger = logging.getLogger(__name__)
@@ -73,6 +73,7 @@ class LiveHub:
         self.subscribing = False
         self.tasks: list[asyncio.Task[Any]] = []
         self.stale_edges: set[str] = set()
+        self.render_queue = RenderQueue()
 
     # Subscriptions
 
@@ -182,6 +183,7 @@ class LiveHub:
 
     async def stop(self, patience: float = 2.0) -> None:
         """Cancel the hub's tasks and wait (a little) for them to end."""
+        await self.render_queue.stop(patience)
         tasks, self.tasks = [t for t in self.tasks if not t.done()], []
         for task in tasks:
             task.cancel()
@@ -268,7 +270,7 @@ class LiveHub:
             # A view is dropped with its last socket, so one renderer is always there.
             render = next(iter(view.renderers.values()))
             shapes = {p: view.shapes[p] for p in parts if p in view.shapes}
-            rendered = await database_sync_to_async(render_changed)(render, parts, shapes)
+            rendered = await self.render_queue.render(render, parts, shapes)
         except Exception:
             logger.exception("could not render %s for %s", view.topic, view.audience)
             # Tried again at the next flush, no sooner than LIVE_MIN_INTERVAL from now.

@@ -5,9 +5,12 @@ numbers (live.cells.Numbers) the shape of their last whole render and the cells 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from channels.db import database_sync_to_async
 
 from live import events
 from live.cells import Numbers, Rendered, with_cells
@@ -36,6 +39,71 @@ def render_changed(render: Renderer, parts: frozenset[str], shapes: dict[str, An
         if isinstance(fragment, Numbers) and shapes.get(part) != fragment.shape:
             rendered[part] = (fragment, fragment.whole())  # type: ignore[assignment]
     return rendered
+
+
+def _render_all(jobs: list[tuple[Renderer, frozenset[str], dict[str, Any]]]) -> list[Any]:
+    """Each job's render (or the exception it raised), in the database thread."""
+    results: list[Any] = []
+    for render, parts, shapes in jobs:
+        try:
+            results.append((True, render_changed(render, parts, shapes)))
+        except Exception as error:
+            results.append((False, error))
+    return results
+
+
+# At most this many views' renders per trip to the database thread (the first view of a trip
+# waits for the others to be rendered).
+RENDER_BATCH = 64
+
+
+class RenderQueue:
+    """Renders go to the one database thread together: the views a report changes (dozens) are
+    due at the same moment, and one trip to the thread for all of them costs one hand-over of
+    the interpreter each way instead of one per view."""
+
+    def __init__(self) -> None:
+        self.jobs: deque[tuple[Renderer, frozenset[str], dict[str, Any], asyncio.Future[Any]]]
+        self.jobs = deque()
+        self.task: asyncio.Task[None] | None = None
+
+    async def render(
+        self, render: Renderer, parts: frozenset[str], shapes: dict[str, Any]
+    ) -> Rendered:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Rendered] = loop.create_future()
+        self.jobs.append((render, parts, shapes, future))
+        if self.task is None or self.task.done():
+            self.task = loop.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        batch: list[Any] = []
+        try:
+            while self.jobs:
+                batch = [self.jobs.popleft() for _ in range(min(RENDER_BATCH, len(self.jobs)))]
+                results = await database_sync_to_async(_render_all)([j[:3] for j in batch])
+                for (*_, future), (ok, value) in zip(batch, results, strict=True):
+                    if future.done():
+                        continue  # its view's flush was cancelled
+                    if ok:
+                        future.set_result(value)
+                    else:
+                        future.set_exception(value)
+        finally:
+            # Cancelled with the hub: nobody is left to render for.
+            for *_, future in [*batch, *self.jobs]:
+                if not future.done():
+                    future.cancel()
+
+    async def stop(self, patience: float) -> None:
+        """Render nothing more, and let the renders under way in the thread end (a task
+        cancelled there would leave them running)."""
+        while self.jobs:
+            self.jobs.popleft()[3].cancel()
+        if self.task is not None and not self.task.done():
+            await asyncio.wait([self.task], timeout=patience)
+            self.task.cancel()
 
 
 @dataclass
