@@ -119,9 +119,6 @@ class Table:
             key = raw.removeprefix("-")
         return Sorting(table=self, key=key, descending=raw.startswith("-"), query=query)
 
-    def default_sorting(self) -> Sorting:
-        return self.sorting(QueryDict())
-
 
 def request_query(request: HttpRequest | None) -> QueryDict:
     return request.GET if request is not None else QueryDict()

@@ -66,3 +66,20 @@ def test_clicking_a_header_sorts_the_apps_and_paging_keeps_the_sort(
     page.wait_for_function("() => document.querySelectorAll('#results tbody tr').length === 10")
     assert app_rows(page) == [f"zz-bulk-0{n}" for n in range(9, -1, -1)]
     assert "sort=-name" in page.url and "q=zz-bulk-0" in page.url
+
+
+def test_the_audit_pages_export_link_downloads_its_filtered_events_over_daphne(
+    page: Any, dashboard_server: Server
+) -> None:
+    login(page, dashboard_server, "alice")
+    page.goto(dashboard_server.url + "/audit/?action=app.create")
+    link = page.locator("#audit-export")
+    assert link.get_attribute("href") == "/audit/export.csv?action=app.create"
+    response = page.request.get(dashboard_server.url + link.get_attribute("href"))
+    assert response.status == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    lines = response.text().splitlines()
+    assert lines[0].startswith("time (UTC),actor,source,action,")
+    assert len(lines) > 1
+    assert all(",app.create," in line for line in lines[1:])
+    assert not any("globex" in line for line in lines)
