@@ -7,6 +7,7 @@ from django.urls import path
 from pages.views import (
     app_tools,
     apps,
+    audit,
     auth,
     backends,
     edges,
@@ -45,7 +46,8 @@ urlpatterns = [
     ),
     path("upgrades/", edges.upgrade_queue, name="upgrade-queue"),
     path("support/", support.support, name="support"),
-    path("audit/", support.audit, name="audit"),
+    path("audit/", audit.audit, name="audit"),
+    path("audit/export.csv", audit.audit_export, name="audit-export"),
     path("account/theme/", preferences.theme_set, name="theme"),
     path("account/tokens/", tokens.token_list, name="tokens"),
     path("account/tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),

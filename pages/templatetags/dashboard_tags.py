@@ -11,6 +11,7 @@ from dashboard.models import AuditEvent
 from edges.counts import numbers_are_last_known
 from live.cells import TIME_STYLES, count_cell, time_cell
 from live.cells import dom_id as cells_dom_id
+from pages.tables import TABLES, PageLinks, request_query
 
 register = template.Library()
 
@@ -57,3 +58,51 @@ def last_known_badge() -> str:
         '<span class="badge warn" title="{}">last known</span>',
         "The live numbers cannot be read right now; these are the last this server read.",
     )
+
+
+@register.inclusion_tag("_sort_header.html", takes_context=True)
+def sort_header(
+    context: template.Context, table: str, key: str, label: str, num: bool = False
+) -> dict[str, Any]:
+    """A sortable column's header: a link that sorts by it (keeping the page's filters), with
+    `aria-sort` and an arrow on the column the table is sorted by. Rendered without a request
+    (a live push), it shows the table's default sort."""
+    sorting = TABLES[table].sorting(request_query(context.get("request")))
+    return {"header": sorting.header(key), "label": label, "num": num}
+
+
+@register.inclusion_tag("_pager.html")
+def pager(page: PageLinks, label: str = "Pages") -> dict[str, Any]:
+    """`1 to 50 of 10,000 apps` (an en dash) with Previous and Next links that keep the
+    filters and the sort."""
+    return {"page": page, "label": label}
+
+
+def _audit_value(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "—"
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {item}" for key, item in value.items()) or "—"
+    return str(value)
+
+
+@register.filter
+def audit_changes(event: AuditEvent) -> list[dict[str, str]]:
+    """An event's before and after, one line per field that changed (a field the change left as
+    it was says nothing); a creation lists what was set, a removal what was there."""
+    before = event.before if isinstance(event.before, dict) else {}
+    after = event.after if isinstance(event.after, dict) else {}
+    fields = [*before, *(key for key in after if key not in before)]
+    return [
+        {
+            "field": field.replace("_", " "),
+            "before": _audit_value(before[field]) if field in before else "",
+            "after": _audit_value(after[field]) if field in after else "",
+        }
+        for field in fields
+        if field not in before or field not in after or before[field] != after[field]
+    ]

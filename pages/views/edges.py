@@ -9,10 +9,11 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboard import access
-from dashboard.models import AuditEvent, visible_organization_ids
+from dashboard.models import AuditEvent, Domain, visible_organization_ids
 from edges.capabilities import CAPABILITIES
 from edges.counts import edge_live
 from edges.models import Certificate, Edge, EdgeUpgrade
@@ -25,17 +26,20 @@ from edges.services.upgrades import (
     starts_early,
     upgrade_request,
     upgrade_transition,
+    window_overdue,
 )
 from live.panels import (
     CONFIRMED_STEPS,
-    EDGE_PAGE_DOMAINS,
     edge_carried_domains,
     edge_domain_counts,
-    edge_domains,
     step_warnings,
     upgrade_context,
     upgrade_queue_context,
 )
+from pages.tables import TABLES, PageLinks, paginate
+
+UPGRADES_PER_PAGE = 50
+EDGE_DOMAINS_PER_PAGE = 50
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ def _edge_page(
     upgrade = upgrade_context(user, edge, edge_carried_domains(user, edge))
     context = {
         "edge": edge,
-        "domains": edge_domains(user, edge, limit=EDGE_PAGE_DOMAINS),
+        "domains": _domains_page(request, edge),
         **edge_domain_counts(user, edge),
         "certificate": Certificate.objects.filter(edge=edge).first(),
         "capabilities": edge.capabilities,
@@ -76,6 +80,18 @@ def _edge_page(
         "upgrade_answer": answer,
     }
     return render(request, "edges/edge_detail.html", context, status=status)
+
+
+def _domains_page(request: HttpRequest, edge: Edge) -> PageLinks:
+    """The page of the edge's domains (those this user may see) the URL asks for."""
+    sorting = TABLES["edge-domains"].sorting(request.GET)
+    domains = (
+        Domain.objects.visible_to(request.user)
+        .filter(edge=edge)
+        .select_related("app", "app__organization")
+        .order_by(*sorting.order_by)
+    )
+    return paginate(domains, request.GET, EDGE_DOMAINS_PER_PAGE, "domains")
 
 
 def _visible_edge(request: HttpRequest, name: str) -> Edge:
@@ -186,9 +202,25 @@ def _status(error: Exception) -> int:
 
 @require_GET
 def upgrade_queue(request: HttpRequest) -> HttpResponse:
+    """Support's queue of open upgrades. The default view is the live one: pushes redraw the
+    whole queue in its default order, so a sorted or paged view is not live (a push would
+    reorder what the person chose)."""
     if not access.can_search_platform(request.user):
         raise Http404
-    return render(request, "edges/upgrade_list.html", upgrade_queue_context())
+    sorting = TABLES["upgrades"].sorting(request.GET)
+    context = upgrade_queue_context()
+    noun = "open upgrades"
+    if sorting.is_default and len(context["open"]) <= UPGRADES_PER_PAGE:
+        context["page"] = paginate(context["open"], request.GET, UPGRADES_PER_PAGE, noun)
+        context["live"] = True
+        return render(request, "edges/upgrade_list.html", context)
+    upgrades = EdgeUpgrade.objects.open().select_related("edge", "edge__organization")
+    upgrades = upgrades.select_related("requested_by").prefetch_related("steps")
+    page = paginate(upgrades.order_by(*sorting.order_by), request.GET, UPGRADES_PER_PAGE, noun)
+    now = timezone.now()
+    context["open"] = [(upgrade, window_overdue(upgrade, now)) for upgrade in page.object_list]
+    context.update(page=page, live=False)
+    return render(request, "edges/upgrade_list.html", context)
 
 
 def _message(error: Exception) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
@@ -21,6 +20,7 @@ from live.panels import (
     organization_activity,
     organization_edges,
 )
+from pages.tables import TABLES, paginate
 
 APPS_PER_PAGE = 50
 SIDE_LIST_LIMIT = 50
@@ -46,43 +46,22 @@ def _app_search(apps: QuerySet[App], term: str) -> QuerySet[App]:
     )
 
 
-@dataclass
-class PageWindow:
-    """One page of a long list, found without counting the whole list."""
-
-    number: int
-    object_list: list[Any]
-    has_next: bool
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def next_page_number(self) -> int:
-        return self.number + 1
-
-    @property
-    def previous_page_number(self) -> int:
-        return self.number - 1
-
-
-def page_window(queryset: QuerySet[Any], raw_number: str | None, size: int) -> PageWindow:
-    number = int(raw_number) if raw_number and raw_number.isdigit() and int(raw_number) > 0 else 1
-    rows = list(queryset[(number - 1) * size : number * size + 1])
-    return PageWindow(number=number, object_list=rows[:size], has_next=len(rows) > size)
-
-
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
     """Staff: live platform numbers, every app (searchable) and organization. Customers: their
     apps and the edges carrying them. A constant number of queries however many apps exist."""
     user = request.user
     term = _search_term(request)
-    apps = _app_search(apps_with_summary(App.objects.visible_to(user)), term).order_by("name")
-    page = page_window(apps, request.GET.get("page"), APPS_PER_PAGE)
+    sorting = TABLES["apps"].sorting(request.GET)
+    apps = _app_search(apps_with_summary(App.objects.visible_to(user)), term)
+    page = paginate(apps.order_by(*sorting.order_by), request.GET, APPS_PER_PAGE, "apps")
     mark_websockets(page.object_list)
-    context: dict[str, Any] = {"term": term, "page": page, "side_list_limit": SIDE_LIST_LIMIT}
+    context: dict[str, Any] = {
+        "term": term,
+        "page": page,
+        "sorting": sorting,
+        "side_list_limit": SIDE_LIST_LIMIT,
+    }
     if access.is_support(user):
         organizations = Organization.objects.all()
         if term:
@@ -115,13 +94,16 @@ def overview(request: HttpRequest) -> HttpResponse:
 @require_GET
 def organization_detail(request: HttpRequest, name: str) -> HttpResponse:
     organization = get_object_or_404(Organization.objects.visible_to(request.user), name=name)
-    apps = mark_websockets(list(apps_with_summary(organization.apps.all()).order_by("name")))
+    sorting = TABLES["apps"].sorting(request.GET)
+    apps = apps_with_summary(organization.apps.all()).order_by(*sorting.order_by)
+    page = paginate(apps, request.GET, APPS_PER_PAGE, "apps")
+    mark_websockets(page.object_list)
     context = {
         "organization": organization,
+        "page": page,
         "memberships": organization.memberships.select_related("user").order_by(
             "role", "user__username"
         ),
-        "apps": apps,
         "org_apps": organization_live(organization),
         # The same builders as the page's pushes (live.panels): everyone who may see the
         # organization sees all of its edges and activity (support's reasons: support only).

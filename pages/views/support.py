@@ -1,21 +1,18 @@
-"""Support staff's tools: find any app, and read the audit trail."""
+"""Support staff's tools: find any app by name, hostname or member."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
-from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from dashboard import access
-from dashboard.models import App, AuditEvent, Domain, Membership, Organization
+from dashboard.models import App, Domain, Membership
 from live.panels import apps_with_summary, legacy_edges, mark_websockets, support_activity
+from pages.tables import TABLES
 
 RESULT_LIMIT = 50
-AUDIT_PER_PAGE = 50
 
 
 def _staff_only(request: HttpRequest) -> None:
@@ -28,6 +25,7 @@ def support(request: HttpRequest) -> HttpResponse:
     """Find any app by its name, one of its hostnames or a member's e-mail."""
     _staff_only(request)
     term = request.GET.get("q", "").strip()[:100]
+    sorting = TABLES["apps"].sorting(request.GET)
     results: list[App] = []
     if term:
         domain_hits = Domain.objects.filter(hostname__icontains=term)
@@ -44,10 +42,11 @@ def support(request: HttpRequest) -> HttpResponse:
             Prefetch("domains", queryset=domain_hits.select_related("edge"), to_attr="hits"),
             Prefetch("organization__memberships", queryset=member_hits, to_attr="member_hits"),
         )
-        results = mark_websockets(list(apps.order_by("name")[:RESULT_LIMIT]))
+        results = mark_websockets(list(apps.order_by(*sorting.order_by)[:RESULT_LIMIT]))
     context = {
         "term": term,
         "results": results,
+        "sorting": sorting,
         "result_limit": RESULT_LIMIT,
         "legacy_edges": legacy_edges(),
         "recent": support_activity(),
@@ -55,39 +54,4 @@ def support(request: HttpRequest) -> HttpResponse:
     template = "dashboard/support.html"
     if request.htmx and request.htmx.target == "support-results":
         template += "#support-results"
-    return render(request, template, context)
-
-
-@require_GET
-def audit(request: HttpRequest) -> HttpResponse:
-    """The audit trail, filtered by organization, app, actor and action."""
-    events = AuditEvent.objects.visible_to(request.user).select_related("app", "organization")
-    filters = {
-        "organization": request.GET.get("organization", "").strip()[:30],
-        "app": request.GET.get("app", "").strip()[:30],
-        "actor": request.GET.get("actor", "").strip()[:150],
-        "action": request.GET.get("action", "").strip()[:64],
-    }
-    if filters["organization"]:
-        events = events.filter(organization__name=filters["organization"])
-    if filters["app"]:
-        events = events.filter(app__name=filters["app"])
-    if filters["actor"]:
-        events = events.filter(actor_label=filters["actor"])
-    if filters["action"]:
-        events = events.filter(action=filters["action"])
-    page = Paginator(events, AUDIT_PER_PAGE).get_page(request.GET.get("page"))
-    query = urlencode({k: v for k, v in filters.items() if v})
-    context = {
-        "page": page,
-        "filters": filters,
-        "query": query,
-        "organizations": Organization.objects.visible_to(request.user).values_list(
-            "name", flat=True
-        ),
-        "actions": sorted(AuditEvent.VERBS),
-    }
-    template = "dashboard/audit.html"
-    if request.htmx and request.htmx.target == "audit-results":
-        template += "#audit-results"
     return render(request, template, context)

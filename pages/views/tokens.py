@@ -10,6 +10,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from dashboard.models import ApiToken, AuditEvent
 from dashboard.services.tokens import api_token_create, api_token_revoke
+from pages.tables import TABLES, paginate
+
+TOKENS_PER_PAGE = 50
 
 
 def _render(
@@ -20,8 +23,14 @@ def _render(
     confirm: ApiToken | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    sorting = TABLES["tokens"].sorting(request.GET)
     context = {
-        "tokens": ApiToken.objects.visible_to(request.user),
+        "tokens": paginate(
+            ApiToken.objects.visible_to(request.user).order_by(*sorting.order_by),
+            request.GET,
+            TOKENS_PER_PAGE,
+            "tokens",
+        ),
         "new_token": new_token,
         "confirm_token": confirm,
         "error": error,

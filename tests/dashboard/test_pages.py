@@ -237,12 +237,12 @@ def test_only_staff_see_an_edges_proxy_configuration(
     assert client_for(alice).get("/edges/acme-ssl/config/").status_code == 404
 
 
-def test_a_shared_gateways_page_lists_its_first_domains_and_counts_them_all(
+def test_a_shared_gateways_page_lists_its_domains_a_page_at_a_time_and_counts_them_all(
     support: User, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from dashboard.models import Domain
 
-    monkeypatch.setattr("pages.views.edges.EDGE_PAGE_DOMAINS", 2)
+    monkeypatch.setattr("pages.views.edges.EDGE_DOMAINS_PER_PAGE", 2)
     total = Domain.objects.filter(edge=world.gateway).count()
     apps = Domain.objects.filter(edge=world.gateway).values("app").distinct().count()
     assert total > 2
@@ -250,7 +250,8 @@ def test_a_shared_gateways_page_lists_its_first_domains_and_counts_them_all(
     assert page.count('<tr id="domain-') == 2
     assert f"{total} domains of {apps} apps" in page
     assert f"{total} hostnames" in page
-    assert "The first 2 by app" in page
+    assert f"1\N{EN DASH}2 of {total} domains" in page
+    assert 'href="?page=2"' in page
 
 
 def test_an_edges_page_lists_its_busiest_apps_and_says_how_many_more(

@@ -428,6 +428,10 @@ PAGES: dict[str, Planner] = {
         page("support", f"/audit/?actor={q(hostile('actor'))}&app={q(SCRIPT)}&action={q(SCRIPT)}"),
         htmx("alice", "/audit/?organization=acme", "audit-results"),
     ],
+    "audit-export": lambda h: [
+        *_staff_and_customer("/audit/export.csv"),
+        page("support", f"/audit/export.csv?actor={q(hostile('actor'))}&sort=-who"),
+    ],
     "tokens": lambda h: [
         *_staff_and_customer("/account/tokens/"),
         page("alice", "/account/tokens/", method="post", data={"label": SCRIPT}),
@@ -723,7 +727,7 @@ def inspect(response: HttpResponse) -> tuple[list[str], set[str]]:
     """What is wrong with an answer, and which stored fields it shows (safely)."""
     problems: list[str] = []
     content_type = response.get("Content-Type", "")
-    body = response.content.decode()
+    body = response.getvalue().decode()
     lowered = body.lower()
     if content_type.startswith("text/html"):
         problems += [f"unescaped {marker!r}" for marker in RAW_MARKERS if marker in lowered]
@@ -738,6 +742,13 @@ def inspect(response: HttpResponse) -> tuple[list[str], set[str]]:
         except ValueError:
             return [*problems, "JSON that does not parse"], set()
         return problems, {tag for tag in TAGS if any(hostile(tag) in s for s in strings)}
+    if content_type.startswith("text/csv"):
+        # A download, never shown by the browser (its formula escaping has its own tests).
+        if response.get("X-Content-Type-Options") != "nosniff":
+            problems.append("CSV a browser may sniff as HTML")
+        if not response.get("Content-Disposition", "").startswith("attachment;"):
+            problems.append("CSV the browser would show in place")
+        return problems, set()
     if content_type.startswith(("text/plain", "text/javascript")):
         if response.get("X-Content-Type-Options") != "nosniff":
             problems.append("plain text a browser may sniff as HTML")
