@@ -308,33 +308,34 @@ def busiest_contenders(states: list[EdgeState], n: int) -> dict[int, tuple[int, 
     """The apps whose (connections, websockets) over `states` put them among the `n` busiest by
     connections, with every app tied with the n-th (all apps when there are fewer).
 
-    Each state keeps its apps ranked; walking the rankings side by side, an app not met yet
-    has at most the sum of the connections at the current depth (the threshold), so the walk
-    stops once the n-th busiest met is busier than that: a few steps on a platform of a few
-    busy apps, never more than reading every app."""
-    rankings = [state.ranked for state in states]
+    Without adding up every app of the platform: an app seen on one edge only is a contender
+    only if it is among that edge's n busiest such apps (each edge keeps its apps ranked), so
+    only those, and the apps seen on several edges (found with set operations), are added up."""
+    seen: set[int] = set()
+    several: set[int] = set()
+    for state in states:
+        keys = state.app_totals.keys()
+        several |= seen & keys
+        seen |= keys
     totals: dict[int, tuple[int, int]] = {}
-    top: list[int] = []  # the n largest totals met, a min-heap
-    for depth in range(max(map(len, rankings), default=0)):
-        threshold = 0
-        for ranking in rankings:
-            if depth < len(ranking):
-                connections, app_id = ranking[depth]
-                threshold += connections
-                if app_id not in totals:
-                    total = (0, 0)
-                    for state in states:
-                        cw = state.app_totals.get(app_id)
-                        if cw is not None:
-                            total = (total[0] + cw[0], total[1] + cw[1])
-                    totals[app_id] = total
-                    if len(top) < n:
-                        heapq.heappush(top, total[0])
-                    elif total[0] > top[0]:
-                        heapq.heapreplace(top, total[0])
-        if len(top) == n and top[0] > threshold:
-            break
-    cut = top[0] if len(top) == n else -1
+    for app_id in several:
+        connections = websockets = 0
+        for state in states:
+            cw = state.app_totals.get(app_id)
+            if cw is not None:
+                connections, websockets = connections + cw[0], websockets + cw[1]
+        totals[app_id] = (connections, websockets)
+    for state in states:
+        taken, last = 0, -1
+        for connections, app_id in state.ranked:
+            if app_id in several:
+                continue
+            if taken >= n and connections < last:
+                break  # n busier (or as busy) on this edge alone
+            totals[app_id] = state.app_totals[app_id]
+            taken, last = taken + 1, connections
+    ranked = heapq.nlargest(n, (cw[0] for cw in totals.values()))
+    cut = ranked[-1] if len(ranked) == n else -1
     return {app_id: cw for app_id, cw in totals.items() if cw[0] >= cut}
 
 
