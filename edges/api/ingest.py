@@ -14,7 +14,7 @@ from edges.api.ingest_payloads import MAX_BODY_BYTES, parse_config_status, parse
 from edges.models import Edge
 from edges.services.edges import edge_config_status_record
 from edges.services.proxy_config import CONTENT_TYPES, ConfigError, etag_of, render
-from edges.services.reports import LiveStateDown, report_apply, token_edges
+from edges.services.reports import LiveStateDown, report_apply, routing, token_edges
 from shared import ratelimit
 from shared.errors import ApiError
 from shared.secret_tokens import hash_token
@@ -95,7 +95,8 @@ def receive_report(
             declared = 0
         if declared > MAX_BODY_BYTES:
             too_large()
-        report = parse_report(body(), content_type)
+        # Checked and routed to its apps in one pass (the map is the process's, kept a while).
+        report = parse_report(body(), content_type, routing.of(edge).app_ids)
         if report.edge != edge.name:
             raise ApiError(
                 403, "forbidden", f"This token belongs to edge {edge.name}, not {report.edge}."

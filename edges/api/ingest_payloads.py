@@ -11,6 +11,8 @@ from typing import Any, NamedTuple
 import orjson
 from django.core.exceptions import ValidationError
 
+from edges.edge_states import Frontend as EdgeFrontend
+from edges.edge_states import frontend_of as edge_frontend
 from shared.errors import ApiError
 from shared.validators import SERVER_ADDRESS, normalize_hostname, validate_hostname
 
@@ -38,11 +40,25 @@ BACKEND_KEYS = frozenset(("address", "connections", "state"))
 
 
 @dataclass(frozen=True)
+class Routed:
+    """A report's rows as the live state keeps them (edges.edge_states.Frontend: with their app),
+    grouped by app with each app's total, made in the pass that checks them."""
+
+    app_ids: dict[str, int]  # the hostname -> app id map they were routed with
+    rows: tuple[EdgeFrontend, ...]
+    by_app: dict[int, list[EdgeFrontend]]
+    per_app: dict[int, int]
+    unknown: list[str]
+
+
+@dataclass(frozen=True)
 class Report:
     edge: str
     seq: int
     sent_at: dt.datetime
+    # Unless routed: the rows as sent (checked).
     frontends: list[Frontend]
+    routed: Routed | None = None
 
 
 def _bad(message: str) -> ApiError:
@@ -121,7 +137,9 @@ def _backends(value: Any, frontend: int) -> tuple[dict[str, Any], ...]:
     return tuple(result)
 
 
-def parse_report(body: bytes, content_type: str) -> Report:
+def parse_report(body: bytes, content_type: str, app_ids: dict[str, int] | None = None) -> Report:
+    """The report, checked; with `app_ids` (hostname -> app id, edges.services.reports.Routing)
+    its rows are routed in the same pass (Report.routed)."""
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise ApiError(415, "unsupported_media_type", "Send the report as application/json.")
     if len(body) > MAX_BODY_BYTES:
@@ -150,7 +168,10 @@ def parse_report(body: bytes, content_type: str) -> Report:
         raise _bad("frontends must be a list.")
     if len(frontends_raw) > MAX_FRONTENDS:
         raise _bad(f"A report may list at most {MAX_FRONTENDS} frontends.")
-    frontends = []
+    frontends: list[Any] = []
+    by_app: dict[int, list[EdgeFrontend]] = {}
+    per_app: dict[int, int] = {}
+    unknown: list[str] = []
     seen: set[str] = set()
     # The happy path builds no message: an edge sends thousands of frontends a second.
     for index, item in enumerate(frontends_raw):
@@ -171,9 +192,26 @@ def parse_report(body: bytes, content_type: str) -> Report:
             _count(websockets, f"frontends[{index}].websockets")
         if websockets > connections:
             raise _bad(f"frontends[{index}].websockets cannot exceed its connections.")
-        backends = _backends(item.get("backends"), index)
-        frontends.append(_frontend((hostname, connections, websockets, backends)))
-    return Report(edge=edge, seq=seq, sent_at=sent_at, frontends=frontends)
+        backends = item.get("backends")
+        backends = () if backends is None else _backends(backends, index)
+        if app_ids is None:
+            frontends.append(_frontend((hostname, connections, websockets, backends)))
+            continue
+        app_id = app_ids.get(hostname)
+        row = edge_frontend((hostname, app_id, connections, websockets, backends))
+        frontends.append(row)
+        if app_id is None:
+            unknown.append(hostname)
+        elif (rows := by_app.get(app_id)) is None:
+            by_app[app_id] = [row]
+            per_app[app_id] = connections
+        else:
+            rows.append(row)
+            per_app[app_id] += connections
+    if app_ids is None:
+        return Report(edge=edge, seq=seq, sent_at=sent_at, frontends=frontends)
+    routed = Routed(app_ids, tuple(frontends), by_app, per_app, unknown)
+    return Report(edge=edge, seq=seq, sent_at=sent_at, frontends=[], routed=routed)
 
 
 @dataclass(frozen=True)

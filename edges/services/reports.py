@@ -24,7 +24,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from dashboard.models import App, Domain
-from edges.api.ingest_payloads import Report
+from edges.api.ingest_payloads import Report, Routed
 from edges.edge_states import EdgeState, Frontend, Sample, frontend_of
 from edges.live_state import LiveStateUnavailable, live_state
 from edges.models import ConnectionRollup, Edge, stale_cutoff
@@ -64,6 +64,8 @@ class RouteMap(dict[str, Route]):
     def __init__(self, routes: dict[str, Route]) -> None:
         super().__init__(routes)
         self.apps = {r.app_id: (r.app, r.organization) for r in routes.values()}
+        # hostname -> app id: what a report's rows are routed with as they are checked.
+        self.app_ids = {hostname: r.app_id for hostname, r in routes.items()}
 
 
 class Routing:
@@ -162,28 +164,16 @@ def report_apply(*, edge: Edge, report: Report) -> ApplyResult:
         return ApplyResult(applied=False, last_seq=edge.last_seq)
     now = timezone.now()
     routes = routing.of(edge)
-    # One pass: the rows as the live state keeps them, grouped by app, and each app's total.
-    frontends: list[Frontend] = []
-    by_app: dict[int, list[Frontend]] = {}
-    per_app: dict[int, int] = {}
-    unknown: list[str] = []
-    for hostname, connections, websockets, backends in report.frontends:
-        route = routes.get(hostname)
-        if route is None:
-            frontends.append(frontend_of((hostname, None, connections, websockets, backends)))
-            unknown.append(hostname)
-            continue
-        app_id = route.app_id
-        row = frontend_of((hostname, app_id, connections, websockets, backends))
-        frontends.append(row)
-        rows = by_app.get(app_id)
-        if rows is None:
-            by_app[app_id] = [row]
-            per_app[app_id] = connections
-        else:
-            rows.append(row)
-            per_app[app_id] += connections
-    state = EdgeState.grouped(edge.pk, report.seq, now, tuple(frontends), by_app)
+    routed = report.routed
+    if routed is None or routed.app_ids is not routes.app_ids:
+        routed = route_rows(report, routes.app_ids)
+    frontends, by_app, per_app, unknown = (
+        routed.rows,
+        routed.by_app,
+        routed.per_app,
+        routed.unknown,
+    )
+    state = EdgeState.grouped(edge.pk, report.seq, now, frontends, by_app)
     minute = now.replace(second=0, microsecond=0)
     # The live state decides which of two concurrent reports is newer (atomically); nothing is
     # written anywhere when it cannot be reached.
@@ -213,6 +203,29 @@ def report_apply(*, edge: Edge, report: Report) -> ApplyResult:
         unknown_hostnames=sorted(unknown),
         last_seq=report.seq,
     )
+
+
+def route_rows(report: Report, app_ids: dict[str, int]) -> Routed:
+    """The report's rows with their apps (for a report parsed without the map, or with a map
+    since read again): the rows as the live state keeps them, grouped by app, with totals."""
+    rows = report.routed.rows if report.routed is not None else report.frontends
+    frontends: list[Frontend] = []
+    by_app: dict[int, list[Frontend]] = {}
+    per_app: dict[int, int] = {}
+    unknown: list[str] = []
+    for hostname, *_, connections, websockets, backends in rows:
+        app_id = app_ids.get(hostname)
+        row = frontend_of((hostname, app_id, connections, websockets, backends))
+        frontends.append(row)
+        if app_id is None:
+            unknown.append(hostname)
+        elif app_id in by_app:
+            by_app[app_id].append(row)
+            per_app[app_id] += connections
+        else:
+            by_app[app_id] = [row]
+            per_app[app_id] = connections
+    return Routed(app_ids, tuple(frontends), by_app, per_app, unknown)
 
 
 def _record_seq(edge_id: int, seq: int, now: dt.datetime) -> None:

@@ -599,3 +599,29 @@ def test_the_shared_gateways_read_one_hostname_map_for_all_of_them(
         assert routing.of(second) is routing.of(world.gateway)
     # A custom SSL edge may report its own hostnames only: a map of its own.
     assert set(routing.of(world.acme_ssl)) == {"www.acme.example"}
+
+
+def test_a_report_checked_with_a_hostname_map_read_again_since_is_routed_by_the_new_one(
+    world: World,
+) -> None:
+    from edges.api.ingest_payloads import parse_report
+    from edges.counts import app_live
+    from edges.services.reports import report_apply, routing
+
+    body = json.dumps(report(1, **{WEB: {"connections": 6}})).encode()
+    # Checked and routed with the map of the moment (here: the hostname on another app)...
+    routed = parse_report(body, "application/json", {"acme-web.example.net": world.acme_api.pk})
+    assert routed.routed is not None and routed.routed.by_app.keys() == {world.acme_api.pk}
+    # ...and applied once the process holds another map: the rows follow the map in use.
+    routing.forget()
+    assert report_apply(edge=world.gateway, report=routed).applied
+    assert app_live(world.acme_web).connections == 6
+    assert app_live(world.acme_api).connections == 0
+
+    # A report parsed without a map is routed when applied, the same way.
+    plain = parse_report(
+        json.dumps(report(2, **{WEB: {"connections": 7}})).encode(), "application/json"
+    )
+    assert plain.routed is None
+    assert report_apply(edge=world.gateway, report=plain).applied
+    assert app_live(world.acme_web).connections == 7
