@@ -68,3 +68,10 @@ def last_known_badge() -> str:
         '<span class="badge warn" title="{}">last known</span>',
         "The live numbers cannot be read right now; these are the last this server read.",
     )
+
+
+@register.filter
+def lookup(mapping: dict[Any, Any] | None, key: Any) -> Any:
+    """`mapping[key]`, or "" when the mapping or the key is missing (a row pushed live carries
+    no sparkline: the page keeps the one it has)."""
+    return (mapping or {}).get(key, "")
