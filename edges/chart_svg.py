@@ -22,7 +22,8 @@ SPARK_WIDTH, SPARK_HEIGHT = 96, 24
 def y_ticks(peak: float, count: int = 4) -> list[int]:
     """0 and round steps (1, 2 or 5 times a power of ten) up to the peak or just above it,
     about `count` of them."""
-    raw = max(peak, count) / count
+    peak = max(peak, count)
+    raw = peak / count
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
     step = max(1, round(step))
