@@ -15,8 +15,8 @@ from django.utils.safestring import SafeString, mark_safe
 from edges.charts import SPARK_RANGE, Point, Range, bucket_start, window_start
 
 WIDTH, HEIGHT = 640, 180
-PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 44, 14, 12, 26
-SPARK_WIDTH, SPARK_HEIGHT = 96, 24
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 56, 16, 12, 30
+SPARK_WIDTH, SPARK_HEIGHT = 60, 20
 
 
 def y_ticks(peak: float, count: int = 4) -> list[int]:
@@ -29,6 +29,15 @@ def y_ticks(peak: float, count: int = 4) -> list[int]:
     step = max(1, round(step))
     top = max(step, math.ceil(peak / step) * step)
     return list(range(0, top + 1, step))
+
+
+def tick_label(value: int) -> str:
+    """An axis value, short enough for the axis: 950, 1,500, 25k, 1.5M."""
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:.3g}M"
+    if value >= 10_000:
+        return f"{value / 1_000:.3g}k"
+    return f"{value:,}"
 
 
 def time_ticks(start: dt.datetime, end: dt.datetime, every: dt.timedelta) -> list[dt.datetime]:
@@ -117,9 +126,10 @@ def history_chart(
         format_html_join(
             "",
             '<line class="grid" x1="{}" y1="{}" x2="{}" y2="{}"/>'
-            '<text class="tick" x="{}" y="{}" text-anchor="end">{}</text>',
+            '<text class="tick" x="{}" y="{}" text-anchor="end" '
+            'dominant-baseline="middle">{}</text>',
             (
-                (PAD_LEFT, at, WIDTH - PAD_RIGHT, at, PAD_LEFT - 6, f"{y(v) + 3.5:.1f}", f"{v:,}")
+                (PAD_LEFT, at, WIDTH - PAD_RIGHT, at, PAD_LEFT - 6, at, tick_label(v))
                 for v in ticks
                 for at in [f"{y(v):.1f}"]
             ),
@@ -127,7 +137,7 @@ def history_chart(
     ]
     for when in time_ticks(start, end, chart_range.tick):
         at = PAD_LEFT + plot_w * (when - start).total_seconds() / span
-        if at > WIDTH - PAD_RIGHT - 16:
+        if at > WIDTH - PAD_RIGHT - 12:
             continue
         parts.append(
             format_html(
@@ -145,15 +155,6 @@ def history_chart(
                 _tick_text(when, chart_range),
             )
         )
-    parts.append(
-        format_html(
-            '<text class="tick zone" x="{}" y="{}" text-anchor="end" data-local="zone" '
-            'data-utc="{}">UTC</text>',
-            WIDTH - 2,
-            HEIGHT - 8,
-            _utc(now),
-        )
-    )
     if not points:
         parts.append(
             format_html(

@@ -33,6 +33,7 @@ def app_chart_context(request: HttpRequest, app: App) -> dict[str, Any]:
     points = app_history(app, chart_range, now)
     return {
         "chart_range": chart_range,
+        "chart_now": now,
         "chart_ranges": _ranges(chart_range.key),
         "chart": history_chart(
             points, chart_range, f"connections of {app.name}", now, f"app-{app.name}-chart"
@@ -51,6 +52,7 @@ def edge_chart_context(
     whose = " of your apps" if organizations is not None and edge.kind == Edge.Kind.GATEWAY else ""
     return {
         "chart_range": chart_range,
+        "chart_now": now,
         "chart_ranges": _ranges(chart_range.key),
         "chart": history_chart(
             points,

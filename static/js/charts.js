@@ -6,17 +6,21 @@
 
 (() => {
   const CHART = "svg[data-chart]";
-  const moment = new Intl.DateTimeFormat(undefined, {
-    weekday: "short",
-    day: "numeric",
-    hour: "2-digit",
-    minute: "2-digit",
-    timeZoneName: "short",
-  });
+  const pad = (n) => String(n).padStart(2, "0");
+  const zoneFormat = new Intl.DateTimeFormat(undefined, { timeZoneName: "short" });
+  const zone = (date) => {
+    const part = zoneFormat.formatToParts(date).find((p) => p.type === "timeZoneName");
+    return part ? part.value : "";
+  };
+  const moment = (d) =>
+    `${d.toLocaleDateString(undefined, { weekday: "short" })} ${d.getDate()}, ` +
+    `${pad(d.getHours())}:${pad(d.getMinutes())} ${zone(d)}`;
   const number = (value) => Number(value).toLocaleString();
-  const describe = (point) =>
-    `${moment.format(new Date(point.dataset.at))}: average ${number(point.dataset.average)}, ` +
-    `peak ${number(point.dataset.peak)} connections`;
+  // Two lines: the moment, then the values.
+  const describe = (point) => [
+    moment(new Date(point.dataset.at)),
+    `average ${number(point.dataset.average)} · peak ${number(point.dataset.peak)} connections`,
+  ];
 
   const tipOf = (chart) => chart.parentElement.querySelector(".chart-tip");
   const hide = (chart) => {
@@ -36,7 +40,10 @@
     if (title) title.remove();
     const tip = tipOf(chart);
     if (!tip) return;
-    tip.textContent = describe(point);
+    const [when, values] = describe(point);
+    const strong = document.createElement("strong");
+    strong.textContent = when;
+    tip.replaceChildren(strong, document.createElement("br"), values);
     tip.classList.add("shown");
     const figure = chart.parentElement.getBoundingClientRect();
     const hit = point.querySelector(".hit").getBoundingClientRect();

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from edges.chart_svg import history_chart, sparkline, time_ticks, y_ticks
+from edges.chart_svg import history_chart, sparkline, tick_label, time_ticks, y_ticks
 from edges.charts import (
     DEFAULT_RANGE,
     RANGES,
@@ -55,6 +55,14 @@ def test_y_ticks_always_cover_the_peak_in_a_handful_of_even_steps() -> None:
         steps = {b - a for a, b in itertools.pairwise(ticks)}
         assert ticks[0] == 0 and ticks[-1] >= peak, peak
         assert len(steps) == 1 and 3 <= len(ticks) <= 6, (peak, ticks)
+
+
+@pytest.mark.parametrize(
+    ("value", "label"),
+    [(0, "0"), (950, "950"), (1500, "1,500"), (25_000, "25k"), (1_500_000, "1.5M")],
+)
+def test_axis_values_are_written_short(value: int, label: str) -> None:
+    assert tick_label(value) == label
 
 
 def test_time_ticks_fall_on_round_moments_inside_the_window() -> None:
