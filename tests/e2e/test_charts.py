@@ -85,7 +85,7 @@ def test_a_point_tells_its_time_and_values_on_hover_and_on_the_keyboard(
     points = page.locator("#app-acme-web-chart .point")
     points.nth(10).hover()
     assert tip.is_visible()
-    assert re.fullmatch(r".+: average 10, peak (12|40) connections", tip.inner_text())
+    assert re.fullmatch(r".+\d\d:\d\d UTC\naverage 10 · peak (12|40) connections", tip.inner_text())
     # Keyboard: the chart takes the focus, the arrow keys step through its points.
     page.mouse.move(0, 0)
     page.focus("#app-acme-web-chart")
@@ -109,3 +109,28 @@ def test_app_and_edge_rows_draw_sparklines(page: Any, with_history: Server) -> N
     page.goto(with_history.url + "/orgs/acme/")
     assert page.get_attribute("#app-acme-web-spark svg", "aria-label") == "last hour: peak 40"
     assert page.get_attribute("#edge-acme-ssl-spark svg", "aria-label") == "last hour: peak 40"
+
+
+def test_a_live_panel_pushed_over_the_socket_keeps_its_sparklines(
+    page: Any, browser: Any, with_history: Server
+) -> None:
+    login(page, with_history, "support")
+    page.wait_for_selector("[ws-connect][data-live=live]")
+    # The socket's snapshot has replaced the whole panel (a push carries no sparkline).
+    spark = page.locator("#platform-live #edge-acme-ssl-spark svg.spark")
+    assert spark.get_attribute("aria-label") == "last hour: peak 40"
+    # Alice switches websockets on for acme-chat: its row is pushed, its sparkline stays.
+    page.eval_on_selector("#app-acme-chat-spark", "cell => { cell.dataset.marked = 'yes'; }")
+    assert page.locator("#app-acme-chat .badge.ok").count() == 0
+    context = browser.new_context()
+    try:
+        alice = context.new_page()
+        login(alice, with_history, "alice")
+        alice.goto(with_history.url + "/apps/acme-chat/")
+        alice.click("button[name=toggle][value='websockets:on']")
+        alice.wait_for_selector("button[name=toggle][value='websockets:off']")
+    finally:
+        context.close()
+    page.wait_for_selector("#app-acme-chat .badge.ok")
+    assert page.get_attribute("#app-acme-chat-spark", "data-marked") == "yes"
+    assert page.locator("#app-acme-chat-spark svg.spark").count() == 1
