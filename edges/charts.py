@@ -4,6 +4,8 @@ of each, bucketed in the database (a week is 168 hourly points, not 10,080 minut
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -160,16 +162,15 @@ class Selection:
 History = dict[int, list[tuple[Point, int, dt.datetime]]]
 
 
-def _history(selections: list[Selection], chart_range: Range, now: dt.datetime) -> list[History]:
+def _read(selections: list[Selection], chart_range: Range, start: dt.datetime) -> list[History]:
     """Per selection, per app or edge: each bucket's point, how many minutes it holds and its
     last minute. One query for all the selections."""
-    start = connection.ops.adapt_datetimefield_value(window_start(chart_range, now))
     seconds = int(chart_range.bucket.total_seconds())
     parts, params = [], []
     for n, selection in enumerate(selections):
         sql, selected = selection.sql(seconds)
         parts.append(f"SELECT {n} AS selection, * FROM ({sql}) s{n}")  # noqa: S608
-        params += [start, *selected]
+        params += [connection.ops.adapt_datetimefield_value(start), *selected]
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts) + " ORDER BY 1, 2, 3", params)
         rows = cursor.fetchall()
@@ -180,6 +181,55 @@ def _history(selections: list[Selection], chart_range: Range, now: dt.datetime) 
             last = dt.datetime.fromisoformat(last).replace(tzinfo=dt.UTC)
         found[n][k].append((Point(at, total / minutes, int(peak)), int(minutes), last))
     return found
+
+
+# How long a process reuses the history of whole edges (staff's view) it read. An edge's history
+# sums every app it carries (a gateway with 10,000 apps: 600,000 rollups an hour, about 0.1 s
+# on PostgreSQL), and the rollups change once a minute: read at most this often per process,
+# not once per page view. An app's history, or a customer's share of an edge, reads a few rows
+# by the (app, minute) index and is not kept.
+EDGE_HISTORY_SECONDS = 20.0
+
+
+class EdgeHistoryCache:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.entries: dict[tuple[Any, ...], tuple[float, History]] = {}
+
+    def get(self, key: tuple[Any, ...]) -> History | None:
+        entry = self.entries.get(key)
+        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+
+    def put(self, key: tuple[Any, ...], history: History) -> None:
+        now = time.monotonic()
+        with self.lock:
+            if len(self.entries) > 256:
+                self.entries = {k: e for k, e in self.entries.items() if e[0] > now}
+            self.entries[key] = (now + EDGE_HISTORY_SECONDS, history)
+
+    def forget(self) -> None:
+        with self.lock:
+            self.entries = {}
+
+
+edge_history_cache = EdgeHistoryCache()
+
+
+def _history(selections: list[Selection], chart_range: Range, now: dt.datetime) -> list[History]:
+    start = window_start(chart_range, now)
+    keys = [
+        (s, chart_range.key, start) if s.key == "edge_id" and s.organizations is None else None
+        for s in selections
+    ]
+    found: list[History | None] = [edge_history_cache.get(k) if k else None for k in keys]
+    missing = [n for n, history in enumerate(found) if history is None]
+    if missing:
+        read = _read([selections[n] for n in missing], chart_range, start)
+        for n, history in zip(missing, read, strict=True):
+            found[n] = history
+            if keys[n] is not None:
+                edge_history_cache.put(keys[n], history)
+    return [history if history is not None else {} for history in found]
 
 
 def _with_pending(

@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from edges.charts import edge_history_cache
 from edges.models import ConnectionRollup, Edge
 from tests.conftest import World, client_for
 from tests.factories import make_app
@@ -119,6 +120,7 @@ def test_sparklines_cost_the_same_queries_for_five_rows_or_sixty(
     client = client_for(request.getfixturevalue(persona))
 
     def queries() -> int:
+        edge_history_cache.forget()  # counted as the first view in a while pays them
         with CaptureQueriesContext(connection) as captured:
             assert client.get(url).status_code == 200
         return len(captured)

@@ -176,3 +176,18 @@ def test_a_sparkline_is_labelled_with_its_peak() -> None:
     svg = str(sparkline([Point(at(12, 40), 1, 4), Point(at(12, 45), 2, 42)], NOW))
     assert 'aria-label="last hour: peak 42"' in svg and "<polyline" in svg
     assert 'aria-label="last hour: no history"' in str(sparkline([], NOW))
+
+
+def test_a_whole_edges_history_is_read_once_a_while_a_customers_share_every_time(
+    world: World, django_assert_num_queries: Any
+) -> None:
+    rollups(world, world.gateway, world.acme_web, [at(12, 30)], lambda m: 7)
+    edge_history(world.gateway.pk, None, RANGES["1h"], NOW)
+    acme = frozenset({world.acme.pk})
+    with django_assert_num_queries(1):
+        assert [p.peak for p in edge_history(world.gateway.pk, None, RANGES["1h"], NOW)] == [7]
+        assert [p.peak for p in edge_history(world.gateway.pk, acme, RANGES["1h"], NOW)] == [7]
+    # Another range, or the next window, is read afresh.
+    with django_assert_num_queries(2):
+        edge_history(world.gateway.pk, None, RANGES["6h"], NOW)
+        edge_history(world.gateway.pk, None, RANGES["1h"], NOW + dt.timedelta(minutes=1))
