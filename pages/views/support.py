@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_GET
 from dashboard import access
 from dashboard.models import App, AuditEvent, Domain, Membership, Organization
 from live.panels import apps_with_summary, legacy_edges, mark_websockets, support_activity
+from pages.history import sparklines
 
 RESULT_LIMIT = 50
 AUDIT_PER_PAGE = 50
@@ -45,17 +47,13 @@ def support(request: HttpRequest) -> HttpResponse:
             Prefetch("organization__memberships", queryset=member_hits, to_attr="member_hits"),
         )
         results = mark_websockets(list(apps.order_by("name")[:RESULT_LIMIT]))
-    context = {
-        "term": term,
-        "results": results,
-        "result_limit": RESULT_LIMIT,
-        "legacy_edges": legacy_edges(),
-        "recent": support_activity(),
-    }
-    template = "dashboard/support.html"
+    context: dict[str, Any] = {"term": term, "results": results, "result_limit": RESULT_LIMIT}
     if request.htmx and request.htmx.target == "support-results":
-        template += "#support-results"
-    return render(request, template, context)
+        return render(request, "dashboard/support.html#support-results", context)
+    edges = legacy_edges()
+    context.update(legacy_edges=edges, recent=support_activity())
+    context.update(sparklines(edge_ids=[e.pk for e in edges]))
+    return render(request, "dashboard/support.html", context)
 
 
 @require_GET

@@ -144,3 +144,11 @@ def test_the_edge_does_not_say_no_agent_reported_while_reports_arrive(
     page = client_for(support).get("/edges/acme-ssl/").content.decode()
     assert "no agent has reported yet" not in page
     assert 'id="edge-config-unconfirmed">not confirmed</span>' in page
+
+
+def test_supports_legacy_edges_carry_a_sparkline(world: World, support: User) -> None:
+    rollup(world.acme_ssl, world.acme_web, 12)
+    page = client_for(support).get("/support/").content.decode()
+    edges = page.split('id="legacy-edges"')[1].split("</section>")[0]
+    assert 'id="edge-acme-ssl-spark" hx-preserve><svg class="spark"' in edges
+    assert 'aria-label="last hour: peak 12"' in edges
