@@ -223,13 +223,16 @@ def sparkline(points: list[Point], now: dt.datetime) -> SafeString:
     label = f"{SPARK_RANGE.label}: peak {peak:,}" if points else f"{SPARK_RANGE.label}: no history"
     span = SPARK_RANGE.window.total_seconds()
     top = max(peak, 1)
+    # From half the peak (or the lowest point, if lower) to the peak: a shape shows, and a
+    # change of a few connections out of hundreds does not look like a cliff.
+    bottom = min(min((p.peak for p in points), default=0), top / 2)
 
     def x(when: dt.datetime) -> float:
         middle = SPARK_RANGE.bucket.total_seconds() / 2
         return 1 + (SPARK_WIDTH - 2) * ((when - start).total_seconds() + middle) / span
 
     def y(value: float) -> float:
-        return SPARK_HEIGHT - 2 - (SPARK_HEIGHT - 4) * value / top
+        return SPARK_HEIGHT - 2 - (SPARK_HEIGHT - 4) * (value - bottom) / (top - bottom)
 
     shapes = []
     for run in _runs(points, SPARK_RANGE.bucket):
