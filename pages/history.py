@@ -35,6 +35,7 @@ def app_chart_context(request: HttpRequest, app: App) -> dict[str, Any]:
         "chart_range": chart_range,
         "chart_now": now,
         "chart_ranges": _ranges(chart_range.key),
+        "chart_scope": "all edges",
         "chart": history_chart(
             points, chart_range, f"connections of {app.name}", now, f"app-{app.name}-chart"
         ),
@@ -49,11 +50,13 @@ def edge_chart_context(
     chart_range = range_from(request.GET.get("range"))
     now = timezone.now()
     points = edge_history(edge.pk, organizations, chart_range, now)
-    whose = " of your apps" if organizations is not None and edge.kind == Edge.Kind.GATEWAY else ""
+    share = organizations is not None and edge.kind == Edge.Kind.GATEWAY
+    whose = " of your apps" if share else ""
     return {
         "chart_range": chart_range,
         "chart_now": now,
         "chart_ranges": _ranges(chart_range.key),
+        "chart_scope": "your apps" if share else "all apps",
         "chart": history_chart(
             points,
             chart_range,

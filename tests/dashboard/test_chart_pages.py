@@ -87,6 +87,7 @@ def test_a_gateways_history_shows_a_customer_only_their_apps(
     everyone = client_for(support).get("/edges/gateway/").content.decode()
     assert "Last hour: connections of your apps through gateway, peak 7 at" in mine
     assert "Last hour: connections through gateway, peak 107 at" in everyone
+    assert "per minute, your apps;" in mine and "per minute, all apps;" in everyone
 
 
 def test_app_and_edge_rows_carry_a_sparkline_labelled_with_the_last_hours_peak(
