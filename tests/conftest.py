@@ -73,6 +73,7 @@ def fresh_live_state(settings: Any) -> Iterator[None]:
     import uuid
 
     from edges import live_state
+    from edges.charts import edge_history_cache
     from edges.counts import apps_directory, edges_directory
     from edges.services.reports import forget_edges
     from shared.breaker import redis as redis_breaker
@@ -82,6 +83,7 @@ def fresh_live_state(settings: Any) -> Iterator[None]:
     forget_edges()
     edges_directory.forget()
     apps_directory.forget()
+    edge_history_cache.forget()
     # A breaker left open by an earlier test's outage would refuse this test's reports.
     redis_breaker.succeeded()
     yield

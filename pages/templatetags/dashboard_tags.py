@@ -106,3 +106,10 @@ def audit_changes(event: AuditEvent) -> list[dict[str, str]]:
         for field in fields
         if field not in before or field not in after or before[field] != after[field]
     ]
+
+
+@register.filter
+def lookup(mapping: dict[Any, Any] | None, key: Any) -> Any:
+    """`mapping[key]`, or "" when the mapping or the key is missing (a row pushed live carries
+    no sparkline: the page keeps the one it has)."""
+    return (mapping or {}).get(key, "")

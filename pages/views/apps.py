@@ -10,7 +10,6 @@ from django.views.decorators.http import require_GET
 
 from dashboard.models import App
 from dashboard.services.features import legacy_ssl_edges
-from edges.charts import LAST_DAY, LAST_HOUR, connections_chart
 from edges.counts import app_live
 from live.panels import (
     APP_TEMPLATE,
@@ -19,15 +18,9 @@ from live.panels import (
     features_context,
     readiness_context,
 )
+from pages.history import app_chart_context
 
 TEMPLATE = APP_TEMPLATE
-
-
-def charts_context(app: App) -> dict[str, Any]:
-    return {
-        "chart_hour": connections_chart(app, LAST_HOUR),
-        "chart_day": connections_chart(app, LAST_DAY),
-    }
 
 
 def page_context(
@@ -44,7 +37,7 @@ def page_context(
         **domains_context(app),
         "legacy_edges": legacy_edges,
         "live": app_live(app),
-        **charts_context(app),
+        **app_chart_context(request, app),
         **readiness_context(app, legacy_edges),
         **(features or features_context(request.user, app)),
         **(backends or backends_context(request.user, app)),
@@ -89,7 +82,8 @@ def app_detail(request: HttpRequest, name: str) -> HttpResponse:
     )
     target = request.htmx.target if request.htmx else None
     if target == "app-charts":
-        return render(request, f"{TEMPLATE}#app-charts", {"app": app, **charts_context(app)})
+        context = {"app": app, **app_chart_context(request, app)}
+        return render(request, f"{TEMPLATE}#app-charts", context)
     if target == "backends-panel":
         return render_backends_panel(request, app)
     if request.htmx:

@@ -36,6 +36,7 @@ from live.panels import (
     upgrade_context,
     upgrade_queue_context,
 )
+from pages.history import edge_chart_context
 from pages.tables import TABLES, PageLinks, paginate
 
 UPGRADES_PER_PAGE = 50
@@ -67,6 +68,7 @@ def _edge_page(
     request: HttpRequest, edge: Edge, *, status: int = 200, answer: UpgradeAnswer | None = None
 ) -> HttpResponse:
     user = request.user
+    organizations = visible_organization_ids(user)
     upgrade = upgrade_context(user, edge, edge_carried_domains(user, edge))
     context = {
         "edge": edge,
@@ -75,7 +77,8 @@ def _edge_page(
         "certificate": Certificate.objects.filter(edge=edge).first(),
         "capabilities": edge.capabilities,
         "all_capabilities": CAPABILITIES.values(),
-        "live": edge_live(edge, visible_organization_ids(user)),
+        "live": edge_live(edge, organizations),
+        **edge_chart_context(request, edge, organizations),
         **upgrade,
         "upgrade_answer": answer,
     }
@@ -102,7 +105,11 @@ def _visible_edge(request: HttpRequest, name: str) -> Edge:
 
 @require_GET
 def edge_detail(request: HttpRequest, name: str) -> HttpResponse:
-    return _edge_page(request, _visible_edge(request, name))
+    edge = _visible_edge(request, name)
+    if request.htmx and request.htmx.target == "edge-charts":
+        charts = edge_chart_context(request, edge, visible_organization_ids(request.user))
+        return render(request, "edges/edge_detail.html#edge-charts", {"edge": edge, **charts})
+    return _edge_page(request, edge)
 
 
 @require_POST

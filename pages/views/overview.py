@@ -20,6 +20,7 @@ from live.panels import (
     organization_activity,
     organization_edges,
 )
+from pages.history import sparklines
 from pages.tables import TABLES, paginate
 
 APPS_PER_PAGE = 50
@@ -62,6 +63,10 @@ def overview(request: HttpRequest) -> HttpResponse:
         "sorting": sorting,
         "side_list_limit": SIDE_LIST_LIMIT,
     }
+    app_ids = [a.pk for a in page.object_list]
+    if request.htmx and request.htmx.target == "results":
+        context.update(sparklines(app_ids=app_ids))
+        return render(request, "dashboard/overview.html#results", context)
     if access.is_support(user):
         organizations = Organization.objects.all()
         if term:
@@ -72,7 +77,10 @@ def overview(request: HttpRequest) -> HttpResponse:
             app_count=Count("apps", distinct=True),
             member_count=Count("memberships", distinct=True),
         )
-        context["platform"] = platform_live()
+        platform = platform_live()
+        context["platform"] = platform
+        # Sparklines only for the rows on this page: one query, whatever the platform's size.
+        context.update(sparklines(app_ids=app_ids, edge_ids=[c.edge.pk for c in platform.edges]))
         context["organizations"] = list(organizations[:SIDE_LIST_LIMIT])
     else:
         # On shared gateways a customer counts only their own domains.
@@ -83,12 +91,14 @@ def overview(request: HttpRequest) -> HttpResponse:
         )
         own = list(Organization.objects.visible_to(user))
         context["edges"] = list(edges[:SIDE_LIST_LIMIT])
+        edge_ids = [e.pk for e in context["edges"]]
+        organization_ids = frozenset(o.pk for o in own)
+        context.update(
+            sparklines(app_ids=app_ids, edge_ids=edge_ids, organizations=organization_ids)
+        )
         context["organizations"] = own
         context["org_lives"] = [(org, organization_live(org)) for org in own]
-    template = "dashboard/overview.html"
-    if request.htmx and request.htmx.target == "results":
-        template += "#results"
-    return render(request, template, context)
+    return render(request, "dashboard/overview.html", context)
 
 
 @require_GET
@@ -98,6 +108,7 @@ def organization_detail(request: HttpRequest, name: str) -> HttpResponse:
     apps = apps_with_summary(organization.apps.all()).order_by(*sorting.order_by)
     page = paginate(apps, request.GET, APPS_PER_PAGE, "apps")
     mark_websockets(page.object_list)
+    edges = organization_edges(organization)
     context = {
         "organization": organization,
         "page": page,
@@ -107,7 +118,8 @@ def organization_detail(request: HttpRequest, name: str) -> HttpResponse:
         "org_apps": organization_live(organization),
         # The same builders as the page's pushes (live.panels): everyone who may see the
         # organization sees all of its edges and activity (support's reasons: support only).
-        "edges": organization_edges(organization),
+        "edges": edges,
+        **sparklines(app_ids=[a.pk for a in page.object_list], edge_ids=[e.pk for e in edges]),
         "activity": organization_activity(organization),
     }
     return render(request, "dashboard/organization_detail.html", context)

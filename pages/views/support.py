@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -10,6 +12,7 @@ from django.views.decorators.http import require_GET
 from dashboard import access
 from dashboard.models import App, Domain, Membership
 from live.panels import apps_with_summary, legacy_edges, mark_websockets, support_activity
+from pages.history import sparklines
 from pages.tables import TABLES
 
 RESULT_LIMIT = 50
@@ -43,15 +46,15 @@ def support(request: HttpRequest) -> HttpResponse:
             Prefetch("organization__memberships", queryset=member_hits, to_attr="member_hits"),
         )
         results = mark_websockets(list(apps.order_by(*sorting.order_by)[:RESULT_LIMIT]))
-    context = {
+    context: dict[str, Any] = {
         "term": term,
         "results": results,
         "sorting": sorting,
         "result_limit": RESULT_LIMIT,
-        "legacy_edges": legacy_edges(),
-        "recent": support_activity(),
     }
-    template = "dashboard/support.html"
     if request.htmx and request.htmx.target == "support-results":
-        template += "#support-results"
-    return render(request, template, context)
+        return render(request, "dashboard/support.html#support-results", context)
+    edges = legacy_edges()
+    context.update(legacy_edges=edges, recent=support_activity())
+    context.update(sparklines(edge_ids=[e.pk for e in edges]))
+    return render(request, "dashboard/support.html", context)

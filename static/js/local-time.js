@@ -36,6 +36,13 @@
         return day(when);
       case "clock":
         return `${clock(when)} ${zone(when)}`;
+      // A chart's axis: its times without the zone, which the axis names once ("zone").
+      case "tick":
+        return clock(when);
+      case "weekday":
+        return `${when.toLocaleDateString(undefined, { weekday: "short" })} ${when.getDate()}`;
+      case "zone":
+        return zone(when);
       default:
         return `${day(when)} ${clock(when)} ${zone(when)}`;
     }

@@ -60,9 +60,12 @@ def test_times_read_in_the_browsers_zone(paris: Any, scheduled: Server) -> None:
     assert re.fullmatch(
         r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d CET \(.* UTC\)", when.get_attribute("title")
     )
-    # The charts' axis too.
-    axis = paris.locator("svg.chart text[data-local=clock]").first
-    assert re.fullmatch(r"\d\d:\d\d CET", axis.text_content())
+    # The charts' axis too (its times an hour on from UTC), the caption naming the zone.
+    axis = paris.locator("svg.chart text[data-local=tick]").first
+    utc = axis.get_attribute("data-utc")
+    hour, minute = int(utc[11:13]), utc[14:16]
+    assert axis.text_content() == f"{(hour + 1) % 24:02d}:{minute}"
+    assert paris.inner_text("#app-charts figcaption [data-local=zone]") == "CET"
 
 
 def test_a_window_support_gives_in_paris_reaches_new_york_in_new_yorks_time(

@@ -326,7 +326,7 @@ def test_the_app_page_draws_history_as_svg(token: str, world: World, alice: Any)
     post(token, report(2, **{WEB: {"connections": 60}}))
     page = client_for(alice).get("/apps/acme-web/").content.decode()
     charts = page.split('id="app-charts"')[1].split("</section>")[0]
-    assert charts.count("<svg") == 2
+    assert charts.count("<svg") == 1
     # The chart in words: its peak and its latest value, each with its minute.
     label = re.search(r'aria-label="(Last hour: [^"]*)"', charts)
     assert label, charts
@@ -336,8 +336,12 @@ def test_the_app_page_draws_history_as_svg(token: str, world: World, alice: Any)
         label[1],
     ), label[1]
     quiet = client_for(alice).get("/apps/acme-api/").content.decode()
-    assert 'aria-label="Last day: connections of acme-api, no history yet"' in quiet
-    assert '<polyline class="avg"' in charts
+    assert 'aria-label="Last hour: connections of acme-api, no history yet"' in quiet
+    day = client_for(alice).get("/apps/acme-api/?range=24h").content.decode()
+    assert 'aria-label="Last 24 hours: connections of acme-api, no history yet"' in day
+    # One minute so far: a dot on each line; the point says its values on hover.
+    assert '<circle class="avg"' in charts
+    assert re.search(r"<title>\d\d:\d\d UTC: average 50, peak 60</title>", charts)
     refreshed = (
         client_for(alice)
         .get("/apps/acme-web/", headers={"HX-Request": "true", "HX-Target": "app-charts"})
