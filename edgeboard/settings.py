@@ -197,9 +197,6 @@ LIVE_STATE_PREFIX = env_str("CHANNEL_LAYER_PREFIX", "edgeboard")
 # added or moved is counted for its app from the edge's first report after this (at once in a
 # process whose live hub hears the change).
 ROUTING_CACHE_SECONDS = env_float("ROUTING_CACHE_SECONDS", 5.0, minimum=0.0, maximum=60.0)
-# ...and while its hub hears every domain and edge change (each forgets the map at once): the
-# bound for a change whose event was lost.
-ROUTING_HEARD_SECONDS = env_float("ROUTING_HEARD_SECONDS", 60.0, minimum=0.0, maximum=600.0)
 # How long a process keeps an ingest token's edge without reading it again: a rotated token is
 # refused at once where the rotation is heard, and after at most this long elsewhere.
 INGEST_TOKEN_CACHE_SECONDS = env_float("INGEST_TOKEN_CACHE_SECONDS", 2.0, minimum=0.0, maximum=30.0)

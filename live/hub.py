@@ -34,7 +34,7 @@ from django.conf import settings
 
 from edges.counts import edges_directory
 from edges.live_state import live_state
-from edges.services.reports import forget_edges, hearing_changes
+from edges.services.reports import forget_edges
 from live import events
 from live.cells import Numbers, cell_key, changed_cells
 from live.grants import grants
@@ -154,7 +154,6 @@ class LiveHub:
         # From now on every report's event reaches this process: renders read the live state
         # only when an event says it moved (edges.live_state).
         live_state().start_listening()
-        hearing_changes(True)
         loop = asyncio.get_running_loop()
         self.tasks.extend(
             [
@@ -185,8 +184,6 @@ class LiveHub:
     async def stop(self, patience: float = 2.0) -> None:
         """Cancel the hub's tasks and wait (a little) for them to end."""
         await self.render_queue.stop(patience)
-        if self.channel is not None:
-            hearing_changes(False)
         tasks, self.tasks = [t for t in self.tasks if not t.done()], []
         for task in tasks:
             task.cancel()
@@ -197,7 +194,6 @@ class LiveHub:
         """Forget every subscription and ask every socket to reconnect."""
         redis_breaker.failed()
         live_state().stop_listening()
-        hearing_changes(False)
         sockets = {s for view in self.views.values() for s in view.sockets}
         sockets.update(s for listening in self.listeners.values() for s in listening)
         for view in self.views.values():

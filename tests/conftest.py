@@ -58,14 +58,12 @@ def fresh_channel_layer() -> Iterator[None]:
     yield
     from channels.layers import channel_layers
 
-    from edges.services.reports import hearing_changes
     from live import hub
     from live.grants import grants
 
     channel_layers.backends.clear()
     hub._hubs.clear()
     grants.forget()
-    hearing_changes(False)
 
 
 @pytest.fixture(autouse=True)

@@ -70,8 +70,7 @@ class RouteMap(dict[str, Route]):
 
 class Routing:
     """Per process: which app each hostname an edge may report belongs to, read again after
-    ROUTING_CACHE_SECONDS, or ROUTING_HEARD_SECONDS while the process's live hub hears every
-    domain and edge change (`heard`; each change forgets the maps at once).
+    ROUTING_CACHE_SECONDS (at once in a process whose hub hears a domain change).
 
     Every shared gateway may report the hostnames of every shared gateway: they share one map,
     read once for all of them (at platform scale, tens of thousands of rows); a custom SSL edge
@@ -83,7 +82,6 @@ class Routing:
         self.lock = threading.Lock()
         self.maps: dict[int | str, tuple[float, RouteMap]] = {}
         self.reading: dict[int | str, threading.Lock] = {}
-        self.heard = False
 
     def of(self, edge: Edge) -> RouteMap:
         key: int | str = edge.pk if edge.kind == Edge.Kind.CUSTOM_SSL else self.GATEWAYS
@@ -107,8 +105,7 @@ class Routing:
                 }
             )
             with self.lock:
-                heard, cached = settings.ROUTING_HEARD_SECONDS, settings.ROUTING_CACHE_SECONDS
-                self.maps[key] = (now + (heard if self.heard else cached), routes)
+                self.maps[key] = (now + settings.ROUTING_CACHE_SECONDS, routes)
         return routes
 
     def forget(self) -> None:
@@ -153,13 +150,6 @@ token_edges = TokenEdges()
 def forget_edges() -> None:
     """An edge's token, kind or hostnames changed: read them afresh at the next report."""
     token_edges.forget()
-    routing.forget()
-
-
-def hearing_changes(heard: bool) -> None:
-    """The live hub of this process now hears (or no longer hears) every change that forgets
-    the hostname maps: they may be kept longer (ROUTING_HEARD_SECONDS)."""
-    routing.heard = heard
     routing.forget()
 
 

@@ -629,36 +629,3 @@ def test_a_report_checked_with_a_hostname_map_read_again_since_is_routed_by_the_
     assert plain.routed is None
     assert report_apply(edge=world.gateway, report=plain).applied
     assert app_live(world.acme_web).connections == 7
-
-
-def test_a_process_whose_hub_hears_changes_keeps_its_hostname_map_longer(
-    world: World, settings: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from edges.services import reports
-    from edges.services.reports import hearing_changes, routing
-    from live import events
-    from live.hub import LiveHub
-
-    settings.ROUTING_CACHE_SECONDS, settings.ROUTING_HEARD_SECONDS = 5, 60
-    clock = {"now": 1000.0}
-    monkeypatch.setattr(reports.time, "monotonic", lambda: clock["now"])
-
-    def read_again_after(seconds: float) -> bool:
-        first = routing.of(world.gateway)
-        clock["now"] += seconds
-        return routing.of(world.gateway) is not first
-
-    # Nobody tells this process of a domain change: the map is read again after 5 s.
-    assert read_again_after(6)
-    # Its hub hears every change: kept up to a minute...
-    hearing_changes(True)
-    assert not read_again_after(30)
-    assert read_again_after(31)
-    # ...and forgotten at once when a domain change is heard.
-    first = routing.of(world.gateway)
-    changed = {"app": "acme-web", "organization": "acme"}
-    LiveHub().dispatch({"event": events.DOMAINS_CHANGED, "payload": changed})
-    assert routing.of(world.gateway) is not first
-    # A hub that lost the channel layer hears nothing: back to 5 s.
-    hearing_changes(False)
-    assert read_again_after(6)
