@@ -248,10 +248,12 @@ class EdgeLive:
     apps: list[tuple[App, int, int]]
     reported_at: dt.datetime | None = None
     more_apps: int = 0
+    # The staleness cut-off of the render it is part of (read once per render).
+    cutoff: dt.datetime | None = None
 
     @property
     def stale(self) -> bool:
-        return stale_at(self.reported_at)
+        return stale_at(self.reported_at, self.cutoff)
 
 
 # An edge's page lists this many of its busiest apps: a shared gateway carries thousands, and its
@@ -283,7 +285,8 @@ def edge_live(edge: Edge, organizations: frozenset[int] | None) -> EdgeLive:
         (App(pk=pk, name=name, organization_id=names[pk][1]), connections, websockets)
         for connections, websockets, name, pk in listed[:EDGE_LIVE_APPS]
     ]
-    return EdgeLive(edge, total[0], total[1], shown, reported_at, len(listed) - len(shown))
+    more = len(listed) - len(shown)
+    return EdgeLive(edge, total[0], total[1], shown, reported_at, more, stale_cutoff())
 
 
 @dataclass

@@ -258,6 +258,10 @@ class LiveHub:
     async def _flush(self, view: View) -> None:
         if self.views.get((view.topic, view.audience)) is not view or not view.dirty:
             return
+        if view.rendering:
+            # A joining socket's render is under way: one render of a view at a time (each
+            # compares with the shape the one before it left). It flushes what is left after it.
+            return
         view.deliver(await self._refresh(view))
         if view.dirty:
             self.mark_dirty(view, frozenset(view.dirty))
@@ -271,6 +275,9 @@ class LiveHub:
             render = next(iter(view.renderers.values()))
             shapes = {p: view.shapes[p] for p in parts if p in view.shapes}
             rendered = await self.render_queue.render(render, parts, shapes)
+        except asyncio.CancelledError:
+            view.dirty |= parts  # still to be rendered, by whoever renders the view next
+            raise
         except Exception:
             logger.exception("could not render %s for %s", view.topic, view.audience)
             # Tried again at the next flush, no sooner than LIVE_MIN_INTERVAL from now.

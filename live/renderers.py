@@ -38,6 +38,8 @@ class _Cells:
     def __init__(self) -> None:
         self.cells: dict[str, str] = {}
         self.clash = False
+        # Read once: the shape and the partial's badge say the same (live state reachable).
+        self.last_known = numbers_are_last_known()
 
     def number(self, cell_id: str, value: int) -> None:
         self.clash |= cell_id in self.cells
@@ -49,8 +51,10 @@ class _Cells:
             self.cells[cell_id] = time_cell(when, "since", cell_id)
 
     def numbers(self, shape: tuple[Any, ...], template: str, context: dict[str, Any]) -> Numbers:
+        shape = (*shape, self.last_known)
         if self.clash:
             shape = (*shape, object())  # equal to no other
+        context = {**context, "last_known": self.last_known}
         return Numbers(shape, self.cells, lambda: str(render_to_string(template, context)).strip())
 
 
@@ -74,7 +78,6 @@ def app_live_numbers(app: App) -> Numbers:
         name,
         live.stale,
         live.as_of is None,
-        numbers_are_last_known(),
         tuple((h.hostname, h.edge.name, h.stale) for h in live.hosts),
         tuple((c.edge.name, c.stale, c.reported_at is None) for c in live.edges),
         tuple((b.address, b.hostname, b.edge.name, b.state, b.stale) for b in live.backends),
@@ -101,7 +104,6 @@ def edge_live_numbers(edge: Edge, user: Any, organizations: frozenset[int] | Non
         user.is_staff,
         live.stale,
         live.reported_at is None,
-        numbers_are_last_known(),
         tuple(app.name for app, _, _ in live.apps),
         bool(live.more_apps),
         live.more_apps == 1,
@@ -121,7 +123,6 @@ def platform_live_numbers() -> Numbers:
         cells.number(f"edge-{count.edge.name}-connections", count.connections)
         cells.moment(f"edge-{count.edge.name}-reported", count.reported_at)
     shape = (
-        numbers_are_last_known(),
         tuple(app.name for app in platform.busiest),
         tuple(
             (
@@ -148,7 +149,6 @@ def organization_live_numbers(organization: Organization) -> Numbers:
     shape = (
         organization.name,
         organization.label,
-        numbers_are_last_known(),
         tuple(app.name for app, _, _ in org_apps),
     )
     context = {"organization": organization, "org_apps": org_apps}

@@ -66,10 +66,13 @@ class RenderQueue:
         self.jobs: deque[tuple[Renderer, frozenset[str], dict[str, Any], asyncio.Future[Any]]]
         self.jobs = deque()
         self.task: asyncio.Task[None] | None = None
+        self.stopped = False
 
     async def render(
         self, render: Renderer, parts: frozenset[str], shapes: dict[str, Any]
     ) -> Rendered:
+        if self.stopped:
+            raise asyncio.CancelledError
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Rendered] = loop.create_future()
         self.jobs.append((render, parts, shapes, future))
@@ -82,7 +85,12 @@ class RenderQueue:
         try:
             while self.jobs:
                 batch = [self.jobs.popleft() for _ in range(min(RENDER_BATCH, len(self.jobs)))]
-                results = await database_sync_to_async(_render_all)([j[:3] for j in batch])
+                try:
+                    results = await database_sync_to_async(_render_all)([j[:3] for j in batch])
+                except Exception as error:
+                    # The trip itself failed (not one render): each view hears it as its
+                    # render's failure, and keeps its changes for the next flush.
+                    results = [(False, error)] * len(batch)
                 for (*_, future), (ok, value) in zip(batch, results, strict=True):
                     if future.done():
                         continue  # its view's flush was cancelled
@@ -99,6 +107,7 @@ class RenderQueue:
     async def stop(self, patience: float) -> None:
         """Render nothing more, and let the renders under way in the thread end (a task
         cancelled there would leave them running)."""
+        self.stopped = True
         while self.jobs:
             self.jobs.popleft()[3].cancel()
         if self.task is not None and not self.task.done():

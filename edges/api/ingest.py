@@ -96,7 +96,7 @@ def receive_report(
         if declared > MAX_BODY_BYTES:
             too_large()
         # Checked and routed to its apps in one pass (the map is the process's, kept a while).
-        report = parse_report(body(), content_type, routing.of(edge).app_ids)
+        report = parse_report(body(), content_type, lambda: routing.of(edge).app_ids)
         if report.edge != edge.name:
             raise ApiError(
                 403, "forbidden", f"This token belongs to edge {edge.name}, not {report.edge}."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, NamedTuple
@@ -137,9 +138,14 @@ def _backends(value: Any, frontend: int) -> tuple[dict[str, Any], ...]:
     return tuple(result)
 
 
-def parse_report(body: bytes, content_type: str, app_ids: dict[str, int] | None = None) -> Report:
-    """The report, checked; with `app_ids` (hostname -> app id, edges.services.reports.Routing)
-    its rows are routed in the same pass (Report.routed)."""
+def parse_report(
+    body: bytes,
+    content_type: str,
+    routes: Callable[[], dict[str, int]] | dict[str, int] | None = None,
+) -> Report:
+    """The report, checked; with `routes` (hostname -> app id, edges.services.reports.Routing,
+    or what answers it: asked for once the body is a report) its rows are routed in the same
+    pass (Report.routed)."""
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise ApiError(415, "unsupported_media_type", "Send the report as application/json.")
     if len(body) > MAX_BODY_BYTES:
@@ -168,6 +174,7 @@ def parse_report(body: bytes, content_type: str, app_ids: dict[str, int] | None 
         raise _bad("frontends must be a list.")
     if len(frontends_raw) > MAX_FRONTENDS:
         raise _bad(f"A report may list at most {MAX_FRONTENDS} frontends.")
+    app_ids = routes() if callable(routes) else routes
     frontends: list[Any] = []
     by_app: dict[int, list[EdgeFrontend]] = {}
     per_app: dict[int, int] = {}

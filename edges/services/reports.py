@@ -82,6 +82,8 @@ class Routing:
         self.lock = threading.Lock()
         self.maps: dict[int | str, tuple[float, RouteMap]] = {}
         self.reading: dict[int | str, threading.Lock] = {}
+        # Counts the forgets: a map whose read a forget overtook is used, never kept.
+        self.generation = 0
 
     def of(self, edge: Edge) -> RouteMap:
         key: int | str = edge.pk if edge.kind == Edge.Kind.CUSTOM_SSL else self.GATEWAYS
@@ -94,7 +96,7 @@ class Routing:
             known = self.maps.get(key)
             if known is not None and known[0] > time.monotonic():
                 return known[1]  # read by the thread this one waited for
-            now = time.monotonic()
+            now, generation = time.monotonic(), self.generation
             carried = Domain.objects.carried_by(edge).values_list(
                 "hostname", "app_id", "app__name", "app__organization__name"
             )
@@ -105,12 +107,14 @@ class Routing:
                 }
             )
             with self.lock:
-                self.maps[key] = (now + settings.ROUTING_CACHE_SECONDS, routes)
+                if generation == self.generation:
+                    self.maps[key] = (now + settings.ROUTING_CACHE_SECONDS, routes)
         return routes
 
     def forget(self) -> None:
         with self.lock:
             self.maps.clear()
+            self.generation += 1
 
 
 routing = Routing()

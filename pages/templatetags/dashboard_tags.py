@@ -49,10 +49,12 @@ def reason_for(event: AuditEvent, viewer: Any) -> str:
     return event.reason_for(viewer)
 
 
-@register.simple_tag
-def last_known_badge() -> str:
-    """Beside live numbers: a mark when they are the last this server could read."""
-    if not numbers_are_last_known():
+@register.simple_tag(takes_context=True)
+def last_known_badge(context: template.Context) -> str:
+    """Beside live numbers: a mark when they are the last this server could read (as the panel's
+    render read it, `last_known`, when it did)."""
+    known = context.get("last_known")
+    if not (numbers_are_last_known() if known is None else known):
         return ""
     return format_html(
         '<span class="badge warn" title="{}">last known</span>',

@@ -629,3 +629,23 @@ def test_a_report_checked_with_a_hostname_map_read_again_since_is_routed_by_the_
     assert plain.routed is None
     assert report_apply(edge=world.gateway, report=plain).applied
     assert app_live(world.acme_web).connections == 7
+
+
+def test_a_hostname_map_whose_read_a_forget_overtook_is_used_but_not_kept(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dashboard.models import Domain
+    from edges.services.reports import routing
+
+    carried = Domain.objects.carried_by
+
+    def forgotten_while_read(edge: Edge) -> Any:
+        routing.forget()  # a domain change heard while this read runs
+        return carried(edge)
+
+    monkeypatch.setattr(Domain.objects, "carried_by", forgotten_while_read)
+    first = routing.of(world.gateway)
+    monkeypatch.setattr(Domain.objects, "carried_by", carried)
+    assert routing.of(world.gateway) is not first  # read again: the first was not kept
+    second = routing.of(world.gateway)
+    assert routing.of(world.gateway) is second

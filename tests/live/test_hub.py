@@ -235,3 +235,74 @@ async def test_numbers_of_one_shape_go_out_as_their_changed_cells_and_joiners_ge
     assert first.frames[-1] == joiner.frames[-1]
     assert first.frames[-1].count("<p>") == 3 and state["wholes"] == 2
     await hub.stop()
+
+
+async def test_a_view_is_never_rendered_twice_at_once(settings: Any) -> None:
+    """A socket joining renders the view; a flush that comes due meanwhile waits for that
+    render, since each render compares with the shape the one before it left: here a row comes
+    and goes again, and every page ends with the one row a reload shows."""
+    import threading
+
+    from live.cells import Numbers, count_cell
+
+    settings.LIVE_MIN_INTERVAL = 0.2
+    hub = LiveHub()
+    state: dict[str, Any] = {"rows": ["a"], "hold": False}
+    release = threading.Event()
+
+    def render(parts: frozenset[str]) -> dict[str, Any]:
+        if state["hold"]:
+            state["hold"] = False
+            release.wait(5)  # the joiner's render takes a while...
+            rows = ["a", "b"]
+            state["rows"] = ["a"]  # ...and the row is gone again by the next render
+        else:
+            rows = list(state["rows"])
+        cells = {f"n-{row}": count_cell(f"n-{row}", 1) for row in rows}
+
+        def whole() -> str:
+            return '<div id="counts">' + "".join(cells.values()) + "</div>"
+
+        return {"counts": Numbers(tuple(rows), cells, whole)}
+
+    key = ("app.acme-web", "all")
+    first = Socket()
+    await hub.join(first, *key, render)
+    state["hold"] = True
+    hub.mark_dirty(hub.views[key])  # a flush is due 0.2 s after the first render
+    second = Socket()
+    joining = asyncio.create_task(hub.join(second, *key, render))  # renders at once
+    await asyncio.sleep(0.05)
+    hub.mark_dirty(hub.views[key])  # another change, while that render runs
+    await asyncio.sleep(0.3)  # the flush comes due meanwhile
+    release.set()
+    await joining
+    await asyncio.sleep(0.5)
+    one_row = '<div id="counts"><span id="n-a" data-count="1">1</span></div>'
+    assert hub.views[key].snapshot == {"counts": one_row}
+    assert first.frames[-1] == second.frames[-1] == one_row
+    await hub.stop()
+
+
+async def test_one_failing_render_in_a_trip_fails_only_its_view() -> None:
+    from live.views import RenderQueue
+
+    queue = RenderQueue()
+
+    def good(parts: frozenset[str]) -> dict[str, str]:
+        return {"counts": "<p>1</p>"}
+
+    def bad(parts: frozenset[str]) -> dict[str, str]:
+        raise RuntimeError("no such app")
+
+    results = await asyncio.gather(
+        queue.render(good, frozenset({"counts"}), {}),
+        queue.render(bad, frozenset({"counts"}), {}),
+        queue.render(good, frozenset({"counts"}), {}),
+        return_exceptions=True,
+    )
+    assert results[0] == results[2] == {"counts": "<p>1</p>"}
+    assert isinstance(results[1], RuntimeError)
+    await queue.stop(1.0)
+    with pytest.raises(asyncio.CancelledError):
+        await queue.render(good, frozenset({"counts"}), {})
