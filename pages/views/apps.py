@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from dashboard import access
-from dashboard.models import App, AuditEvent
+from dashboard.models import App, AuditEvent, Membership
 from dashboard.services.apps import backend_removal, may_restore_backend
 from dashboard.services.features import legacy_ssl_edges
 from dashboard.services.undo import undo_deadline
@@ -35,8 +35,9 @@ def charts_context(app: App) -> dict[str, Any]:
 
 def collaborators_context(app: App) -> dict[str, Any]:
     """Who can reach the app: its organization's members, their roles and what each may do."""
-    memberships = app.organization.memberships.select_related("user").order_by(
-        "role", "user__username"
+    memberships = sorted(
+        app.organization.memberships.select_related("user"),
+        key=lambda m: (m.role != Membership.Role.OWNER, m.user.get_username()),
     )
     return {
         "collaborators": [
