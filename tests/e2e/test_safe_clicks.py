@@ -69,7 +69,8 @@ def test_the_copy_button_copies_the_new_token_from_the_keyboard(
         login(page, dashboard_server, "bob")
         raw = create_token(page, dashboard_server, "laptop")
         button = page.locator("#new-token button[data-copy]")
-        assert button.is_visible() and button.inner_text() == "Copy"
+        button.wait_for(state="visible")  # shown by the script: without it there is no button
+        assert button.inner_text() == "Copy"
 
         button.focus()
         page.keyboard.press("Enter")
