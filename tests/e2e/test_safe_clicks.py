@@ -12,6 +12,12 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Server, login
+from tests.e2e.test_accessibility import (  # the axe-core fixture and its reading
+    axe_source,  # noqa: F401
+    axe_violations,
+    describe,
+    failing,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -154,3 +160,40 @@ def test_the_jump_links_move_to_their_sections(page: Any, dashboard_server: Serv
     page.wait_for_url("**/apps/acme-web/#collaborators")
     assert page.locator("#collaborators").is_visible()
     assert "alice" in page.inner_text("#collaborators")
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_what_the_safe_clicks_show_has_no_serious_accessibility_violation(
+    browser: Any,
+    dashboard_server: Server,
+    axe_source: str,  # noqa: F811 (the fixture imported above)
+    theme: str,
+) -> None:
+    """The states the pages' own sweep does not reach: a new token with its copy button, the
+    undo of a revocation and of a removal, a refused domain beside its field."""
+    context = browser.new_context(color_scheme=theme)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    found: dict[str, list[dict[str, Any]]] = {}
+    try:
+        login(page, dashboard_server, "support")
+        create_token(page, dashboard_server, f"axe {theme}")
+        page.wait_for_selector("#new-token button[data-copy]")
+        found["new token"] = failing(axe_violations(page, axe_source))
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.locator("tr", has_text=f"axe {theme}").locator("button", has_text="Revoke").click()
+        page.wait_for_selector("#token-undo")
+        found["token undo"] = failing(axe_violations(page, axe_source))
+
+        page.goto(dashboard_server.url + "/apps/acme-chat/")
+        page.fill("#domain-add-form input[name=hostname]", "not a hostname")
+        page.click("#domain-add-form button:has-text('Add domain')")
+        page.wait_for_selector("#domain-add-error")
+        address = page.locator("#backends-panel tbody code").first.inner_text()
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.click(f"#backends-panel button[aria-label='Remove {address}']")
+        page.wait_for_selector("#backend-undo")
+        found["app page"] = failing(axe_violations(page, axe_source))
+    finally:
+        context.close()
+    assert not any(found.values()), describe(found)
