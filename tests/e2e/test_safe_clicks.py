@@ -197,3 +197,34 @@ def test_what_the_safe_clicks_show_has_no_serious_accessibility_violation(
     finally:
         context.close()
     assert not any(found.values()), describe(found)
+
+
+def test_a_domain_added_on_one_page_is_pushed_to_another_which_can_remove_it(
+    browser: Any, dashboard_server: Server
+) -> None:
+    pages = []
+    try:
+        for who in ("alice", "bob"):
+            context = browser.new_context()
+            page = context.new_page()
+            page.set_default_timeout(10_000)
+            login(page, dashboard_server, who)
+            page.goto(dashboard_server.url + "/apps/acme-chat/")
+            page.wait_for_selector("[ws-connect][data-live=live]")
+            pages.append(page)
+        alice, bob = pages
+        bob.fill("#domain-add-form input[name=hostname]", "half-typed")
+
+        alice.fill("#domain-add-form input[name=hostname]", "push.acme.example")
+        alice.click("#domain-add-form button:has-text('Add domain')")
+
+        # Pushed into Bob's page, his draft kept; the pushed form carries his own CSRF token.
+        bob.wait_for_selector("#domain-push-acme-example")
+        assert bob.input_value("#domain-add-form input[name=hostname]") == "half-typed"
+        bob.once("dialog", lambda dialog: dialog.accept())
+        bob.click("#domains-panel button[aria-label='Remove push.acme.example']")
+        bob.wait_for_selector("#domains-panel .callout.ok >> text=Removed push.acme.example")
+        alice.wait_for_selector("#domain-push-acme-example", state="detached")
+    finally:
+        for page in pages:
+            page.context.close()
