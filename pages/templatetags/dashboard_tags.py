@@ -7,8 +7,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from dashboard import access
-from dashboard.models import App, AuditEvent
+from dashboard.models import AuditEvent
 from edges.counts import numbers_are_last_known
 
 register = template.Library()
@@ -49,13 +48,6 @@ def timestamp(value: dt.datetime | None, style: str = "datetime", id: str = "") 
         when.strftime("%Y-%m-%d %H:%M:%S UTC") if isinstance(when, dt.datetime) else machine,
         when.strftime(TIME_STYLES[style]),
     )
-
-
-@register.filter
-def may_change_domains(user: Any, app: App) -> bool:
-    """Whether the domains panel offers `user` to add and remove the app's custom domains (the
-    panel's pushes render it for their audience too)."""
-    return access.can_change_domains(user, app)
 
 
 @register.filter
