@@ -92,7 +92,11 @@ def test_removing_a_domain_asks_first_then_removes_it(world: World, alice: User)
         "from their next configuration update, and anyone still sent there gets an error until "
         "you add it again."
     )
-    assert f'data-confirm="{warning}"' in text(client.get("/apps/acme-web/"))
+    page = text(client.get("/apps/acme-web/"))
+    form = page.split('id="domain-remove-form"')[1].split("</form>")[0]
+    # The dialog fills in the hostname chosen in the form's one list.
+    assert f'data-confirm="{warning.replace("www.acme.example", "{hostname}")}"' in form
+    assert "<option>www.acme.example</option>" in form
 
     question = client.post(
         "/apps/acme-web/domains/remove/", {"hostname": "www.acme.example"}, headers=HTMX
@@ -111,11 +115,13 @@ def test_removing_a_domain_asks_first_then_removes_it(world: World, alice: User)
     assert AuditEvent.objects.get(action="domain.remove").actor == alice
 
 
-def test_the_default_domain_has_no_remove_button_and_cannot_be_removed(
+def test_the_default_domain_is_not_offered_for_removal_and_cannot_be_removed(
     world: World, alice: User
 ) -> None:
     client = client_for(alice)
-    assert "Remove acme-web.example.net" not in text(client.get("/apps/acme-web/"))
+    assert "<option>acme-web.example.net</option>" not in text(client.get("/apps/acme-web/"))
+    # Nor is there a removal form on an app with no custom domain.
+    assert 'id="domain-remove-form"' not in text(client.get("/apps/acme-api/"))
     response = client.post(
         "/apps/acme-web/domains/remove/",
         {"hostname": "acme-web.example.net", "confirmed": "yes"},

@@ -146,9 +146,11 @@ def test_a_custom_domain_is_added_and_removed_from_the_app_page(
         dialog.accept()
 
     page.once("dialog", accept)
-    page.click("#domains-panel button[aria-label='Remove status.acme.example']")
+    page.select_option("#domain-remove-form select[name=hostname]", "status.acme.example")
+    page.click("#domain-remove-form button:has-text('Remove domain')")
     page.wait_for_selector("#domains-panel .callout.ok >> text=Removed status.acme.example")
-    assert asked[0].startswith("Remove status.acme.example from acme-api?")
+    assert asked[0].startswith("Remove status.acme.example from acme-api? The edges stop answering")
+    assert "{hostname}" not in asked[0]
     assert page.locator("#domain-status-acme-example").count() == 0
     assert page.url == dashboard_server.url + "/apps/acme-api/"
 
@@ -222,7 +224,8 @@ def test_a_domain_added_on_one_page_is_pushed_to_another_which_can_remove_it(
         bob.wait_for_selector("#domain-push-acme-example")
         assert bob.input_value("#domain-add-form input[name=hostname]") == "half-typed"
         bob.once("dialog", lambda dialog: dialog.accept())
-        bob.click("#domains-panel button[aria-label='Remove push.acme.example']")
+        bob.select_option("#domain-remove-form select[name=hostname]", "push.acme.example")
+        bob.click("#domain-remove-form button:has-text('Remove domain')")
         bob.wait_for_selector("#domains-panel .callout.ok >> text=Removed push.acme.example")
         alice.wait_for_selector("#domain-push-acme-example", state="detached")
     finally:
