@@ -123,7 +123,7 @@ def api_token_restore(*, token: ApiToken, actor: Any, source: str) -> ApiToken:
     if token.revoked_at is None:
         raise ValidationError(f"{token.prefix}… is not revoked.", code="not_revoked")
     if not access.can_restore_token(actor, token, revoked_by(token)):
-        raise PermissionDenied(f"Only who revoked {token.prefix}… can undo it, from their page.")
+        raise PermissionDenied(f"Only the person who revoked {token.prefix}… can undo it.")
     check_window(token.revoked_at, name)
     if token.is_expired:
         raise ValidationError(f"{token.prefix}… has expired since: create a new token.")
