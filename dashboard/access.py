@@ -59,6 +59,14 @@ def can_change_domains(actor: Any, app: App) -> bool:
     return _platform_or_support(actor) or is_member(actor, app.organization_id)
 
 
+def can_restore_token(actor: Any, token: Any, revoked_by_id: int | None) -> bool:
+    """Undoing a token's revocation: only its owner, and only when they revoked it themselves
+    (a revocation by support or the platform may answer a leak: it stays)."""
+    if actor is None or not actor.is_authenticated or not actor.is_active:
+        return False
+    return actor.pk == token.user_id == revoked_by_id
+
+
 def can_change_members(actor: Any, organization_id: int | None) -> bool:
     """Who belongs to an organization, and as what: its owners, and support."""
     return _platform_or_support(actor) or is_owner(actor, organization_id)

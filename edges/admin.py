@@ -9,7 +9,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from dashboard.admin.base import AuditedModelAdmin, ReadOnlyInline, adopt, refusal_text
+from dashboard.admin.base import (
+    AuditedModelAdmin,
+    ReadOnlyInline,
+    adopt,
+    confirmation,
+    refusal_text,
+)
 from dashboard.models import AuditEvent
 from edges.capabilities import capabilities_of
 from edges.models import Certificate, Edge, EdgeUpgrade, UpgradeStep
@@ -27,6 +33,24 @@ from edges.services.edges import (
 from edges.services.upgrades import UpgradeConflict, upgrade_transition
 
 ADMIN = AuditEvent.Source.ADMIN
+# What each upgrade step asks before it is taken from the admin site.
+STEP_WARNINGS = {
+    "start": (
+        "Start upgrades",
+        "Start these upgrades now? Each edge's customer sees theirs in progress, and the apps "
+        "behind the edges may lose open connections while the proxy is switched.",
+    ),
+    "complete": (
+        "Complete upgrades",
+        "Mark these upgrades complete? Each edge is switched to Hipache at once, its new "
+        "configuration is served to its agent, and its customer sees the upgrade done.",
+    ),
+    "cancel": (
+        "Cancel upgrades",
+        "Cancel these upgrades? Each customer sees theirs cancelled; the edges stay on their "
+        "current proxy, and websockets stays off for the apps behind them.",
+    ),
+}
 # Set on the request by a save that created an edge: its token, shown on the page that follows.
 JUST_CREATED = "_edgeboard_new_ingest_token"
 
@@ -113,8 +137,20 @@ class EdgeAdmin(AuditedModelAdmin):
     def service_delete(self, request: HttpRequest, obj: Any) -> None:
         edge_delete(edge=obj, actor=request.user, source=ADMIN)
 
-    @admin.action(description="Rotate the ingest token of the selected edges")
+    @admin.action(description="Rotate the ingest token of the selected edges…")
     def rotate_ingest_token(self, request: HttpRequest, queryset: QuerySet[Edge]) -> Any:
+        asked = confirmation(
+            self,
+            request,
+            queryset.order_by("name"),
+            title="Rotate ingest tokens",
+            warning="Rotate the ingest token of these edges? Each edge's current token stops "
+            "working at once: its agent's reports are refused until it is given the new token, "
+            "which the next page shows once.",
+            button="Rotate the tokens",
+        )
+        if asked is not None:
+            return asked
         tokens = [
             (edge, edge_ingest_token_rotate(edge=edge, actor=request.user, source=ADMIN))
             for edge in queryset.order_by("name")
@@ -226,8 +262,21 @@ class EdgeUpgradeAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def _step(self, request: HttpRequest, queryset: QuerySet[EdgeUpgrade], action: str) -> None:
-        for upgrade in queryset:
+    def _step(self, request: HttpRequest, queryset: QuerySet[EdgeUpgrade], action: str) -> Any:
+        title, warning = STEP_WARNINGS[action]
+        upgrades = queryset.select_related("edge", "edge__organization").order_by("pk")
+        asked = confirmation(
+            self,
+            request,
+            upgrades,
+            title=title,
+            warning=warning,
+            button=f"{action.capitalize()} the upgrades",
+            items=[f"#{u.pk} of {u.edge} ({u.get_state_display().lower()})" for u in upgrades],
+        )
+        if asked is not None:
+            return asked
+        for upgrade in upgrades:
             try:
                 upgrade_transition(
                     upgrade=upgrade,
@@ -246,14 +295,16 @@ class EdgeUpgradeAdmin(admin.ModelAdmin):
                     messages.SUCCESS,
                 )
 
-    @admin.action(description="Start the selected (scheduled) upgrades")
-    def start(self, request: HttpRequest, queryset: QuerySet[EdgeUpgrade]) -> None:
-        self._step(request, queryset, "start")
+        return None
 
-    @admin.action(description="Complete the selected (in progress) upgrades")
-    def complete(self, request: HttpRequest, queryset: QuerySet[EdgeUpgrade]) -> None:
-        self._step(request, queryset, "complete")
+    @admin.action(description="Start the selected (scheduled) upgrades…")
+    def start(self, request: HttpRequest, queryset: QuerySet[EdgeUpgrade]) -> Any:
+        return self._step(request, queryset, "start")
 
-    @admin.action(description="Cancel the selected (requested or scheduled) upgrades")
-    def cancel(self, request: HttpRequest, queryset: QuerySet[EdgeUpgrade]) -> None:
-        self._step(request, queryset, "cancel")
+    @admin.action(description="Complete the selected (in progress) upgrades…")
+    def complete(self, request: HttpRequest, queryset: QuerySet[EdgeUpgrade]) -> Any:
+        return self._step(request, queryset, "complete")
+
+    @admin.action(description="Cancel the selected (requested or scheduled) upgrades…")
+    def cancel(self, request: HttpRequest, queryset: QuerySet[EdgeUpgrade]) -> Any:
+        return self._step(request, queryset, "cancel")

@@ -221,6 +221,7 @@ TABLES: dict[str, Table] = {
         Column("token", ("prefix",)),
         Column("label", ("label",)),
         Column("created", ("created_at",), descending_first=True),
+        Column("expires", ("expires_at",)),
         Column("last-used", ("last_used_at",), descending_first=True),
         default="-created",
     ),

@@ -10,6 +10,7 @@ from pages.views import (
     audit,
     auth,
     backends,
+    domains,
     edges,
     features,
     overview,
@@ -30,6 +31,13 @@ urlpatterns = [
     path(
         "apps/<slug:name>/backends/remove/", backends.app_backend_remove, name="app-backend-remove"
     ),
+    path(
+        "apps/<slug:name>/backends/restore/",
+        backends.app_backend_restore,
+        name="app-backend-restore",
+    ),
+    path("apps/<slug:name>/domains/", domains.app_domain_add, name="app-domain-add"),
+    path("apps/<slug:name>/domains/remove/", domains.app_domain_remove, name="app-domain-remove"),
     path("apps/<slug:name>/dns-check/", app_tools.app_dns_check, name="app-dns-check"),
     path(
         "apps/<slug:name>/websocket-test/",
@@ -51,4 +59,5 @@ urlpatterns = [
     path("account/theme/", preferences.theme_set, name="theme"),
     path("account/tokens/", tokens.token_list, name="tokens"),
     path("account/tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
+    path("account/tokens/<int:pk>/restore/", tokens.token_restore, name="token-restore"),
 ]

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
 from dashboard.admin import users  # noqa: F401 (registers the people's admin)
-from dashboard.admin.base import AuditedModelAdmin, ReadOnlyInline, adopt
+from dashboard.admin.base import AuditedModelAdmin, ReadOnlyInline, adopt, confirmation
 from dashboard.models import (
     ApiToken,
     App,
@@ -330,7 +330,15 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["prefix", "user", "label", "created_at", "last_used_at", "revoked_at"]
+    list_display = [
+        "prefix",
+        "user",
+        "label",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     list_filter = ["revoked_at"]
     search_fields = ["prefix", "label", "user__username"]
     actions = ["revoke"]
@@ -349,13 +357,30 @@ class ApiTokenAdmin(admin.ModelAdmin):
         # Revoke instead: the row stays as the record of what the token was.
         return False
 
-    @admin.action(description="Revoke the selected tokens")
-    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+    @admin.action(description="Revoke the selected tokens…")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> Any:
+        active = queryset.filter(revoked_at__isnull=True).select_related("user").order_by("pk")
+        if not active.exists():
+            self.message_user(request, "The selected tokens are revoked already.", messages.INFO)
+            return None
+        asked = confirmation(
+            self,
+            request,
+            active,
+            title="Revoke API tokens",
+            warning="Revoke these tokens? Scripts and the Heroku CLI using them get 401 from "
+            "their next request, and their owners cannot bring them back.",
+            button="Revoke the tokens",
+            items=[f"{t.prefix}… ({t.label}) of {t.user.get_username()}" for t in active],
+        )
+        if asked is not None:
+            return asked
         count = 0
-        for token in queryset.filter(revoked_at__isnull=True):
+        for token in active:
             api_token_revoke(token=token, actor=request.user, source=ADMIN)
             count += 1
         self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)
+        return None
 
 
 @admin.register(Backend)

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.forms import BaseForm, ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 
 from dashboard.services.admin_edits import admin_model_delete, admin_model_save
 
@@ -43,6 +44,35 @@ def adopt(obj: Model, saved: Model) -> None:
 
 def refusal_text(error: ValidationError) -> str:
     return " ".join(error.messages)
+
+
+def confirmation(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[Any],
+    *,
+    title: str,
+    warning: str,
+    button: str,
+    items: list[str] | None = None,
+) -> TemplateResponse | None:
+    """Django's intermediate page for a destructive action: it names what will happen and to
+    which rows, and sends the action again with `confirmed=yes`. None once confirmed."""
+    if request.POST.get("confirmed") == "yes":
+        return None
+    objects = list(queryset)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "warning": warning,
+        "button": button,
+        "rows": list(zip(objects, items or [str(obj) for obj in objects], strict=True)),
+        "action": request.POST.get("action", ""),
+        "opts": model_admin.model._meta,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        "changelist_url": request.get_full_path(),
+    }
+    return TemplateResponse(request, "admin/confirm_action.html", context)
 
 
 class AuditedModelAdmin(admin.ModelAdmin):

@@ -7,11 +7,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from dashboard import access
-from dashboard.models import App, Backend, Domain, Organization
+from dashboard.models import App, AuditEvent, Backend, Domain, Organization
 from dashboard.services.audit import audit_write
+from dashboard.services.undo import check_window, within_window
 from shared import bus
 from shared.validators import parse_backend_address
 
@@ -101,13 +103,87 @@ def backend_add(*, app: App, address: str, actor: Any, source: str) -> Backend:
     return backend
 
 
+def _announce_backends(app: App, address: str) -> None:
+    bus.announce_on_commit(
+        "backends.changed",
+        {"app": app.name, "organization": app.organization.name, "address": address},
+    )
+
+
+def _backend_history(app: App, address: str) -> QuerySet[AuditEvent]:
+    """The audit rows of one address of the app, newest first."""
+    return (
+        AuditEvent.objects.filter(app=app, action__in=BACKEND_ACTIONS)
+        .filter(Q(before__address=address) | Q(after__address=address))
+        .order_by("-created_at", "-id")
+    )
+
+
+BACKEND_ACTIONS = ("backend.add", "backend.remove", "backend.restore")
+
+
+def backend_removal(app: App, removal_id: object) -> AuditEvent | None:
+    """The audit row of a back-end's removal from the app, by its id (None if it is not one)."""
+    try:
+        pk = int(str(removal_id))
+    except ValueError:
+        return None
+    return AuditEvent.objects.filter(pk=pk, app=app, action="backend.remove").first()
+
+
+def may_restore_backend(user: Any, removal: AuditEvent | None) -> bool:
+    """Whether the page offers `user` to undo the removal: support, for a short while."""
+    if removal is None:
+        return False
+    return access.can_change_backends(user) and within_window(removal.created_at)
+
+
 @transaction.atomic
-def backend_remove(*, backend: Backend, actor: Any, source: str) -> None:
+def backend_restore(*, app: App, removal_id: object, actor: Any, source: str) -> Backend:
+    """Undo a back-end's removal for a short while: route to the same address again, unless the
+    address changed since (added again, or removed later)."""
+    _staff_only(actor)
+    app = App.objects.select_for_update().select_related("organization").get(pk=app.pk)
+    removal = backend_removal(app, removal_id)
+    if removal is None or not isinstance(removal.before, dict):
+        raise ValidationError("There is no such removal of a back-end of this app to undo.")
+    address = str(removal.before.get("address", ""))
+    check_window(removal.created_at, f"The removal of {address}")
+    host, port = parse_backend_address(address)
+    if Backend.objects.filter(app=app, host=host, port=port).exists():
+        raise ValidationError(f"{address} is a back-end of {app.name} again already.")
+    latest = _backend_history(app, address).first()
+    if latest is not None and latest.pk != removal.pk:
+        raise ValidationError(
+            f"{address} changed since it was removed ({latest.summary} by "
+            f"{latest.actor_label}): add it again instead."
+        )
+    if app.backends.count() >= MAX_BACKENDS_PER_APP:
+        raise ValidationError(f"An app has at most {MAX_BACKENDS_PER_APP} back-ends.")
+    backend = Backend(app=app, host=host, port=port)
+    backend.full_clean()
+    backend.save()
+    audit_write(
+        actor=actor,
+        source=source,
+        action="backend.restore",
+        target=backend,
+        organization=app.organization,
+        app=app,
+        after={"app": app.name, "address": backend.address, "undoes": removal.pk},
+    )
+    _announce_backends(app, backend.address)
+    return backend
+
+
+@transaction.atomic
+def backend_remove(*, backend: Backend, actor: Any, source: str) -> AuditEvent:
+    """Stop routing to the back-end; its audit row is what an undo brings it back from."""
     _staff_only(actor)
     backend = (
         Backend.objects.select_for_update().select_related("app__organization").get(pk=backend.pk)
     )
-    audit_write(
+    removal = audit_write(
         actor=actor,
         source=source,
         action="backend.remove",
@@ -117,11 +193,5 @@ def backend_remove(*, backend: Backend, actor: Any, source: str) -> None:
         before={"app": backend.app.name, "address": backend.address},
     )
     backend.delete()
-    bus.announce_on_commit(
-        "backends.changed",
-        {
-            "app": backend.app.name,
-            "organization": backend.app.organization.name,
-            "address": backend.address,
-        },
-    )
+    _announce_backends(backend.app, backend.address)
+    return removal

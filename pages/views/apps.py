@@ -8,8 +8,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from dashboard.models import App
+from dashboard import access
+from dashboard.models import App, AuditEvent, Membership
+from dashboard.services.apps import backend_removal, may_restore_backend
 from dashboard.services.features import legacy_ssl_edges
+from dashboard.services.undo import undo_deadline
 from edges.counts import app_live
 from live.panels import (
     APP_TEMPLATE,
@@ -23,24 +26,73 @@ from pages.history import app_chart_context
 TEMPLATE = APP_TEMPLATE
 
 
+def collaborators_context(app: App) -> dict[str, Any]:
+    """Who can reach the app: its organization's members, their roles and what each may do."""
+    memberships = sorted(
+        app.organization.memberships.select_related("user"),
+        key=lambda m: (m.role != Membership.Role.OWNER, m.user.get_username()),
+    )
+    return {
+        "collaborators": [
+            (membership, access.member_app_permissions(membership.role))
+            for membership in memberships
+        ],
+        "app_permissions": access.APP_PERMISSIONS,
+    }
+
+
+def domain_form_context(
+    *, error: str = "", notice: str = "", value: str = "", confirm: str = ""
+) -> dict[str, Any]:
+    """What the domains panel shows after the viewer's own add or remove (the panel's pushes
+    carry none of it: the page keeps it, static/js/live.js)."""
+    return {
+        "domain_error": error,
+        "domain_notice": notice,
+        "domain_value": value,
+        "domain_confirm": confirm,
+    }
+
+
 def page_context(
     request: HttpRequest,
     app: App,
     *,
     features: dict[str, Any] | None = None,
     backends: dict[str, Any] | None = None,
+    domain_form: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Every panel of the page; a form posted without JavaScript passes its own panel's state."""
     legacy_edges = legacy_ssl_edges(app)
     return {
         "app": app,
         **domains_context(app),
+        **(domain_form or domain_form_context()),
         "legacy_edges": legacy_edges,
         "live": app_live(app),
         **app_chart_context(request, app),
         **readiness_context(app, legacy_edges),
+        **collaborators_context(app),
         **(features or features_context(request.user, app)),
-        **(backends or backends_context(request.user, app)),
+        **(backends or backends_panel_context(request.user, app)),
+    }
+
+
+def backends_panel_context(
+    user: Any,
+    app: App,
+    *,
+    removal: AuditEvent | None = None,
+    undo_error: str = "",
+    **state: str,
+) -> dict[str, Any]:
+    """The back-ends panel, with the undo of a removal the viewer has just made."""
+    undo = removal if may_restore_backend(user, removal) else None
+    return {
+        **backends_context(user, app, **state),
+        "backend_undo": undo,
+        "backend_undo_until": undo_deadline(undo.created_at) if undo else None,
+        "backend_undo_error": undo_error,
     }
 
 
@@ -64,10 +116,19 @@ def render_backends_panel(
     notice: str = "",
     value: str = "",
     confirm: str = "",
+    removal: AuditEvent | None = None,
+    undo_error: str = "",
 ) -> HttpResponse:
     """The back-ends panel after a change: alone for htmx, else inside the whole page."""
-    backends = backends_context(
-        request.user, app, error=error, notice=notice, value=value, confirm=confirm
+    backends = backends_panel_context(
+        request.user,
+        app,
+        removal=removal,
+        undo_error=undo_error,
+        error=error,
+        notice=notice,
+        value=value,
+        confirm=confirm,
     )
     if request.htmx:
         context = {"app": app, **backends}
@@ -88,4 +149,20 @@ def app_detail(request: HttpRequest, name: str) -> HttpResponse:
         return render_backends_panel(request, app)
     if request.htmx:
         return render_features_panel(request, app)
+    # Back from removing a back-end without JavaScript: the panel offers to undo it.
+    removal = backend_removal(app, request.GET["removed"]) if "removed" in request.GET else None
+    if removal is not None:
+        return render_backends_panel(request, app, removal=removal)
     return render(request, TEMPLATE, page_context(request, app))
+
+
+def render_domains_panel(
+    request: HttpRequest, app: App, *, status: int = 200, **form: str
+) -> HttpResponse:
+    """The domains panel after the viewer's add or remove: alone for htmx, else the page."""
+    domain_form = domain_form_context(**form)
+    if request.htmx:
+        context = {"app": app, **domains_context(app), **domain_form}
+        return render(request, f"{TEMPLATE}#domains-panel", context, status=status)
+    context = page_context(request, app, domain_form=domain_form)
+    return render(request, TEMPLATE, context, status=status)

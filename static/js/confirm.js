@@ -19,7 +19,12 @@
       }
       event.preventDefault();
       event.stopPropagation();
-      if (!window.confirm(form.dataset.confirm)) return;
+      // A question may name what the form's fields hold: "{hostname}" is the chosen hostname.
+      const question = form.dataset.confirm.replace(/\{(\w+)\}/g, (whole, name) => {
+        const field = form.elements.namedItem(name);
+        return field && "value" in field ? field.value : whole;
+      });
+      if (!window.confirm(question)) return;
       let confirmed = form.querySelector('input[name="confirmed"]');
       if (!confirmed) {
         confirmed = document.createElement("input");

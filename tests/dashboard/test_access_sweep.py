@@ -163,6 +163,19 @@ ROUTES: dict[str, Sweep] = {
     "page /apps/<name>/backends/remove/": Sweep(
         with_htmx(REMOVE_BACKEND, "backends-panel"), body_nouns=("backend",)
     ),
+    "page /apps/<name>/backends/restore/": Sweep(
+        with_htmx(replace(ADD_BACKEND, body={"removal": "1"}), "backends-panel")
+    ),
+    "page /apps/<name>/domains/": Sweep(
+        with_htmx(Call("POST", body={"hostname": "sweep.example.org"}), "domains-panel")
+    ),
+    "page /apps/<name>/domains/remove/": Sweep(
+        with_htmx(
+            Call("POST", body=lambda values: {"hostname": values["domain"], "confirmed": "yes"}),
+            "domains-panel",
+        ),
+        body_nouns=("domain",),
+    ),
     "page /apps/<name>/dns-check/": Sweep((Call("POST"),)),
     "page /apps/<name>/websocket-test/": Sweep((GET,)),
     "page /support/": Sweep(with_htmx(Call(query="q=example", staff_only=True), "support-results")),
@@ -170,6 +183,7 @@ ROUTES: dict[str, Sweep] = {
     "page /audit/export.csv": Sweep((GET, Call(query="organization=acme&sort=who"))),
     "page /account/tokens/": Sweep((GET, Call("POST", body={"label": "access sweep"}))),
     "page /account/tokens/<pk>/revoke/": Sweep((Call("POST", body={"confirmed": "yes"}),)),
+    "page /account/tokens/<pk>/restore/": Sweep((Call("POST"),)),
     "page /account/theme/": Sweep((Call("POST", body={"theme": "dark"}),)),
     "page /edges/<name>/": Sweep((GET,)),
     "page /edges/<name>/config/": Sweep((Call(staff_only=True),)),

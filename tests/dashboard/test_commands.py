@@ -95,6 +95,15 @@ def test_api_token_create_prints_the_token_once_and_stores_its_digest(alice: Use
     assert token.prefix in listing and raw not in listing
 
 
+def test_api_token_create_with_an_expiry_lists_when_it_expires(alice: User) -> None:
+    run("api_token", "create", "alice", "--label", "ci", "--expires-in", "30")
+    token = ApiToken.objects.get(user=alice, label="ci")
+    assert token.expires_at is not None
+    assert f"expires {token.expires_at.isoformat()}" in run("api_token", "list", "alice")
+    with pytest.raises(CommandError, match="1 or more"):
+        run("api_token", "create", "alice", "--expires-in", "0")
+
+
 def test_api_token_revoke_by_prefix(alice: User) -> None:
     raw = run("api_token", "create", "alice").strip()
     out = run("api_token", "revoke", raw[:12])

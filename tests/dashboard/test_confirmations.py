@@ -32,7 +32,7 @@ def test_revoking_a_token_asks_first_and_names_it(alice: User) -> None:
     client = client_for(alice)
     warning = (
         f"Revoke the token {token.prefix}… (deploy script)? Scripts and the Heroku CLI using it "
-        "get 401 from their next request. This cannot be undone."
+        "get 401 from their next request. You can undo this for 5 minutes."
     )
     assert f'data-confirm="{warning}"' in text(client.get("/account/tokens/"))
 

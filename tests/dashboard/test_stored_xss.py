@@ -416,6 +416,35 @@ PAGES: dict[str, Planner] = {
             data={"address": SCRIPT},
         ),
     ],
+    "app-backend-restore": lambda h: [
+        page(
+            "support",
+            named("app-backend-restore", "acme-web"),
+            method="post",
+            data={"removal": SCRIPT},
+        ),
+    ],
+    "app-domain-add": lambda h: [
+        # A refused hostname comes back in the field and in the error beside it.
+        page(
+            "alice", named("app-domain-add", "acme-web"), method="post", data={"hostname": SCRIPT}
+        ),
+        page(
+            "alice",
+            named("app-domain-add", "acme-web"),
+            method="post",
+            data={"hostname": SCRIPT},
+            headers=(("HX-Request", "true"), ("HX-Target", "domains-panel")),
+        ),
+    ],
+    "app-domain-remove": lambda h: [
+        page(
+            "alice",
+            named("app-domain-remove", "acme-web"),
+            method="post",
+            data={"hostname": h.domain.hostname},
+        ),
+    ],
     "support": lambda h: [
         page("support", "/support/"),
         page("support", "/support/?q=xss"),
@@ -446,6 +475,9 @@ PAGES: dict[str, Planner] = {
             data={"confirmed": "yes"},
             follow=True,
         ),
+    ],
+    "token-restore": lambda h: [
+        page("alice", named("token-restore", h.token.pk), method="post", follow=True),
     ],
     "theme": lambda h: [
         page("alice", "/account/theme/", method="post", data={"theme": SCRIPT}, follow=True),

@@ -63,7 +63,7 @@ def test_without_javascript_the_page_asks(browser: Any, dashboard_server: Server
         assert f"Remove the back-end {address} from acme-api?" in question.inner_text()
         assert page.locator(f"#backends-panel code >> text={address}").count() == 1
         page.click(f"#confirm-remove >> text=Remove {address}")
-        page.wait_for_selector(f".messages >> text=Removed {address}")
+        page.wait_for_selector(f"#backend-undo >> text=Removed {address}")
         assert page.locator(f"#backends-panel code >> text={address}").count() == 0
     finally:
         context.close()

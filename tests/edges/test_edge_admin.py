@@ -255,7 +255,7 @@ def test_rotating_a_token_in_the_admin_shows_the_new_one_once_and_kills_the_old(
     assert ingest(old) == 202
     chosen = {"action": "rotate_ingest_token", "_selected_action": [world.globex_ssl.pk]}
 
-    response = admin_client.post(EDGES, chosen)
+    response = admin_client.post(EDGES, {**chosen, "confirmed": "yes"})
 
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]

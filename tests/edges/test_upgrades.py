@@ -258,15 +258,12 @@ def test_edges_command_walks_an_upgrade_through(world: World, support: User) -> 
 
 def test_admin_actions_go_through_the_workflow(requested: EdgeUpgrade, admin_user: User) -> None:
     client = client_for(admin_user)
+    confirmed = {"_selected_action": [requested.pk], "confirmed": "yes"}
     response = client.post(
-        "/admin/edges/edgeupgrade/",
-        {"action": "start", "_selected_action": [requested.pk]},
-        follow=True,
+        "/admin/edges/edgeupgrade/", {"action": "start", **confirmed}, follow=True
     )
     assert "a requested upgrade cannot be started." in response.content.decode()
-    client.post(
-        "/admin/edges/edgeupgrade/", {"action": "cancel", "_selected_action": [requested.pk]}
-    )
+    client.post("/admin/edges/edgeupgrade/", {"action": "cancel", **confirmed})
     requested.refresh_from_db()
     assert requested.state == State.CANCELLED
     assert AuditEvent.objects.get(action="upgrade.cancel").source == "admin"

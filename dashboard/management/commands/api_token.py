@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
+from django.utils import timezone
 
 from dashboard.models import ApiToken, AuditEvent
 from dashboard.services.tokens import api_token_create, api_token_revoke
@@ -19,6 +21,9 @@ class Command(BaseCommand):
         create = actions.add_parser("create", help="Create a token and print it once.")
         create.add_argument("username")
         create.add_argument("--label", default="command line")
+        create.add_argument(
+            "--expires-in", type=int, metavar="DAYS", help="Expire after DAYS days (default: never)"
+        )
         listing = actions.add_parser("list", help="List tokens (prefix, label, use).")
         listing.add_argument("username", nargs="?")
         revoke = actions.add_parser("revoke", help="Revoke a token by its prefix.")
@@ -29,8 +34,15 @@ class Command(BaseCommand):
         if action == "create":
             user = self._user(options["username"])
             try:
+                days = options["expires_in"]
+                if days is not None and days < 1:
+                    raise CommandError("--expires-in takes a number of days, 1 or more.")
                 _, raw = api_token_create(
-                    user=user, label=options["label"], actor=None, source=AuditEvent.Source.CLI
+                    user=user,
+                    label=options["label"],
+                    expires_at=timezone.now() + dt.timedelta(days=days) if days else None,
+                    actor=None,
+                    source=AuditEvent.Source.CLI,
                 )
             except ValidationError as error:
                 raise CommandError("; ".join(error.messages)) from None
@@ -45,6 +57,9 @@ class Command(BaseCommand):
             for token in tokens:
                 used = token.last_used_at.isoformat() if token.last_used_at else "never"
                 state = f"revoked {token.revoked_at.isoformat()}" if token.revoked_at else "active"
+                if token.revoked_at is None and token.expires_at is not None:
+                    verb = "expired" if token.is_expired else "expires"
+                    state = f"{verb} {token.expires_at.isoformat()}"
                 self.stdout.write(
                     f"{token.prefix}…  {token.user.get_username():<12} {token.label:<20} "
                     f"last used {used}  {state}"
