@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
-from django.db.models import BooleanField, Count, ExpressionWrapper, FilteredRelation, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    FilteredRelation,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
@@ -46,7 +55,7 @@ def _search(term: str) -> Q:
     )
 
 
-def _summarized(order_by: list[str]) -> Any:
+def _summarized(order_by: list[str]) -> Callable[[QuerySet[App]], list[App]]:
     """The page's apps with their summaries, read by id: the summaries' subqueries run for the
     rows shown, not for every row a deep page's OFFSET skips."""
 
@@ -72,13 +81,15 @@ def _customer_edges(user: Any, apps: list[App]) -> list[Edge]:
     """The edges carrying the customer's traffic, each with the number of domains of `apps` (the
     customer's, already read) on it. A join on those apps' domains, not a count per edge: that
     walked every domain of a shared gateway, the whole platform's, to keep the customer's."""
-    theirs = Q(domains__app_id__in=[app.pk for app in apps])
-    edges = (
-        Edge.objects.visible_to(user)
-        .select_related("organization")
-        .annotate(theirs=FilteredRelation("domains", condition=theirs))
-        .annotate(domain_count=Count("theirs"))
-    )
+    edges = Edge.objects.visible_to(user).select_related("organization")
+    if apps:
+        theirs = Q(domains__app_id__in=[app.pk for app in apps])
+        edges = edges.annotate(theirs=FilteredRelation("domains", condition=theirs)).annotate(
+            domain_count=Count("theirs")
+        )
+    else:
+        # An empty IN would empty the whole list: the shared gateways still show, with none.
+        edges = edges.annotate(domain_count=Value(0))
     return list(edges[:SIDE_LIST_LIMIT])
 
 

@@ -15,7 +15,15 @@ from dashboard.models import App, AuditEvent, Domain
 from edges.services.upgrades import upgrade_request
 from pages.tables import TABLES
 from tests.conftest import World, client_for
-from tests.factories import POST_GA, PRE_GA, make_app, make_edge, make_org, make_ssl_edge
+from tests.factories import (
+    POST_GA,
+    PRE_GA,
+    make_app,
+    make_edge,
+    make_org,
+    make_ssl_edge,
+    make_user,
+)
 
 EN_DASH = "\N{EN DASH}"
 
@@ -312,3 +320,15 @@ def test_a_customers_edges_count_only_their_own_domains(
     theirs = Domain.objects.filter(edge=world.gateway, app__organization=world.acme).count()
     assert theirs < Domain.objects.filter(edge=world.gateway).count()
     assert f"· {theirs} domains" in edge
+
+
+def test_a_customer_with_an_empty_organization_still_sees_it_and_the_shared_gateways(
+    world: World,
+) -> None:
+    dave = make_user("dave", org=make_org("initech"))
+    page = client_for(dave).get("/").content.decode()
+    assert ids(page, "app") == [] and "No apps yet." in page
+    assert 'id="org-initech-live"' in page
+    edge = page.split('<li id="edge-gateway">')[1].split("</li>")[0]
+    assert "· 0 domains" in edge
+    assert "acme" not in page and "globex" not in page
