@@ -375,7 +375,8 @@ def organization_parts(
 
 def apps_with_summary(apps: QuerySet[App]) -> QuerySet[App]:
     """Apps with their organization, domain count and explicit websockets setting."""
-    websockets = AppFeature.objects.filter(app=OuterRef("pk"), feature__name=WEBSOCKETS)
+    # No ordering: the default one joins the app and sorts, once per row.
+    websockets = AppFeature.objects.filter(app=OuterRef("pk"), feature__name=WEBSOCKETS).order_by()
     return apps.select_related("organization").annotate(
         domain_count=Domain.objects.count_per("app"),
         websockets_explicit=Subquery(websockets.values("enabled")[:1]),

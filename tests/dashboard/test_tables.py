@@ -15,7 +15,15 @@ from dashboard.models import App, AuditEvent, Domain
 from edges.services.upgrades import upgrade_request
 from pages.tables import TABLES
 from tests.conftest import World, client_for
-from tests.factories import POST_GA, PRE_GA, make_app, make_edge, make_org, make_ssl_edge
+from tests.factories import (
+    POST_GA,
+    PRE_GA,
+    make_app,
+    make_edge,
+    make_org,
+    make_ssl_edge,
+    make_user,
+)
 
 EN_DASH = "\N{EN DASH}"
 
@@ -272,3 +280,55 @@ def test_the_default_app_order_is_the_same_for_pre_and_post_ga_apps(
 ) -> None:
     make_app("aaa-old", org=world.acme, created_at=PRE_GA)
     assert ids(client_for(support).get("/").content.decode(), "app")[0] == "aaa-old"
+
+
+@pytest.mark.parametrize("sort", ["-domains", "organization", "-created"])
+def test_support_pages_hold_every_app_once_in_the_order_of_the_column(
+    support: User, many_apps: None, sort: str
+) -> None:
+    client = client_for(support)
+    pages = [
+        ids(client.get("/", {"sort": sort, "page": n}).content.decode(), "app") for n in (1, 2, 3)
+    ]
+    shown = [name for page in pages for name in page]
+    order = TABLES["apps"].sorting(QueryDict(f"sort={sort}")).order_by
+    expected = App.objects.annotate(domain_count=Domain.objects.count_per("app")).order_by(*order)
+    assert shown == list(expected.values_list("name", flat=True))
+
+
+def test_a_customers_search_counts_and_pages_only_their_matching_apps(
+    alice: User, many_apps: None
+) -> None:
+    client = client_for(alice)
+    first = client.get("/", {"q": "bulk", "sort": "-name"}).content.decode()
+    assert ids(first, "app")[0] == "bulk-119"
+    assert f"1{EN_DASH}50 of 120 apps" in first
+    # The live numbers still list every app of the organization, found or not.
+    assert 'id="app-acme-web-connections"' in first
+    last = client.get("/", {"q": "bulk", "sort": "-name", "page": "3"}).content.decode()
+    assert ids(last, "app")[-1] == "bulk-000"
+    assert f"101{EN_DASH}120 of 120 apps" in last
+    nothing = client.get("/", {"q": "globex"}).content.decode()
+    assert ids(nothing, "app") == [] and "No app matches" in nothing
+
+
+def test_a_customers_edges_count_only_their_own_domains(
+    alice: User, many_apps: None, world: World
+) -> None:
+    page = client_for(alice).get("/").content.decode()
+    edge = page.split('<li id="edge-gateway">')[1].split("</li>")[0]
+    theirs = Domain.objects.filter(edge=world.gateway, app__organization=world.acme).count()
+    assert theirs < Domain.objects.filter(edge=world.gateway).count()
+    assert f"· {theirs} domains" in edge
+
+
+def test_a_customer_with_an_empty_organization_still_sees_it_and_the_shared_gateways(
+    world: World,
+) -> None:
+    dave = make_user("dave", org=make_org("initech"))
+    page = client_for(dave).get("/").content.decode()
+    assert ids(page, "app") == [] and "No apps yet." in page
+    assert 'id="org-initech-live"' in page
+    edge = page.split('<li id="edge-gateway">')[1].split("</li>")[0]
+    assert "· 0 domains" in edge
+    assert "acme" not in page and "globex" not in page
