@@ -84,22 +84,27 @@ def backend_add(*, app: App, address: str, actor: Any, source: str) -> Backend:
         raise ValidationError({"address": f"{app.name} already has the back-end {address}."})
     if app.backends.count() >= MAX_BACKENDS_PER_APP:
         raise ValidationError({"address": f"An app has at most {MAX_BACKENDS_PER_APP} back-ends."})
+    return _route_to(app, host, port, actor=actor, source=source, action="backend.add")
+
+
+def _route_to(
+    app: App, host: str, port: int, *, actor: Any, source: str, action: str, **after: Any
+) -> Backend:
+    """The back-end's row (the caller checked it may be added), its audit row and its
+    announcement after commit."""
     backend = Backend(app=app, host=host, port=port)
     backend.full_clean()
     backend.save()
     audit_write(
         actor=actor,
         source=source,
-        action="backend.add",
+        action=action,
         target=backend,
         organization=app.organization,
         app=app,
-        after={"app": app.name, "address": backend.address},
+        after={"app": app.name, "address": backend.address, **after},
     )
-    bus.announce_on_commit(
-        "backends.changed",
-        {"app": app.name, "organization": app.organization.name, "address": backend.address},
-    )
+    _announce_backends(app, backend.address)
     return backend
 
 
@@ -160,20 +165,9 @@ def backend_restore(*, app: App, removal_id: object, actor: Any, source: str) ->
         )
     if app.backends.count() >= MAX_BACKENDS_PER_APP:
         raise ValidationError(f"An app has at most {MAX_BACKENDS_PER_APP} back-ends.")
-    backend = Backend(app=app, host=host, port=port)
-    backend.full_clean()
-    backend.save()
-    audit_write(
-        actor=actor,
-        source=source,
-        action="backend.restore",
-        target=backend,
-        organization=app.organization,
-        app=app,
-        after={"app": app.name, "address": backend.address, "undoes": removal.pk},
+    return _route_to(
+        app, host, port, actor=actor, source=source, action="backend.restore", undoes=removal.pk
     )
-    _announce_backends(app, backend.address)
-    return backend
 
 
 @transaction.atomic
