@@ -108,11 +108,12 @@ class Numbers:
     -> markup) and `shape` (everything else the part shows, e.g. which rows, which are stale).
     Two renders of one shape differ only in their cells, so the hub sends the cells that
     changed; `whole` renders the part from the same figures (for a new shape, or a socket
-    joining)."""
+    joining), and `html` holds that render once the hub asked for it."""
 
     shape: tuple[Any, ...]
     cells: dict[str, str]
     whole: Callable[[], str]
+    html: str | None = None
 
 
 # A view's parts as rendered: part -> its whole fragment, or its numbers.

@@ -288,12 +288,13 @@ class LiveHub:
             view.rendering = False
         changed: dict[str, str] = {}
         for part, fragment in rendered.items():
-            if isinstance(fragment, Numbers):
+            numbers = fragment if isinstance(fragment, Numbers) else None
+            if numbers is not None and numbers.html is None:
                 # The shape of the last render: only cells can differ.
-                cells = view.changed_numbers(part, fragment)
+                cells = view.changed_numbers(part, numbers)
                 changed.update((cell_key(part, i), cell) for i, cell in cells.items())
                 continue
-            numbers, html = fragment if isinstance(fragment, tuple) else (None, fragment)
+            html = fragment if numbers is None else numbers.html
             before = view.fragment(part) if part in view.fragments else None
             if part in view.whole:
                 # A family's members are sent when they change, never kept: a view of 10,000

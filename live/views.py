@@ -37,7 +37,7 @@ def render_changed(render: Renderer, parts: frozenset[str], shapes: dict[str, An
     rendered = render(parts)
     for part, fragment in rendered.items():
         if isinstance(fragment, Numbers) and shapes.get(part) != fragment.shape:
-            rendered[part] = (fragment, fragment.whole())  # type: ignore[assignment]
+            fragment.html = fragment.whole()
     return rendered
 
 
