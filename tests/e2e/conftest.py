@@ -227,3 +227,31 @@ def login(page: Any, server: Server, username: str) -> None:
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(server.url + "/")
+
+
+# Every page each persona can reach, for the checks that walk them all (accessibility, small
+# screens): staff's, and a customer's (with the pages she may not see: their 404).
+EVERY_PAGE = {
+    "support": [
+        "/",
+        "/orgs/acme/",
+        "/apps/acme-web/",
+        "/edges/acme-ssl/",
+        "/edges/gateway/",
+        "/support/?q=acme",
+        "/upgrades/",
+        "/audit/",
+        "/account/tokens/",
+        "/no/such/page/",
+    ],
+    "alice": [
+        "/",
+        "/orgs/acme/",
+        "/apps/acme-web/",
+        "/edges/acme-ssl/",
+        "/audit/",
+        "/account/tokens/",
+        "/support/",
+        "/no/such/page/",
+    ],
+}

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import unavailable
-from tests.e2e.conftest import Server, login
+from tests.e2e.conftest import EVERY_PAGE, Server, login
 
 pytestmark = pytest.mark.e2e
 
@@ -21,30 +21,6 @@ AXE_CORE_VERSION = "4.10.3"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "edgeboard"
 # Failing whatever their impact: axe rates these minor or moderate, the product does not.
 ALWAYS = {"empty-table-header", "heading-order", "label", "skip-link", "page-has-heading-one"}
-PAGES = {
-    "support": [
-        "/",
-        "/orgs/acme/",
-        "/apps/acme-web/",
-        "/edges/acme-ssl/",
-        "/edges/gateway/",
-        "/support/?q=acme",
-        "/upgrades/",
-        "/audit/",
-        "/account/tokens/",
-        "/no/such/page/",
-    ],
-    "alice": [
-        "/",
-        "/orgs/acme/",
-        "/apps/acme-web/",
-        "/edges/acme-ssl/",
-        "/audit/",
-        "/account/tokens/",
-        "/support/",
-        "/no/such/page/",
-    ],
-}
 
 
 @pytest.fixture(scope="session")
@@ -139,7 +115,7 @@ def test_no_page_has_a_serious_accessibility_violation(
     page.click(f".theme-switch button[value={theme}]")
     page.wait_for_load_state()
     assert page.get_attribute("html", "data-theme") == theme
-    for path in PAGES[username]:
+    for path in EVERY_PAGE[username]:
         page.goto(production_server.url + path)
         found[path] = failing(axe_violations(page, axe_source))
     found = {where: violations for where, violations in found.items() if violations}

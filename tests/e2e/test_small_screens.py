@@ -9,33 +9,11 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Server, login
+from tests.e2e.conftest import EVERY_PAGE, Server, login
 
 pytestmark = pytest.mark.e2e
 
 WIDTH = 390
-PAGES = {
-    "support": [
-        "/",
-        "/orgs/acme/",
-        "/apps/acme-web/",
-        "/edges/acme-ssl/",
-        "/edges/gateway/",
-        "/support/?q=acme",
-        "/upgrades/",
-        "/audit/",
-        "/account/tokens/",
-        "/no/such/page/",
-    ],
-    "alice": [
-        "/",
-        "/orgs/acme/",
-        "/apps/acme-web/",
-        "/edges/acme-ssl/",
-        "/audit/",
-        "/account/tokens/",
-    ],
-}
 
 # Every problem on the page, in words; an empty list when the page reads well at its width.
 PROBLEMS = """() => {
@@ -112,7 +90,7 @@ def test_every_table_reads_on_a_390px_screen(
 ) -> None:
     login(phone, production_server, username)
     found = {}
-    for path in PAGES[username]:
+    for path in EVERY_PAGE[username]:
         phone.goto(production_server.url + path)
         phone.wait_for_load_state("load")
         problems = phone.evaluate(PROBLEMS)
