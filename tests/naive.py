@@ -7,7 +7,9 @@ what makes them pass (and that the test can tell).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import functools
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -23,6 +25,29 @@ def without_row_locks() -> Iterator[None]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(QuerySet, "select_for_update", plain_read)
+        yield
+
+
+@contextlib.contextmanager
+def checks_meet(*checks: tuple[Any, str], parties: int = 2) -> Iterator[None]:
+    """Each of these checks (module, name), once it has read, waits until `parties` callers
+    have checked before any goes on to write: the interleaving a row lock rules out, held every
+    time instead of whenever the scheduler happens to allow it."""
+    met = threading.Barrier(parties)
+
+    def held(check: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(check)
+        def checked_then_waits(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return check(*args, **kwargs)
+            finally:
+                met.wait(timeout=30)
+
+        return checked_then_waits
+
+    with pytest.MonkeyPatch.context() as patch:
+        for owner, name in checks:
+            patch.setattr(owner, name, held(getattr(owner, name)))
         yield
 
 

@@ -8,9 +8,7 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -24,7 +22,7 @@ from edges.models import Edge
 from edges.services.edges import edge_ingest_token_rotate, edge_update
 from shared.secret_tokens import hash_token
 from tests.conftest import World
-from tests.naive import without_row_locks
+from tests.naive import checks_meet, without_row_locks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -221,26 +219,17 @@ def test_websockets_cannot_come_on_behind_an_edge_switching_to_legacy_nginx(
 def test_the_same_race_without_the_row_locks_lets_both_through(
     postgresql: None, world: World
 ) -> None:
-    """Without the row locks, nothing stops both checks reading before either write: held at
-    that point (each side has checked, neither has written), every round lets both through.
-    With the locks the second side cannot reach its check until the first has committed."""
+    """Without the row locks nothing stops both checks reading before either writes: held at
+    that point, every round lets both through. With the locks the second side cannot reach its
+    check until the first has committed."""
     from dashboard.services import features
     from edges.services import edges
 
-    checked = threading.Barrier(2)
-
-    def then_wait(check: Callable[..., Any]) -> Callable[..., Any]:
-        def held(*args: Any, **kwargs: Any) -> Any:
-            answer = check(*args, **kwargs)
-            checked.wait(timeout=30)
-            return answer
-
-        return held
-
     outcomes: Counter[tuple[str, str]] = Counter()
-    with without_row_locks(), pytest.MonkeyPatch.context() as patch:
-        patch.setattr(features, "feature_refusal", then_wait(features.feature_refusal))
-        patch.setattr(edges, "websocket_apps_behind", then_wait(edges.websocket_apps_behind))
+    with (
+        without_row_locks(),
+        checks_meet((features, "feature_refusal"), (edges, "websocket_apps_behind")),
+    ):
         problems = race_switch_and_enable(world, rounds=5, outcomes=outcomes)
     assert outcomes == {("enabled", "switched"): 5}
     assert len(problems) == 5
