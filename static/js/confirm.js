@@ -35,8 +35,19 @@
       confirmed.value = "yes";
       agreed.add(form);
       // Later: a form refuses to be submitted again while its submit event is being dispatched.
+      // Until then the form is pending, and a live push leaves its panel alone (static/js/
+      // live.js): a push that came in while the dialog was open would otherwise replace the form
+      // and the agreed submission with it. Once sent, htmx marks the request itself.
+      form.dataset.pending = "confirmed";
       const submitter = event.submitter;
-      setTimeout(() => (submitter ? form.requestSubmit(submitter) : form.requestSubmit()));
+      setTimeout(() => {
+        try {
+          if (submitter) form.requestSubmit(submitter);
+          else form.requestSubmit();
+        } finally {
+          delete form.dataset.pending;
+        }
+      });
     },
     true,
   );

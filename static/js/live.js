@@ -26,10 +26,14 @@
   // carried into the new panel, with a note that the panel changed around it.
   // A draft: a field the user typed into or ticked, or one the server sent back with an error.
   const ticks = (field) => field.type === "checkbox";
-  const changed = (field) =>
-    ticks(field) ? field.checked !== field.defaultChecked : field.value !== field.defaultValue;
+  const picks = (field) => field instanceof HTMLSelectElement;
+  const changed = (field) => {
+    if (ticks(field)) return field.checked !== field.defaultChecked;
+    if (picks(field)) return [...field.options].some((o) => o.selected !== o.defaultSelected);
+    return field.value !== field.defaultValue;
+  };
   const typed = (root) =>
-    [...root.querySelectorAll("input, textarea")].filter(
+    [...root.querySelectorAll("input, textarea, select")].filter(
       (field) =>
         field.type !== "hidden" && field.name && (changed(field) || field.closest(".has-error")),
     );
@@ -79,11 +83,59 @@
   };
   let refocus = null;
 
+  // A press (mouse, pen or touch) inside a panel holds the panel's pushes until it is released:
+  // a push landing between the press and the release would take away the button being clicked,
+  // and the click with it. The latest held push goes in after the click's own handlers, unless
+  // the click sent a request (its answer brings the panel as it is now).
+  let pressed = null;
+  let holdLimit = null;
+  const held = new Map(); // panel id -> the latest push it held, ready to be swapped again
+  const release = () => {
+    pressed = null;
+    clearTimeout(holdLimit);
+    setTimeout(() => {
+      for (const [id, markup] of [...held]) {
+        held.delete(id);
+        htmx.swap(document.body, markup, { swapStyle: "none" });
+      }
+    });
+  };
+  document.addEventListener(
+    "pointerdown",
+    (event) => {
+      pressed = event.target;
+      clearTimeout(holdLimit);
+      holdLimit = setTimeout(release, 10_000); // a release the page never hears
+    },
+    true,
+  );
+  for (const name of ["pointerup", "pointercancel"]) {
+    document.addEventListener(name, release, true);
+  }
+  window.addEventListener("blur", () => pressed && release());
+  const hold = (target, fragment) => {
+    // An outerHTML push arrives as a document fragment holding the new panel.
+    const panel = fragment.firstElementChild;
+    if (!pressed || !panel || panel.id !== target.id || !target.contains(pressed)) {
+      held.delete(target.id);
+      return false;
+    }
+    const again = panel.cloneNode(true);
+    again.setAttribute("hx-swap-oob", "true");
+    held.set(target.id, again.outerHTML);
+    return true;
+  };
+
   document.addEventListener("htmx:oobBeforeSwap", (event) => {
     const { target, fragment } = event.detail;
+    if (hold(target, fragment)) {
+      event.detail.shouldSwap = false;
+      return;
+    }
     // A panel whose form is being answered is left to that answer: swapping it now would take
     // away the element the answer is swapped into (the answer carries the current state too).
-    if (target.matches(".htmx-request") || target.querySelector(".htmx-request")) {
+    const busy = ".htmx-request, [data-pending]";
+    if (target.matches(busy) || target.querySelector(busy)) {
       event.detail.shouldSwap = false;
       return;
     }
@@ -95,6 +147,7 @@
       const twin = twinOf(field, fragment);
       if (!twin) continue;
       if (ticks(field)) twin.checked = field.checked;
+      else if (picks(field) && ![...twin.options].some((o) => o.value === field.value)) continue;
       else twin.value = field.value;
       if (!twin.form.querySelector(".draft-note")) {
         const note = document.createElement("p");
