@@ -126,9 +126,31 @@
     return true;
   };
 
+  // A push of a panel the page already shows as it is (every socket gets its whole view when
+  // it joins, just after the page loaded) is left out: swapping it would only reset what the
+  // reader is doing in it. What the page's own scripts write is not part of the comparison.
+  const markup = (panel) => {
+    const copy = panel.cloneNode(true);
+    copy.removeAttribute("hx-swap-oob");
+    copy.classList.remove("htmx-settling", "htmx-added", "htmx-swapping");
+    if (!copy.classList.length) copy.removeAttribute("class");
+    for (const input of copy.querySelectorAll('input[name="csrfmiddlewaretoken"]')) {
+      input.removeAttribute("value");
+    }
+    for (const moment of copy.querySelectorAll("[data-local]")) {
+      moment.textContent = "";
+      moment.removeAttribute("title");
+    }
+    return copy.outerHTML;
+  };
+  const unchanged = (target, fragment) => {
+    const panel = fragment.firstElementChild;
+    return Boolean(panel && panel.id && panel.id === target.id) && markup(panel) === markup(target);
+  };
+
   document.addEventListener("htmx:oobBeforeSwap", (event) => {
     const { target, fragment } = event.detail;
-    if (hold(target, fragment)) {
+    if (hold(target, fragment) || unchanged(target, fragment)) {
       event.detail.shouldSwap = false;
       return;
     }

@@ -92,3 +92,30 @@ def test_a_push_between_press_and_release_neither_eats_the_click_nor_is_lost(
     alice.mouse.up()
     alice.wait_for_selector(dom_id("later.acme.example"))
     assert alice.input_value("#domain-add-form input[name=hostname]") == ""
+
+
+def test_the_view_pushed_when_the_socket_joins_leaves_unchanged_panels_in_place(
+    browser: Any, dashboard_server: Server
+) -> None:
+    """Every socket gets its whole view when it joins, just after the page loaded: panels the
+    page already shows as they are stay the very same elements, so nothing the reader started
+    in them (a half-typed entry, a pressed button) is reset and no "this panel changed" note
+    appears; a panel that did change since the page was rendered is swapped in."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        login(page, dashboard_server, "alice")
+        # The socket is held back until the page has been looked at and typed into.
+        sockets: list[Any] = []
+        page.route_web_socket("**/ws/live/**", lambda socket: sockets.append(socket))
+        page.goto(dashboard_server.url + APP)
+        page.fill("#domain-add-form input[name=hostname]", "typing.acme.example")
+        page.evaluate("window.shown = document.getElementById('domains-panel')")
+        assert len(sockets) == 1
+        sockets[0].connect_to_server()
+        page.wait_for_selector("[ws-connect][data-live=live]")
+        assert page.evaluate("window.shown === document.getElementById('domains-panel')")
+        assert page.locator(".draft-note").count() == 0
+        assert page.input_value("#domain-add-form input[name=hostname]") == "typing.acme.example"
+    finally:
+        context.close()
