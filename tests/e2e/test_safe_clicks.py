@@ -120,6 +120,23 @@ def test_a_removed_backend_is_brought_back_with_undo(page: Any, dashboard_server
     assert page.url == dashboard_server.url + "/apps/globex-live/"  # swapped in by htmx
 
 
+def test_an_undo_whose_time_is_up_leaves_the_page(page: Any, dashboard_server: Server) -> None:
+    page.clock.install()  # the page's clock, moved on below; time flows as usual until then
+    login(page, dashboard_server, "support")
+    page.goto(dashboard_server.url + "/apps/globex-live/")
+    address = page.locator("#backends-panel tbody code").first.inner_text()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click(f"#backends-panel button[aria-label='Remove {address}']")
+    page.wait_for_selector(f"#backend-undo >> text=Removed {address}.")
+    assert page.locator("#backend-undo button:has-text('Undo')").is_visible()
+
+    page.clock.fast_forward("05:01")
+
+    page.wait_for_selector("#backend-undo >> text=The time to undo this has passed.")
+    assert page.locator("#backend-undo button").count() == 0
+    assert page.inner_text("#backend-undo").startswith(f"Removed {address}.")
+
+
 def test_a_custom_domain_is_added_and_removed_from_the_app_page(
     page: Any, dashboard_server: Server
 ) -> None:
