@@ -77,11 +77,10 @@ class EdgeState:
         return state
 
     def encode(self) -> bytes:
-        # A Frontend is a tuple in the order of a row: encoded as a JSON list.
-        return orjson.dumps(
-            {"seq": self.seq, "at": self.reported_at.isoformat(), "rows": self.frontends},
-            default=tuple,
-        )
+        # A Frontend is a tuple in the order of a row: encoded as a JSON list (orjson takes
+        # plain tuples itself, a NamedTuple only through a call back into Python per row).
+        rows = list(map(tuple, self.frontends))
+        return orjson.dumps({"seq": self.seq, "at": self.reported_at.isoformat(), "rows": rows})
 
     @classmethod
     def decode(cls, edge_id: int, text: str | bytes) -> EdgeState:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.exceptions import ImproperlyConfigured
@@ -78,9 +78,11 @@ def announce_on_commit(event: str, payload: dict[str, Any]) -> None:
 
 
 def message(topic: str, event: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """The channel-layer message for an event; refuses anything JSON cannot carry."""
-    encoded = json.dumps(payload, allow_nan=False)
-    return {"type": MESSAGE_TYPE, "topic": topic, "event": event, "payload": json.loads(encoded)}
+    """The channel-layer message for an event, its payload as JSON carries it (tuples become
+    lists, keys strings, a float that is not a number null); refuses anything else. An edge's
+    report announces a thousand apps: orjson, not the standard library, takes it there and back."""
+    encoded = orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS)
+    return {"type": MESSAGE_TYPE, "topic": topic, "event": event, "payload": orjson.loads(encoded)}
 
 
 def publish(topic: str, event: str, payload: dict[str, Any]) -> None:
