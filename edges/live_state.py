@@ -22,6 +22,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable
+from itertools import chain
 from typing import Any
 
 import orjson
@@ -213,7 +214,7 @@ class RedisLiveState:
             held.seq if held is not None else -1,
         ]
         # One argument, not two per app: packing thousands of arguments costs more than this.
-        args.append(orjson.dumps([n for pair in per_app.items() for n in pair]))
+        args.append(orjson.dumps(list(chain.from_iterable(per_app.items()))))
         try:
             applied, current, pending, replaced = self.record_script(
                 keys=self._keys(state.edge_id, key), args=args

@@ -39,6 +39,8 @@ ROLLUP_RETENTION = dt.timedelta(days=7)
 PRUNE_EVERY_SECONDS = 60.0
 # A live state's row (edges.edge_states.Frontend): its hostname, its app.
 HOSTNAME, APP_ID = itemgetter(0), itemgetter(1)
+# A route map's app (RouteMap.apps): its name, its organization's.
+NAME, ORGANIZATION = itemgetter(0), itemgetter(1)
 _last_prune = 0.0
 
 
@@ -330,11 +332,12 @@ def _announce(
 ) -> None:
     """One event for every report: the pages whose numbers changed re-render, and every hub
     learns the edge is alive (it times the edge's turning stale from the last one)."""
-    names = routes.apps
-    apps = [names[a] for a in app_ids if a in names]
+    # (name, organization) of each app still known; a thousand of them per report, taken
+    # without a Python step each.
+    apps = list(filter(None, map(routes.apps.get, app_ids)))
     payload = {
-        "apps": sorted({app for app, _ in apps}),
-        "organizations": sorted({org for _, org in apps}),
+        "apps": sorted(set(map(NAME, apps))),
+        "organizations": sorted(set(map(ORGANIZATION, apps))),
         "edges": [edge.name] if edge_changed else [],
         "reported": edge.name,
         # What a process must have read of the live state to render the change (edges.live_state).
