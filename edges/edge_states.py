@@ -128,17 +128,53 @@ def minute_of(key: str | bytes) -> dt.datetime:
     return dt.datetime.fromtimestamp(int(key), tz=dt.UTC)
 
 
-def samples_from(edge_id: int, minute: dt.datetime, fields: dict[Any, Any]) -> list[Sample]:
-    """Rollup rows from a minute's hash: fields s:<app> (sum), n:<app> (samples), m:<app> (max)."""
-    values: dict[int, dict[str, int]] = defaultdict(dict)
-    for name, value in fields.items():
-        name = name.decode() if isinstance(name, bytes) else name
-        kind, _, app = name.partition(":")
-        values[int(app)][kind] = int(value)
+# A minute's tally of an edge: app id -> [peak, sum, reports] of its connections in the reports
+# of that minute so far. In Redis it is one value per edge and minute, computed by the process
+# that applies the report (Redis's Lua spent 9 ms a report updating a thousand apps' fields).
+Tally = dict[int, Any]
+
+
+def tally_add(tally: Tally, per_app: dict[int, int]) -> Tally:
+    """A new tally: `tally` (left as it is) with one report's count per app added."""
+    counted = dict(tally)
+    get = tally.get
+    for app, count in per_app.items():
+        held = get(app)
+        if held is None:
+            counted[app] = (count, count, 1)
+        else:
+            peak, total, reports = held
+            counted[app] = (peak if peak > count else count, total + count, reports + 1)
+    return counted
+
+
+def tally_merge(tally: Tally, samples: list[Sample]) -> Tally:
+    """A new tally: `tally` with samples (of its minute) added, as if their reports were."""
+    merged = dict(tally)
+    for s in samples:
+        peak, total, reports = merged.get(s.app_id, (0, 0, 0))
+        merged[s.app_id] = (
+            max(peak, s.max_connections),
+            total + s.sum_connections,
+            reports + s.samples,
+        )
+    return merged
+
+
+def tally_encode(tally: Tally) -> bytes:
+    return orjson.dumps(list(tally.items()))
+
+
+def tally_decode(blob: bytes | str | None) -> Tally:
+    return dict(orjson.loads(blob)) if blob else {}
+
+
+def samples_of(edge_id: int, minute: dt.datetime, tally: Tally) -> list[Sample]:
+    """Rollup rows from a minute's tally, by app."""
     return [
-        Sample(edge_id, app, minute, v.get("m", 0), v.get("s", 0), v.get("n", 0))
-        for app, v in sorted(values.items())
-        if v.get("n")
+        Sample(edge_id, app, minute, peak, total, reports)
+        for app, (peak, total, reports) in sorted(tally.items())
+        if reports
     ]
 
 

@@ -22,10 +22,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from itertools import chain
-from typing import Any
 
-import orjson
 import redis
 from django.conf import settings
 
@@ -33,10 +30,15 @@ from edges.edge_states import (
     EdgeState,
     Recorded,
     Sample,
+    Tally,
     minute_key,
     minute_of,
     newer,
-    samples_from,
+    samples_of,
+    tally_add,
+    tally_decode,
+    tally_encode,
+    tally_merge,
 )
 from shared.breaker import redis as redis_breaker
 from shared.redis_pool import ProcessConnectionPool
@@ -129,44 +131,38 @@ class MemoryLiveState:
             self.minutes.clear()
 
 
-# KEYS: seqs hash, state key, minute hash, pending-minutes set.
-# ARGV: edge id, seq, encoded state, minute key, the seq of the state the caller already holds
-# (-1: none), then the app ids and counts as one JSON list [app, count, app, count, ...].
-# Returns {applied (0/1), previous seq or -1, the edge's pending minute keys, the previous
-# state when the caller does not hold it (else false)}.
+# KEYS: seqs hash, state key, the minute's tally, pending-minutes set.
+# ARGV: edge id, seq, encoded state, minute key, the seq of the state the caller's tally of the
+# minute was counted on (-1: none), the new tally (that one with this report added).
+# Returns {applied, previous seq or -1, the edge's pending minute keys, the stored state, the
+# stored tally of the minute}: applied 1 (the last two false), 0 (an older report: nothing
+# written) or 2 (the edge's stored state is not the one the caller counted on: nothing written,
+# and the caller counts again from the stored state and tally it is handed).
 RECORD_SCRIPT = """
 local current = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '-1')
 if not (tonumber(ARGV[2]) > current) then
-  return {0, current, {}, false}
+  return {0, current, {}, false, false}
 end
-local previous = false
 if current ~= tonumber(ARGV[5]) then
-  previous = redis.call('GET', KEYS[2])
+  return {2, current, {}, redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3])}
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('SET', KEYS[2], ARGV[3])
-local counts = cjson.decode(ARGV[6])
-for i = 1, #counts, 2 do
-  local app = counts[i]
-  local count = counts[i + 1]
-  redis.call('HINCRBY', KEYS[3], 's:' .. app, count)
-  redis.call('HINCRBY', KEYS[3], 'n:' .. app, 1)
-  local peak = tonumber(redis.call('HGET', KEYS[3], 'm:' .. app) or '-1')
-  if count > peak then
-    redis.call('HSET', KEYS[3], 'm:' .. app, count)
-  end
-end
-redis.call('EXPIRE', KEYS[3], TTL)
+redis.call('SET', KEYS[3], ARGV[6], 'EX', TTL)
 redis.call('SADD', KEYS[4], ARGV[4])
-return {1, current, redis.call('SMEMBERS', KEYS[4]), previous}
+return {1, current, redis.call('SMEMBERS', KEYS[4]), false, false}
 """.replace("TTL", str(PENDING_MINUTE_TTL_SECONDS))
 
-# KEYS: minute hash, pending-minutes set. ARGV: minute key. The minute's samples, taken once.
+# Counting again from the stored state more often than this in one report means other
+# processes apply the same edge's reports at the very same moments: refused as unavailable.
+RECORD_ATTEMPTS = 5
+
+# KEYS: the minute's tally, pending-minutes set. ARGV: minute key. The tally, taken once.
 _TAKE = """
-local fields = redis.call('HGETALL', KEYS[1])
+local tally = redis.call('GET', KEYS[1])
 redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[2], ARGV[1])
-return fields
+return tally
 """
 
 
@@ -180,6 +176,9 @@ class RedisLiveState:
         self.take_script = self.client.register_script(_TAKE)
         self.lock = threading.Lock()
         self.decoded: dict[int, EdgeState] = {}
+        # edge id -> (seq, minute key, tally): the minute's tally as this process's last applied
+        # report of the edge left it.
+        self.tallies: dict[int, tuple[int, str, Tally]] = {}
         # False while the last read of the store failed (or was not tried: the breaker is open):
         # what `states_of` answers is then the last this process read, and pages say so.
         self.reachable = True
@@ -204,32 +203,42 @@ class RedisLiveState:
 
     def record(self, state: EdgeState, minute: dt.datetime, per_app: dict[int, int]) -> Recorded:
         key = minute_key(minute)
+        keys = self._keys(state.edge_id, key)
+        encoded = state.encode()
         with self.lock:
             held = self.decoded.get(state.edge_id)
-        args: list[Any] = [
-            state.edge_id,
-            state.seq,
-            state.encode(),
-            key,
-            held.seq if held is not None else -1,
-        ]
-        # One argument, not two per app: packing thousands of arguments costs more than this.
-        args.append(orjson.dumps(list(chain.from_iterable(per_app.items()))))
-        try:
-            applied, current, pending, replaced = self.record_script(
-                keys=self._keys(state.edge_id, key), args=args
-            )
-        except redis.RedisError as error:
-            raise LiveStateUnavailable(str(error)) from error
-        if not applied:
-            return Recorded(applied=False, previous=held, kept_seq=int(current))
-        # The state replaced: the one this process held, else the one Redis sent back (another
-        # process applied the edge's reports since), else none (the edge's first report).
-        previous = EdgeState.decode(state.edge_id, replaced) if replaced else held
-        with self.lock:
-            self.decoded[state.edge_id] = state
-        due = sorted(minute_of(m) for m in pending if minute_of(m) < minute)
-        return Recorded(applied=True, previous=previous, due_minutes=due)
+            counted_on = self.tallies.get(state.edge_id)
+        # The minute so far, as this process left it with the edge's last report it applied;
+        # checked by the script: the edge's stored seq must still be that report's.
+        base_seq = held.seq if held is not None else -1
+        previous = held
+        if counted_on is not None and counted_on[:2] == (base_seq, key):
+            tally = counted_on[2]
+        else:
+            tally = {}
+        for _ in range(RECORD_ATTEMPTS):
+            counted = tally_add(tally, per_app)
+            args = [state.edge_id, state.seq, encoded, key, base_seq, tally_encode(counted)]
+            try:
+                applied, current, pending, stored, stored_tally = self.record_script(
+                    keys=keys, args=args
+                )
+            except redis.RedisError as error:
+                raise LiveStateUnavailable(str(error)) from error
+            if applied == 0:
+                return Recorded(applied=False, previous=held, kept_seq=int(current))
+            if applied == 1:
+                with self.lock:
+                    self.decoded[state.edge_id] = state
+                    self.tallies[state.edge_id] = (state.seq, key, counted)
+                due = sorted(minute_of(m) for m in pending if minute_of(m) < minute)
+                return Recorded(applied=True, previous=previous, due_minutes=due)
+            # Another process applied the edge's reports since (or Redis lost them): count
+            # again from what is stored, the state this report replaces and its minute.
+            base_seq = int(current)
+            previous = EdgeState.decode(state.edge_id, stored) if stored else None
+            tally = tally_decode(stored_tally)
+        raise LiveStateUnavailable(f"edge {state.edge_id}'s reports are applied elsewhere at once")
 
     def states_of(self, edge_ids: Iterable[int] | None = None) -> dict[int, EdgeState]:
         """The latest states; while Redis is out, the last this process read (at once)."""
@@ -313,10 +322,9 @@ class RedisLiveState:
         try:
             for minute in minutes:
                 key = minute_key(minute)
-                _, _, hash_key, set_key = self._keys(edge_id, key)
-                fields = self.take_script(keys=(hash_key, set_key), args=(key,))
-                pairs = dict(zip(fields[::2], fields[1::2], strict=True))
-                samples.extend(samples_from(edge_id, minute, pairs))
+                _, _, tally_key, set_key = self._keys(edge_id, key)
+                blob = self.take_script(keys=(tally_key, set_key), args=(key,))
+                samples.extend(samples_of(edge_id, minute, tally_decode(blob)))
         except redis.RedisError as error:
             raise LiveStateUnavailable(str(error)) from error
         return samples
@@ -326,17 +334,22 @@ class RedisLiveState:
         for s in samples:
             by_minute[(s.edge_id, s.minute)].append(s)
         try:
-            pipe = self.client.pipeline(transaction=True)
             for (edge_id, minute), rows in by_minute.items():
                 key = minute_key(minute)
-                _, _, hash_key, set_key = self._keys(edge_id, key)
-                for s in rows:
-                    pipe.hincrby(hash_key, f"s:{s.app_id}", s.sum_connections)
-                    pipe.hincrby(hash_key, f"n:{s.app_id}", s.samples)
-                    pipe.hset(hash_key, f"m:{s.app_id}", s.max_connections)
-                pipe.expire(hash_key, PENDING_MINUTE_TTL_SECONDS)
-                pipe.sadd(set_key, key)
-            pipe.execute()
+                _, _, tally_key, set_key = self._keys(edge_id, key)
+                # Added to whatever is there; a report of a later minute never writes this one.
+                with self.client.pipeline(transaction=True) as pipe:
+                    while True:
+                        try:
+                            pipe.watch(tally_key)
+                            merged = tally_merge(tally_decode(pipe.get(tally_key)), rows)
+                            pipe.multi()
+                            pipe.set(tally_key, tally_encode(merged), ex=PENDING_MINUTE_TTL_SECONDS)
+                            pipe.sadd(set_key, key)
+                            pipe.execute()
+                            break
+                        except redis.WatchError:
+                            continue
         except redis.RedisError as error:
             raise LiveStateUnavailable(str(error)) from error
 
@@ -355,22 +368,23 @@ class RedisLiveState:
                 for edge_id, minutes in zip(edge_ids, pending, strict=True)
                 for m in minutes
             ]
-            fields = (f"s:{app_id}", f"n:{app_id}", f"m:{app_id}")
             for edge_id, minute in wanted:
-                pipe.hmget(f"{p}:minute:{edge_id}:{minute_key(minute)}", fields)
-            values = pipe.execute()
+                pipe.get(f"{p}:minute:{edge_id}:{minute_key(minute)}")
+            tallies = pipe.execute()
         except redis.RedisError as error:
             redis_breaker.failed()
             raise LiveStateUnavailable(str(error)) from error
-        return [
-            Sample(edge_id, app_id, minute, int(m), int(s), int(n))
-            for (edge_id, minute), (s, n, m) in zip(wanted, values, strict=True)
-            if n
-        ]
+        found = []
+        for (edge_id, minute), blob in zip(wanted, tallies, strict=True):
+            peak, total, reports = tally_decode(blob).get(app_id, (0, 0, 0))
+            if reports:
+                found.append(Sample(edge_id, app_id, minute, peak, total, reports))
+        return found
 
     def forget(self) -> None:
         with self.lock:
             self.decoded.clear()
+            self.tallies.clear()
         keys = list(self.client.scan_iter(f"{self.prefix}:*", count=1000))
         if keys:
             self.client.delete(*keys)

@@ -58,3 +58,31 @@ def test_an_older_report_adds_nothing_to_the_minute(store: Any) -> None:
     assert store.record(EdgeState(7, 5, MINUTE), MINUTE, {1: 10}).applied
     assert not store.record(EdgeState(7, 4, MINUTE), MINUTE, {1: 99}).applied
     assert store.take_minutes(7, [MINUTE]) == [Sample(7, 1, MINUTE, 10, 10, 1)]
+
+
+def test_processes_applying_one_edges_reports_in_turn_count_every_report(settings: Any) -> None:
+    """Behind a load balancer an edge's reports land on one process, then another: each counts
+    the minute on from what the other stored, and names the state it replaced."""
+    if not settings.REDIS_URL:
+        unavailable("REDIS_URL is not set")
+    settings.LIVE_STATE_PREFIX = f"test-minutes-{uuid.uuid4().hex[:8]}"
+    first, second = RedisLiveState(settings.REDIS_URL), RedisLiveState(settings.REDIS_URL)
+    try:
+        for seq in range(1, 7):
+            store = first if seq % 2 else second
+            recorded = store.record(EdgeState(7, seq, MINUTE), MINUTE, {1: seq, 2: 10})
+            assert recorded.applied
+            assert (recorded.previous.seq if recorded.previous else None) == (seq - 1 or None)
+        assert first.take_minutes(7, [MINUTE]) == [
+            Sample(7, 1, MINUTE, 6, 21, 6),
+            Sample(7, 2, MINUTE, 10, 60, 6),
+        ]
+
+        # Redis emptied (restarted) under a process that counted the minute so far: it counts
+        # again from nothing, not from what it held.
+        first.record(EdgeState(7, 7, MINUTE), MINUTE, {1: 5})
+        second.forget()
+        assert first.record(EdgeState(7, 8, MINUTE), MINUTE, {1: 9}).applied
+        assert second.take_minutes(7, [MINUTE]) == [Sample(7, 1, MINUTE, 9, 9, 1)]
+    finally:
+        first.forget()
