@@ -86,3 +86,22 @@ def test_processes_applying_one_edges_reports_in_turn_count_every_report(setting
         assert second.take_minutes(7, [MINUTE]) == [Sample(7, 1, MINUTE, 9, 9, 1)]
     finally:
         first.forget()
+
+
+def test_a_minute_the_database_could_not_take_is_given_back_whole(store: Any) -> None:
+    store.record(EdgeState(7, 1, MINUTE), MINUTE, {1: 4, 2: 8})
+    store.record(EdgeState(7, 2, MINUTE), MINUTE, {1: 6})
+    taken = store.take_minutes(7, [MINUTE])
+    assert taken == [Sample(7, 1, MINUTE, 6, 10, 2), Sample(7, 2, MINUTE, 8, 8, 1)]
+
+    store.give_back(taken)
+    later = MINUTE + dt.timedelta(minutes=1)
+    assert store.record(EdgeState(7, 3, later), later, {1: 1}).due_minutes == [MINUTE]
+    assert store.take_minutes(7, [MINUTE]) == taken
+    # Given back on top of samples already there, they add up.
+    store.give_back(taken)
+    store.give_back(taken)
+    assert store.take_minutes(7, [MINUTE]) == [
+        Sample(7, 1, MINUTE, 6, 20, 4),
+        Sample(7, 2, MINUTE, 8, 16, 2),
+    ]
