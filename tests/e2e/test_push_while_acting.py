@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Server, login
+from tests.e2e.test_live_panels import open_tabs
 
 pytestmark = pytest.mark.e2e
 
@@ -19,20 +20,12 @@ APP = "/apps/acme-chat/"
 def pages(browser: Any, dashboard_server: Server) -> Iterator[tuple[Any, Any, Any]]:
     """Three live pages of one app: Alice's, who acts; Bob's, who changes the panel under her;
     and another of Bob's, which shows when the push has gone out (to every page at once)."""
-    pages = []
+    tabs = open_tabs(browser, dashboard_server, ["alice", "bob", "bob"], APP)
     try:
-        for who in ("alice", "bob", "bob"):
-            context = browser.new_context()
-            page = context.new_page()
-            page.set_default_timeout(10_000)
-            login(page, dashboard_server, who)
-            page.goto(dashboard_server.url + APP)
-            page.wait_for_selector("[ws-connect][data-live=live]")
-            pages.append(page)
-        yield pages[0], pages[1], pages[2]
+        yield tabs[0], tabs[1], tabs[2]
     finally:
-        for page in pages:
-            page.context.close()
+        for tab in tabs:
+            tab.context.close()
 
 
 def add_domain(page: Any, hostname: str, pushed_to: Any | None = None) -> None:

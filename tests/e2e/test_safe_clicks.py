@@ -104,13 +104,19 @@ def test_without_javascript_the_token_is_selectable_text_and_no_dead_button(
         context.close()
 
 
-def test_a_removed_backend_is_brought_back_with_undo(page: Any, dashboard_server: Server) -> None:
-    login(page, dashboard_server, "support")
-    page.goto(dashboard_server.url + "/apps/globex-live/")
-    address = page.locator("#backends-panel tbody code").first.inner_text()
+def remove_a_backend(page: Any, server: Server) -> str:
+    """Support removes globex-live's first back-end from its page; answers its address."""
+    login(page, server, "support")
+    page.goto(server.url + "/apps/globex-live/")
+    address: str = page.locator("#backends-panel tbody code").first.inner_text()
     page.once("dialog", lambda dialog: dialog.accept())
     page.click(f"#backends-panel button[aria-label='Remove {address}']")
     page.wait_for_selector(f"#backend-undo >> text=Removed {address}.")
+    return address
+
+
+def test_a_removed_backend_is_brought_back_with_undo(page: Any, dashboard_server: Server) -> None:
+    address = remove_a_backend(page, dashboard_server)
     assert page.locator(f"#backends-panel tbody code >> text={address}").count() == 0
 
     page.click("#backend-undo button:has-text('Undo')")
@@ -122,12 +128,7 @@ def test_a_removed_backend_is_brought_back_with_undo(page: Any, dashboard_server
 
 def test_an_undo_whose_time_is_up_leaves_the_page(page: Any, dashboard_server: Server) -> None:
     page.clock.install()  # the page's clock, moved on below; time flows as usual until then
-    login(page, dashboard_server, "support")
-    page.goto(dashboard_server.url + "/apps/globex-live/")
-    address = page.locator("#backends-panel tbody code").first.inner_text()
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.click(f"#backends-panel button[aria-label='Remove {address}']")
-    page.wait_for_selector(f"#backend-undo >> text=Removed {address}.")
+    address = remove_a_backend(page, dashboard_server)
     assert page.locator("#backend-undo button:has-text('Undo')").is_visible()
 
     page.clock.fast_forward("05:01")
