@@ -38,6 +38,11 @@ urlpatterns = [
     ),
     path("apps/<slug:name>/domains/", domains.app_domain_add, name="app-domain-add"),
     path("apps/<slug:name>/domains/remove/", domains.app_domain_remove, name="app-domain-remove"),
+    path(
+        "apps/<slug:name>/domains/restore/",
+        domains.app_domain_restore,
+        name="app-domain-restore",
+    ),
     path("apps/<slug:name>/dns-check/", app_tools.app_dns_check, name="app-dns-check"),
     path(
         "apps/<slug:name>/websocket-test/",

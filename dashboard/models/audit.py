@@ -76,6 +76,7 @@ class AuditEvent(models.Model):
         "app.create": "created the app",
         "domain.add": "added the domain",
         "domain.remove": "removed the domain",
+        "domain.restore": "brought back the domain",
         "backend.add": "added the back-end",
         "backend.remove": "removed the back-end",
         "backend.restore": "brought back the back-end",

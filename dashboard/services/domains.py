@@ -6,12 +6,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from dashboard import access
-from dashboard.models import App, Domain
+from dashboard.models import App, AuditEvent, Domain
 from dashboard.models.features import websockets_enabled
 from dashboard.services.audit import audit_write
+from dashboard.services.undo import check_window, within_window
 from shared import bus
 from shared.validators import normalize_hostname
 
@@ -70,23 +72,119 @@ def domain_add(*, app: App, hostname: str, edge: Any = None, actor: Any, source:
 
 
 @transaction.atomic
-def domain_remove(*, domain: Domain, actor: Any, source: str) -> None:
-    """Detach a custom domain; an app's default domain stays."""
+def domain_remove(*, domain: Domain, actor: Any, source: str) -> AuditEvent:
+    """Detach a custom domain; an app's default domain stays. The audit row keeps what an undo
+    brings the domain back from: its id, edge and DNS state."""
     domain = Domain.objects.select_for_update().select_related("app", "edge").get(pk=domain.pk)
     _check_member(actor, domain.app)
     if domain.kind == Domain.Kind.DEFAULT:
         raise ValidationError("The default domain of an app cannot be removed.")
-    audit_write(
+    removal = audit_write(
         actor=actor,
         source=source,
         action="domain.remove",
         target=domain,
         organization=domain.app.organization,
         app=domain.app,
-        before={"hostname": domain.hostname, "app": domain.app.name, "edge": domain.edge.name},
+        before={
+            "hostname": domain.hostname,
+            "app": domain.app.name,
+            "edge": domain.edge.name,
+            "id": str(domain.uuid),
+            "dns_status": domain.dns_status,
+        },
     )
     domain.delete()
     _announce(domain.app, domain.hostname)
+    return removal
+
+
+DOMAIN_ACTIONS = ("domain.add", "domain.remove", "domain.restore")
+
+
+def _domain_history(hostname: str) -> QuerySet[AuditEvent]:
+    """The audit rows that attached or detached the hostname, on any app, newest first."""
+    return (
+        AuditEvent.objects.filter(action__in=DOMAIN_ACTIONS)
+        .filter(Q(before__hostname=hostname) | Q(after__hostname=hostname))
+        .order_by("-created_at", "-id")
+    )
+
+
+def domain_removal(app: App, removal_id: object) -> AuditEvent | None:
+    """The audit row of a custom domain's removal from the app, by its id (None if not one)."""
+    try:
+        pk = int(str(removal_id))
+    except ValueError:
+        return None
+    return AuditEvent.objects.filter(pk=pk, app=app, action="domain.remove").first()
+
+
+def may_restore_domain(user: Any, app: App, removal: AuditEvent | None) -> bool:
+    """Whether the page offers `user` to undo the removal: a member, for a short while."""
+    if removal is None:
+        return False
+    return access.can_change_domains(user, app) and within_window(removal.created_at)
+
+
+def _restored_edge(app: App, before: dict[str, Any], hostname: str) -> Any:
+    """The edge the domain went through, if it is still there and still the app's to use;
+    else the one a new domain would get."""
+    edges = Domain.edge_manager()
+    usable = Q(organization_id=None) | Q(organization_id=app.organization_id)
+    edge = edges.filter(usable, name=str(before.get("edge", ""))).first()
+    return edge or edges.route_for(
+        organization_id=app.organization_id, region=app.region, hostname=hostname
+    )
+
+
+@transaction.atomic
+def domain_restore(*, app: App, removal_id: object, actor: Any, source: str) -> Domain:
+    """Undo a custom domain's removal for a short while: the same hostname, id and edge again,
+    unless the hostname changed hands since (added again, to this app or another)."""
+    _check_member(actor, app)
+    app = App.objects.select_for_update().select_related("organization").get(pk=app.pk)
+    removal = domain_removal(app, removal_id)
+    if removal is None or not isinstance(removal.before, dict):
+        raise ValidationError("There is no such removal of a domain of this app to undo.")
+    before = removal.before
+    hostname = str(before.get("hostname", ""))
+    check_window(removal.created_at, f"The removal of {hostname}")
+    latest = _domain_history(hostname).first()
+    if Domain.objects.filter(hostname=hostname).exists() or (
+        latest is not None and latest.pk != removal.pk
+    ):
+        raise ValidationError(
+            f"{hostname} changed since it was removed"
+            + (f" ({latest.summary} by {latest.actor_label})" if latest else "")
+            + ": add it again instead if it is still free."
+        )
+    edge = _restored_edge(app, before, hostname)
+    _websockets_in_the_way(app, Domain.Kind.CUSTOM, edge)
+    domain = Domain(app=app, hostname=hostname, kind=Domain.Kind.CUSTOM, edge=edge)
+    if Domain.DnsStatus.OK == before.get("dns_status"):
+        domain.dns_status = Domain.DnsStatus.OK
+    old_id = str(before.get("id", ""))
+    if old_id and not Domain.objects.filter(uuid=old_id).exists():
+        domain.uuid = old_id
+    domain.full_clean()
+    domain.save()
+    audit_write(
+        actor=actor,
+        source=source,
+        action="domain.restore",
+        target=domain,
+        organization=app.organization,
+        app=app,
+        after={
+            "hostname": hostname,
+            "app": app.name,
+            "edge": edge.name,
+            "undoes": removal.pk,
+        },
+    )
+    _announce(app, hostname)
+    return domain
 
 
 @transaction.atomic

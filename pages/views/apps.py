@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from dashboard import access
 from dashboard.models import App, AuditEvent, Membership
 from dashboard.services.apps import backend_removal, may_restore_backend
+from dashboard.services.domains import domain_removal, may_restore_domain
 from dashboard.services.features import legacy_ssl_edges
 from dashboard.services.undo import undo_deadline
 from edges.counts import app_live
@@ -42,15 +43,24 @@ def collaborators_context(app: App) -> dict[str, Any]:
 
 
 def domain_form_context(
-    *, error: str = "", notice: str = "", value: str = "", confirm: str = ""
+    *,
+    error: str = "",
+    notice: str = "",
+    value: str = "",
+    confirm: str = "",
+    undo: AuditEvent | None = None,
+    undo_error: str = "",
 ) -> dict[str, Any]:
-    """What the domains panel shows after the viewer's own add or remove (the panel's pushes
-    carry none of it: the page keeps it, static/js/live.js)."""
+    """What the domains panel shows after the viewer's own add, remove or undo (the panel's
+    pushes carry none of it: the page keeps it, static/js/live.js)."""
     return {
         "domain_error": error,
         "domain_notice": notice,
         "domain_value": value,
         "domain_confirm": confirm,
+        "domain_undo": undo,
+        "domain_undo_until": undo_deadline(undo.created_at) if undo else None,
+        "domain_undo_error": undo_error,
     }
 
 
@@ -149,18 +159,28 @@ def app_detail(request: HttpRequest, name: str) -> HttpResponse:
         return render_backends_panel(request, app)
     if request.htmx:
         return render_features_panel(request, app)
-    # Back from removing a back-end without JavaScript: the panel offers to undo it.
+    # Back from removing a back-end or a domain without JavaScript: the panel offers an undo.
     removal = backend_removal(app, request.GET["removed"]) if "removed" in request.GET else None
     if removal is not None:
         return render_backends_panel(request, app, removal=removal)
+    removal = domain_removal(app, request.GET.get("domain_removed", ""))
+    if removal is not None:
+        return render_domains_panel(request, app, removal=removal)
     return render(request, TEMPLATE, page_context(request, app))
 
 
 def render_domains_panel(
-    request: HttpRequest, app: App, *, status: int = 200, **form: str
+    request: HttpRequest,
+    app: App,
+    *,
+    status: int = 200,
+    removal: AuditEvent | None = None,
+    **form: str,
 ) -> HttpResponse:
-    """The domains panel after the viewer's add or remove: alone for htmx, else the page."""
-    domain_form = domain_form_context(**form)
+    """The domains panel after the viewer's add, remove or undo: alone for htmx, else the
+    page. A removal the viewer may still undo comes with its Undo button."""
+    undo = removal if may_restore_domain(request.user, app, removal) else None
+    domain_form = domain_form_context(undo=undo, **form)
     if request.htmx:
         context = {"app": app, **domains_context(app), **domain_form}
         return render(request, f"{TEMPLATE}#domains-panel", context, status=status)

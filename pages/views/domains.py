@@ -1,5 +1,6 @@
 """Custom domains from the app page: added and removed (after a confirmation) through the same
-service as the Platform API, with or without JavaScript."""
+service as the Platform API, with or without JavaScript; a removal can be undone for a short
+while."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from dashboard import access
 from dashboard.models import App, AuditEvent, Domain
-from dashboard.services.domains import domain_add, domain_remove
+from dashboard.services.domains import domain_add, domain_remove, domain_restore
 from pages.views.apps import render_domains_panel
 
 SOURCE = AuditEvent.Source.WEB
@@ -59,7 +60,29 @@ def app_domain_remove(request: HttpRequest, name: str) -> HttpResponse:
         # Asked in the browser with JavaScript; without, the panel asks.
         return render_domains_panel(request, app, confirm=domain.hostname)
     try:
-        domain_remove(domain=domain, actor=request.user, source=SOURCE)
+        removal = domain_remove(domain=domain, actor=request.user, source=SOURCE)
     except (PermissionDenied, ValidationError) as error:
         return _refused(request, app, error, "")
-    return _done(request, app, f"Removed {domain.hostname} from {app.name}.")
+    if request.htmx:
+        return render_domains_panel(request, app, removal=removal)
+    return redirect(f"{app.get_absolute_url()}?domain_removed={removal.pk}#domains-panel")
+
+
+@require_POST
+def app_domain_restore(request: HttpRequest, name: str) -> HttpResponse:
+    """Undo a removal: the same hostname again, if no one took it since."""
+    app = get_object_or_404(App.objects.visible_to(request.user), name=name)
+    try:
+        domain = domain_restore(
+            app=app,
+            removal_id=request.POST.get("removal", "")[:20],
+            actor=request.user,
+            source=SOURCE,
+        )
+    except PermissionDenied as error:
+        return _refused(request, app, error, "")
+    except ValidationError as error:
+        return render_domains_panel(request, app, status=422, undo_error=error.messages[0])
+    return _done(
+        request, app, f"Brought back {domain.hostname}: it goes through {domain.edge.name} again."
+    )

@@ -176,6 +176,9 @@ ROUTES: dict[str, Sweep] = {
         ),
         body_nouns=("domain",),
     ),
+    "page /apps/<name>/domains/restore/": Sweep(
+        with_htmx(Call("POST", body={"removal": "1"}), "domains-panel")
+    ),
     "page /apps/<name>/dns-check/": Sweep((Call("POST"),)),
     "page /apps/<name>/websocket-test/": Sweep((GET,)),
     "page /support/": Sweep(with_htmx(Call(query="q=example", staff_only=True), "support-results")),

@@ -437,6 +437,16 @@ PAGES: dict[str, Planner] = {
             headers=(("HX-Request", "true"), ("HX-Target", "domains-panel")),
         ),
     ],
+    "app-domain-restore": lambda h: [
+        page(
+            "alice",
+            named("app-domain-restore", "acme-web"),
+            method="post",
+            data={"removal": SCRIPT},
+            headers=(("HX-Request", "true"), ("HX-Target", "domains-panel")),
+        ),
+        page("alice", named("app-detail", "acme-web") + "?domain_removed=" + SCRIPT),
+    ],
     "app-domain-remove": lambda h: [
         page(
             "alice",

@@ -138,7 +138,7 @@ def test_an_undo_whose_time_is_up_leaves_the_page(page: Any, dashboard_server: S
     assert page.inner_text("#backend-undo").startswith(f"Removed {address}.")
 
 
-def test_a_custom_domain_is_added_and_removed_from_the_app_page(
+def test_a_custom_domain_is_added_removed_and_brought_back_from_the_app_page(
     page: Any, dashboard_server: Server
 ) -> None:
     login(page, dashboard_server, "alice")
@@ -171,6 +171,11 @@ def test_a_custom_domain_is_added_and_removed_from_the_app_page(
     assert "{hostname}" not in asked[0]
     assert page.locator("#domain-status-acme-example").count() == 0
     assert page.url == dashboard_server.url + "/apps/acme-api/"
+
+    # Undone: the same domain is back in the table.
+    page.click("#domain-undo button:has-text('Undo')")
+    page.wait_for_selector("#domains-panel .callout.ok >> text=Brought back status.acme.example")
+    assert page.locator("#domain-status-acme-example").is_visible()
 
 
 def test_the_jump_links_move_to_their_sections(page: Any, dashboard_server: Server) -> None:
