@@ -372,17 +372,68 @@ def platform_live() -> PlatformLive:
     )
 
 
-def organization_live(organization: Organization) -> list[tuple[App, int, int]]:
-    """The organization's apps with their live numbers, in one query."""
-    return apps_live(list(organization.apps.all()))
+# An organization's live block lists this many of its busiest apps and totals all of them: an
+# organization of thousands of apps would otherwise send every row with each report.
+ORG_LIVE_APPS = 10
 
 
-def apps_live(apps: list[App]) -> list[tuple[App, int, int]]:
-    """Apps already read, by name, with their live numbers, without a query: the order of every
-    live list of an organization's apps, first render and pushes alike."""
-    apps = sorted(apps, key=lambda app: app.name)
+@dataclass
+class OrganizationLive:
+    # The busiest ORG_LIVE_APPS apps (ties by name) with their numbers, and how many more.
+    apps: list[tuple[App, int, int]]
+    connections: int
+    websockets: int
+    more_apps: int = 0
+
+
+class OrganizationApps:
+    """Each organization's apps (id and name), read once and kept for EDGE_DIRECTORY_SECONDS:
+    an organization's live block is rendered from memory on every update, not from a query."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.rows: dict[int, tuple[float, list[App]]] = {}
+
+    def of(self, organization_id: int) -> list[App]:
+        now = time.monotonic()
+        kept = self.rows.get(organization_id)
+        if kept is not None and now < kept[0]:
+            return kept[1]
+        apps = [
+            App(pk=pk, name=name, organization_id=organization_id)
+            for pk, name in App.objects.filter(organization_id=organization_id).values_list(
+                "pk", "name"
+            )
+        ]
+        with self.lock:
+            self.rows[organization_id] = (now + EDGE_DIRECTORY_SECONDS, apps)
+        return apps
+
+    def forget(self) -> None:
+        with self.lock:
+            self.rows = {}
+
+
+organization_apps = OrganizationApps()
+
+
+def organization_live(organization: Organization) -> OrganizationLive:
+    """The organization's totals and busiest apps, from memory once its apps were read."""
+    return apps_live(organization_apps.of(organization.pk))
+
+
+def apps_live(apps: list[App]) -> OrganizationLive:
+    """Apps already read (one organization's), their totals and the busiest of them, without a
+    query: the live block of an organization, first render and pushes alike."""
     counts = app_counts(apps)
-    return [(app, *counts.get(app.pk, (0, 0))) for app in apps]
+    rows = [(app, *counts.get(app.pk, (0, 0))) for app in apps]
+    busiest = heapq.nsmallest(ORG_LIVE_APPS, rows, key=lambda row: (-row[1], row[0].name))
+    return OrganizationLive(
+        apps=busiest,
+        connections=sum(row[1] for row in rows),
+        websockets=sum(row[2] for row in rows),
+        more_apps=len(rows) - len(busiest),
+    )
 
 
 def connections_json(app: App) -> dict[str, Any]:

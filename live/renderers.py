@@ -141,15 +141,21 @@ def platform_live_numbers() -> Numbers:
 
 
 def organization_live_numbers(organization: Organization) -> Numbers:
-    org_apps = organization_live(organization)
-    cells = _Cells()
-    for app, connections, websockets in org_apps:
+    live = organization_live(organization)
+    cells, name = _Cells(), organization.name
+    cells.number(f"org-{name}-connections", live.connections)
+    cells.number(f"org-{name}-websockets", live.websockets)
+    for app, connections, websockets in live.apps:
         cells.number(f"app-{app.name}-connections", connections)
         cells.number(f"app-{app.name}-websockets", websockets)
+    if live.more_apps:
+        cells.number(f"org-{name}-more-apps-count", live.more_apps)
     shape = (
-        organization.name,
+        name,
         organization.label,
-        tuple(app.name for app, _, _ in org_apps),
+        tuple(app.name for app, _, _ in live.apps),
+        bool(live.more_apps),
+        live.more_apps == 1,
     )
-    context = {"organization": organization, "org_apps": org_apps}
+    context = {"organization": organization, "org_live": live}
     return cells.numbers(shape, ORG_LIVE, context)

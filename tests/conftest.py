@@ -74,7 +74,7 @@ def fresh_live_state(settings: Any) -> Iterator[None]:
 
     from edges import live_state
     from edges.charts import edge_history_cache
-    from edges.counts import apps_directory, edges_directory
+    from edges.counts import apps_directory, edges_directory, organization_apps
     from edges.services.reports import forget_edges
     from shared.breaker import redis as redis_breaker
 
@@ -83,6 +83,7 @@ def fresh_live_state(settings: Any) -> Iterator[None]:
     forget_edges()
     edges_directory.forget()
     apps_directory.forget()
+    organization_apps.forget()
     edge_history_cache.forget()
     # A breaker left open by an earlier test's outage would refuse this test's reports.
     redis_breaker.succeeded()

@@ -168,7 +168,7 @@ def organization_detail(request: HttpRequest, name: str) -> HttpResponse:
         "memberships": organization.memberships.select_related("user").order_by(
             "role", "user__username"
         ),
-        "org_apps": organization_live(organization),
+        "org_live": organization_live(organization),
         # The same builders as the page's pushes (live.panels): everyone who may see the
         # organization sees all of its edges and activity (support's reasons: support only).
         "edges": edges,
