@@ -15,6 +15,7 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import DatabaseError, close_old_connections
+from django.http import QueryDict
 
 from live import admission, events
 from live.cells import SEPARATOR, is_cell_of
@@ -127,6 +128,9 @@ class LiveConsumer(RateLimitedConsumer):
         kwargs = self.scope["url_route"]["kwargs"]
         self.kind = kwargs.get("kind", OVERVIEW)
         self.target = kwargs.get("name", "")
+        # The order the page picked for one of its live tables (its `?sort=`, live.ordering).
+        query = QueryDict(self.scope.get("query_string", b"").decode("latin1")[:200])
+        self.order = query.get("sort", "")[:60]
         # The parts not yet sent (part -> latest fragment): a slow socket skips to the latest.
         self.pending: dict[str, str] = {}
         self.audience: str | None = None
@@ -139,6 +143,7 @@ class LiveConsumer(RateLimitedConsumer):
                 return  # told to come back later
         user, topic = resolved
         self.scope["user"] = user
+        topic = topic.in_order(self.order) if topic is not None else None
         # The audience the socket watches as: what it may see, decided now.
         self.audience = topic.audience if topic is not None else None
         if topic is None:
@@ -248,6 +253,7 @@ class LiveConsumer(RateLimitedConsumer):
             return
         user = self.scope.get("user")
         topic = await database_sync_to_async(_reauthorize)(user, self.kind, self.target)
+        topic = topic.in_order(self.order) if topic is not None else None
         if topic is None:
             await self.close(code=CLOSE_POLICY)
         elif topic.audience != self.audience:

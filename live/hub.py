@@ -32,7 +32,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from edges.counts import edges_directory
+from edges.directories import edges_directory
 from edges.live_state import live_state
 from edges.services.reports import forget_edges
 from live import events

@@ -27,7 +27,7 @@ from dashboard.models.features import (
 )
 from dashboard.services.features import legacy_ssl_edges
 from edges.capabilities import CAPABILITIES, capabilities_of
-from edges.counts import edges_directory
+from edges.directories import edges_directory
 from edges.models import Edge, EdgeUpgrade
 from edges.services.readiness import app_readiness
 from edges.services.upgrades import (
@@ -38,6 +38,7 @@ from edges.services.upgrades import (
 )
 from live import events
 from live.cells import Rendered
+from live.ordering import LiveOrder
 from live.renderers import app_live_numbers, edge_live_numbers
 
 APP_TEMPLATE = "dashboard/app_detail.html"
@@ -115,14 +116,16 @@ APP_PANELS: dict[str, AppPart] = {
 }
 
 
-def app_parts(app: App, user: Any, parts: Iterable[str]) -> Rendered:
+def app_parts(
+    app: App, user: Any, parts: Iterable[str], order: LiveOrder | None = None
+) -> Rendered:
     """The named parts of the app page as `user`'s audience sees them, rendered alone (the
-    numbers as cells: live.renderers)."""
+    numbers as cells: live.renderers, their tables in `order`)."""
     context: dict[str, Any] = {"app": app, "user": user, "csrf_token": CSRF_PLACEHOLDER}
     rendered: Rendered = {}
     for part in sorted(parts):
         if part == events.COUNTS:
-            rendered[part] = app_live_numbers(app)
+            rendered[part] = app_live_numbers(app, order)
             continue
         partial, build = APP_PANELS[part]
         context.update(build(context, user, app))

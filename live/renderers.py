@@ -16,6 +16,8 @@ from django.template.loader import render_to_string
 
 from dashboard.models import App, Organization
 from edges.counts import (
+    AppLive,
+    PlatformLive,
     app_live,
     edge_live,
     numbers_are_last_known,
@@ -24,6 +26,7 @@ from edges.counts import (
 )
 from edges.models import Edge
 from live.cells import Numbers, count_cell, dom_id, time_cell
+from live.ordering import APP_TABLES, PLATFORM_TABLES, LiveOrder, in_order
 
 APP_LIVE = "dashboard/app_detail.html#app-live"
 EDGE_LIVE = "edges/edge_detail.html#edge-live"
@@ -58,8 +61,24 @@ class _Cells:
         return Numbers(shape, self.cells, lambda: str(render_to_string(template, context)).strip())
 
 
-def app_live_numbers(app: App) -> Numbers:
+def ordered_app_live(app: App, order: LiveOrder | None) -> AppLive:
+    """The app's live numbers with its tables in the order the page picked (live.ordering)."""
     live = app_live(app)
+    if order is not None:
+        live.hosts = in_order(live.hosts, APP_TABLES["hosts"], order)
+        live.edges = in_order(live.edges, APP_TABLES["edges"], order)
+        live.backends = in_order(live.backends, APP_TABLES["backends"], order)
+    return live
+
+
+def ordered_platform_live(order: LiveOrder | None) -> PlatformLive:
+    platform = platform_live()
+    platform.edges = in_order(platform.edges, PLATFORM_TABLES["edges"], order)
+    return platform
+
+
+def app_live_numbers(app: App, order: LiveOrder | None = None) -> Numbers:
+    live = ordered_app_live(app, order)
     cells, name = _Cells(), app.name
     cells.number(f"app-{name}-connections", live.connections)
     cells.number(f"app-{name}-websockets", live.websockets)
@@ -82,7 +101,8 @@ def app_live_numbers(app: App) -> Numbers:
         tuple((c.edge.name, c.stale, c.reported_at is None) for c in live.edges),
         tuple((b.address, b.hostname, b.edge.name, b.state, b.stale) for b in live.backends),
     )
-    return cells.numbers(shape, APP_LIVE, {"app": app, "live": live})
+    context = {"app": app, "live": live, "live_order": order}
+    return cells.numbers(shape, APP_LIVE, context)
 
 
 def edge_live_numbers(edge: Edge, user: Any, organizations: frozenset[int] | None) -> Numbers:
@@ -111,8 +131,8 @@ def edge_live_numbers(edge: Edge, user: Any, organizations: frozenset[int] | Non
     return cells.numbers(shape, EDGE_LIVE, {"edge": edge, "user": user, "live": live})
 
 
-def platform_live_numbers() -> Numbers:
-    platform = platform_live()
+def platform_live_numbers(order: LiveOrder | None = None) -> Numbers:
+    platform = ordered_platform_live(order)
     cells = _Cells()
     cells.number("platform-connections", platform.connections)
     cells.number("platform-websockets", platform.websockets)
@@ -137,7 +157,8 @@ def platform_live_numbers() -> Numbers:
             for c in platform.edges
         ),
     )
-    return cells.numbers(shape, PLATFORM_LIVE, {"platform": platform})
+    context = {"platform": platform, "live_order": order}
+    return cells.numbers(shape, PLATFORM_LIVE, context)
 
 
 def organization_live_numbers(organization: Organization) -> Numbers:

@@ -6,7 +6,7 @@ app sees the same numbers; an edge's per-app rows depend on which apps the viewe
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from dashboard import access
@@ -14,6 +14,7 @@ from dashboard.models import App, Organization, visible_organization_ids
 from edges.models import Edge
 from live import events
 from live.cells import Numbers, Rendered
+from live.ordering import APP_TABLES, PLATFORM_TABLES, LiveOrder, LiveTable, live_order
 from live.panels import (
     app_parts,
     app_rows,
@@ -33,6 +34,24 @@ class Topic:
     # Renders the named parts of the view (part -> fragment); `parts` names them all.
     render: Callable[[frozenset[str]], Rendered]
     parts: frozenset[str] = events.COUNTS_ONLY
+    # A page whose live tables can be sorted (live.ordering): its tables, and its render in
+    # an order picked from them.
+    tables: dict[str, LiveTable] | None = None
+    ordered: Callable[[frozenset[str], LiveOrder], Rendered] | None = None
+
+    def in_order(self, raw: str) -> Topic:
+        """The topic as a page that picked `raw` (its `?sort=`) watches it: a view of its own,
+        rendered in that order, shared by the sockets that picked the same; unchanged for a
+        default or unknown order."""
+        order = live_order(raw, self.tables) if self.tables else None
+        ordered = self.ordered
+        if order is None or ordered is None:
+            return self
+        return replace(
+            self,
+            audience=f"{self.audience}|{order.value}",
+            render=lambda parts: ordered(parts, order),
+        )
 
 
 def _with_rows(parts: frozenset[str], numbers: Callable[[], Numbers], apps: Any) -> Rendered:
@@ -61,6 +80,10 @@ def _overview(user: Any, name: str) -> Topic | None:
         "staff",
         lambda parts: _with_rows(parts, platform_live_numbers, App.objects.all()),
         events.LISTS,
+        PLATFORM_TABLES,
+        lambda parts, order: _with_rows(
+            parts, lambda: platform_live_numbers(order), App.objects.all()
+        ),
     )
 
 
@@ -73,6 +96,8 @@ def _app(user: Any, name: str) -> Topic | None:
         _role(user),
         lambda parts: app_parts(app, user, parts),
         events.APP_PARTS,
+        APP_TABLES,
+        lambda parts, order: app_parts(app, user, parts, order),
     )
 
 

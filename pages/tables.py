@@ -192,9 +192,8 @@ def paginate(
 
 # Every sortable table of the pages, by the name its headers use in templates
 # (`{% sort_header "apps" "name" "App" %}`). A column missing here is not sortable: the
-# WebSockets column (a rule in Python over the explicit setting and the app's age) and every
-# live number (connections, held in memory and Redis, not in the database; the live tables keep
-# their busiest-first order).
+# WebSockets column (a rule in Python over the explicit setting and the app's age). The live
+# tables, whose numbers are in memory, sort in Python: live.ordering.
 TABLES: dict[str, Table] = {
     "apps": Table.of(
         Column("name", ("name",)),

@@ -74,7 +74,7 @@ def fresh_live_state(settings: Any) -> Iterator[None]:
 
     from edges import live_state
     from edges.charts import edge_history_cache
-    from edges.counts import apps_directory, edges_directory, organization_apps
+    from edges.directories import apps_directory, edges_directory, organization_apps
     from edges.services.reports import forget_edges
     from shared.breaker import redis as redis_breaker
 

@@ -11,6 +11,8 @@ from dashboard.models import AuditEvent
 from edges.counts import numbers_are_last_known
 from live.cells import TIME_STYLES, count_cell, time_cell
 from live.cells import dom_id as cells_dom_id
+from live.ordering import APP_TABLES, PLATFORM_TABLES
+from live.ordering import header as live_header
 from pages.tables import TABLES, PageLinks, request_query
 
 register = template.Library()
@@ -71,6 +73,21 @@ def sort_header(
     (a live push), it shows the table's default sort."""
     sorting = TABLES[table].sorting(request_query(context.get("request")))
     return {"header": sorting.header(key), "label": label, "num": num}
+
+
+# The pages with sortable live tables: their tables, and the panel a header link jumps back to.
+LIVE_PAGES = {"app": (APP_TABLES, "app-live"), "platform": (PLATFORM_TABLES, "platform-live")}
+
+
+@register.inclusion_tag("_sort_header.html", takes_context=True)
+def live_sort_header(
+    context: template.Context, page: str, table: str, key: str, label: str, num: bool = False
+) -> dict[str, Any]:
+    """A live table's sortable header (live.ordering), the same in the page and in its pushes:
+    both read the order the view is rendered in from `live_order`."""
+    tables, anchor = LIVE_PAGES[page]
+    header = live_header(tables[table], key, context.get("live_order"), anchor)
+    return {"header": header, "label": label, "num": num}
 
 
 @register.inclusion_tag("_pager.html")

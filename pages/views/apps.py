@@ -14,7 +14,7 @@ from dashboard.services.apps import backend_removal, may_restore_backend
 from dashboard.services.domains import domain_removal, may_restore_domain
 from dashboard.services.features import legacy_ssl_edges
 from dashboard.services.undo import undo_deadline
-from edges.counts import app_live
+from live.ordering import APP_TABLES, order_from
 from live.panels import (
     APP_TEMPLATE,
     backends_context,
@@ -22,6 +22,7 @@ from live.panels import (
     features_context,
     readiness_context,
 )
+from live.renderers import ordered_app_live
 from pages.history import app_chart_context
 
 TEMPLATE = APP_TEMPLATE
@@ -74,12 +75,14 @@ def page_context(
 ) -> dict[str, Any]:
     """Every panel of the page; a form posted without JavaScript passes its own panel's state."""
     legacy_edges = legacy_ssl_edges(app)
+    live_order = order_from(request.GET, APP_TABLES)
     return {
         "app": app,
         **domains_context(app),
         **(domain_form or domain_form_context()),
         "legacy_edges": legacy_edges,
-        "live": app_live(app),
+        "live": ordered_app_live(app, live_order),
+        "live_order": live_order,
         **app_chart_context(request, app),
         **readiness_context(app, legacy_edges),
         **collaborators_context(app),

@@ -21,14 +21,16 @@ from django.views.decorators.http import require_GET
 
 from dashboard import access
 from dashboard.models import App, Domain, Membership, Organization
-from edges.counts import apps_live, organization_live, platform_live
+from edges.counts import apps_live, organization_live
 from edges.models import Edge
+from live.ordering import PLATFORM_TABLES, order_from
 from live.panels import (
     apps_with_summary,
     mark_websockets,
     organization_activity,
     organization_edges,
 )
+from live.renderers import ordered_platform_live
 from pages.history import sparklines
 from pages.tables import TABLES, paginate
 
@@ -132,8 +134,9 @@ def overview(request: HttpRequest) -> HttpResponse:
             app_count=Count("apps", distinct=True),
             member_count=Count("memberships", distinct=True),
         )
-        platform = platform_live()
-        context["platform"] = platform
+        live_order = order_from(request.GET, PLATFORM_TABLES)
+        platform = ordered_platform_live(live_order)
+        context["platform"], context["live_order"] = platform, live_order
         # Sparklines only for the rows on this page: one query, whatever the platform's size.
         context.update(sparklines(app_ids=app_ids, edge_ids=[c.edge.pk for c in platform.edges]))
         context["organizations"] = list(organizations[:SIDE_LIST_LIMIT])

@@ -47,6 +47,43 @@ def test_a_report_changes_the_number_on_alices_page_without_a_reload(
     assert page.url == dashboard_server.url + "/apps/acme-web/"
 
 
+def live_hostnames(page: Any) -> list[str]:
+    return page.eval_on_selector_all(
+        "[aria-label='Connections by hostname table'] tbody code",
+        "cells => cells.map(c => c.textContent)",
+    )
+
+
+def test_a_sorted_live_table_keeps_its_order_as_the_numbers_move(
+    page: Any, dashboard_server: Server
+) -> None:
+    def report(edge: str, **hosts: int) -> None:
+        post_report(dashboard_server.url, edge, dashboard_server.edge_token(edge), **hosts)
+
+    report("gateway", **{"acme-web.example.net": 5})
+    report("acme-ssl", **{"www.acme.example": 50})
+    login(page, dashboard_server, "bob")
+    page.goto(dashboard_server.url + "/apps/acme-web/")
+    assert live_hostnames(page) == ["acme-web.example.net", "www.acme.example"]
+
+    table = page.locator("[aria-label='Connections by hostname table']")
+    table.get_by_role("link", name="Connections").click()
+    page.wait_for_url("**/apps/acme-web/?sort=hosts.-connections#app-live")
+    assert live_hostnames(page) == ["www.acme.example", "acme-web.example.net"]
+    assert table.locator("th[aria-sort=descending]").text_content().startswith("Connections")
+    page.wait_for_selector("[ws-connect][data-live=live]")
+
+    report("gateway", **{"acme-web.example.net": 500})  # now the busiest: it moves up
+
+    page.wait_for_function(
+        "() => document.querySelector(\"[aria-label='Connections by hostname table'] tbody code\")"
+        ".textContent === 'acme-web.example.net'",
+        timeout=5000,
+    )
+    assert live_hostnames(page) == ["acme-web.example.net", "www.acme.example"]
+    assert table.locator("th[aria-sort=descending]").count() == 1
+
+
 @pytest.fixture(scope="module")
 def two_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
     """Two daphne processes on one database, sharing Redis as their channel layer."""

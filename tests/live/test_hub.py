@@ -168,7 +168,7 @@ async def test_a_failed_render_is_tried_again_not_dropped(settings: Any) -> None
 def test_an_edge_or_domain_change_makes_the_process_read_its_edges_afresh(
     event: str, world: Any
 ) -> None:
-    from edges.counts import edges_directory
+    from edges.directories import edges_directory
     from edges.models import Edge
 
     edge = Edge.objects.get(name="acme-ssl")

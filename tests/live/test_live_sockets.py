@@ -69,16 +69,6 @@ def report(edge_name: str, **hosts: int) -> None:
     )
 
 
-@pytest.fixture
-async def alice_cookie(alice: User) -> bytes:
-    return await database_sync_to_async(cookie_for)(alice)
-
-
-@pytest.fixture
-async def support_cookie(support: User) -> bytes:
-    return await database_sync_to_async(cookie_for)(support)
-
-
 @pytest.mark.parametrize(
     "path",
     [
