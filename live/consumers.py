@@ -22,6 +22,7 @@ from live.cells import SEPARATOR, is_cell_of
 from live.grants import grants
 from live.hub import LayerUnavailable, get_hub
 from live.limits import CLOSE_POLICY_VIOLATION, RateLimitedConsumer
+from live.ordering import PAGE_PARAM, SORT_PARAM
 from live.topics import OVERVIEW, Topic, authorize
 
 logger = logging.getLogger(__name__)
@@ -128,9 +129,9 @@ class LiveConsumer(RateLimitedConsumer):
         kwargs = self.scope["url_route"]["kwargs"]
         self.kind = kwargs.get("kind", OVERVIEW)
         self.target = kwargs.get("name", "")
-        # The order the page picked for one of its live tables (its `?sort=`, live.ordering).
+        # The order and page the page picked for one of its live tables (live.ordering).
         query = QueryDict(self.scope.get("query_string", b"").decode("latin1")[:200])
-        self.order = query.get("sort", "")[:60]
+        self.order = (query.get(SORT_PARAM, "")[:60], query.get(PAGE_PARAM, "")[:6])
         # The parts not yet sent (part -> latest fragment): a slow socket skips to the latest.
         self.pending: dict[str, str] = {}
         self.audience: str | None = None
@@ -143,7 +144,7 @@ class LiveConsumer(RateLimitedConsumer):
                 return  # told to come back later
         user, topic = resolved
         self.scope["user"] = user
-        topic = topic.in_order(self.order) if topic is not None else None
+        topic = topic.in_order(*self.order) if topic is not None else None
         # The audience the socket watches as: what it may see, decided now.
         self.audience = topic.audience if topic is not None else None
         if topic is None:
@@ -253,7 +254,7 @@ class LiveConsumer(RateLimitedConsumer):
             return
         user = self.scope.get("user")
         topic = await database_sync_to_async(_reauthorize)(user, self.kind, self.target)
-        topic = topic.in_order(self.order) if topic is not None else None
+        topic = topic.in_order(*self.order) if topic is not None else None
         if topic is None:
             await self.close(code=CLOSE_POLICY)
         elif topic.audience != self.audience:

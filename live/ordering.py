@@ -1,11 +1,12 @@
-"""The order of a page's live tables, picked in its URL and kept by its socket.
+"""The order and page of a page's live tables, picked in its URL and kept by its socket.
 
 A live table's rows are numbers held in memory (edges.counts), so it is sorted in Python, not by
 the database. One table of a page is sorted at a time: `?sort=hosts.-connections` sorts the app
-page's hostnames by connections, most first; the others keep their default order. The page's
-socket carries the same parameter, so its view is rendered in that order for every update
-(`Topic.in_order`): sockets that asked for the same order share one view. Unknown tables and
-columns fall back to the defaults: user input only ever picks from these lists.
+page's hostnames by connections, most first; the others keep their default order. A table shows
+LIVE_ROWS rows; `&live_page=2` turns the sorted table's page. The page's socket carries the
+same parameters, so its view is rendered in that order for every update (`Topic.in_order`):
+sockets that asked for the same share one view. Unknown tables and columns fall back to the
+defaults: user input only ever picks from these lists.
 """
 
 from __future__ import annotations
@@ -14,9 +15,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.core.paginator import Paginator
 from django.http import QueryDict
+from django.utils.formats import number_format
 
 SORT_PARAM = "sort"
+PAGE_PARAM = "live_page"  # not `page`: the overview's apps table turns its pages with that
+# The rows of a live table on one page: an app's back-ends times its hostnames and edges can
+# run to thousands, each rendered again when its numbers move.
+LIVE_ROWS = 50
 ARROWS = {"ascending": "▲", "descending": "▼"}
 Row = TypeVar("Row")
 
@@ -46,10 +53,18 @@ class LiveOrder:
     table: str
     key: str
     descending: bool
+    page: int = 1
 
     @property
     def value(self) -> str:
+        """The `sort` parameter."""
         return f"{self.table}.{'-' if self.descending else ''}{self.key}"
+
+    @property
+    def query(self) -> str:
+        """The URL's query (and the socket's) that picks this order and page."""
+        page = f"&{PAGE_PARAM}={self.page}" if self.page > 1 else ""
+        return f"{SORT_PARAM}={self.value}{page}"
 
 
 @dataclass(frozen=True)
@@ -60,20 +75,70 @@ class LiveHeader:
     next_direction: str
 
 
-def live_order(raw: str, tables: dict[str, LiveTable]) -> LiveOrder | None:
-    """The order `?sort=` asks for, if it names a column of one of `tables`; else None (every
-    table in its default order)."""
+def live_order(raw: str, tables: dict[str, LiveTable], page: str = "") -> LiveOrder | None:
+    """The order `?sort=` asks for (and the page of that table), if it names a column of one of
+    `tables`; else None (every table in its default order, on its first page)."""
     table_name, _, column = raw.partition(".")
     table = tables.get(table_name)
     key = column.removeprefix("-")
     if table is None or key not in table.columns:
         return None
-    order = LiveOrder(table_name, key, column.startswith("-"))
-    return None if order.value == f"{table_name}.{table.default}" else order
+    number = int(page) if page.isdigit() and 0 < len(page) < 7 else 1
+    order = LiveOrder(table_name, key, column.startswith("-"), max(number, 1))
+    default = order.value == f"{table_name}.{table.default}"
+    return None if default and order.page == 1 else order
 
 
 def order_from(query: QueryDict, tables: dict[str, LiveTable]) -> LiveOrder | None:
-    return live_order(query.get(SORT_PARAM, "")[:60], tables)
+    return live_order(query.get(SORT_PARAM, "")[:60], tables, query.get(PAGE_PARAM, ""))
+
+
+@dataclass(frozen=True)
+class LivePage:
+    """One page of a live table, with what its pager says and links to (pages/_pager.html)."""
+
+    rows: list[Any]
+    number: int
+    count: int
+    noun: str
+    previous_href: str
+    next_href: str
+
+    @property
+    def several_pages(self) -> bool:
+        return bool(self.previous_href or self.next_href)
+
+    @property
+    def summary(self) -> str:
+        first = (self.number - 1) * LIVE_ROWS + 1
+        last = min(self.number * LIVE_ROWS, self.count)
+        grouped = [number_format(n, force_grouping=True) for n in (first, last, self.count)]
+        return f"{grouped[0]}\N{EN DASH}{grouped[1]} of {grouped[2]} {self.noun}"
+
+
+def page_of(
+    rows: list[Row], table: LiveTable, order: LiveOrder | None, anchor: str, noun: str
+) -> LivePage:
+    """The rows (in their order) of the page the URL asks for, if it turned this table's pages,
+    else the first; a page past the end gives the last."""
+    asked = order.page if order is not None and order.table == table.name else 1
+    page = Paginator(rows, LIVE_ROWS).get_page(asked)
+    if order is not None and order.table == table.name:
+        at = order
+    else:
+        at = LiveOrder(table.name, table.default, False)
+
+    def href(number: int) -> str:
+        return f"?{LiveOrder(at.table, at.key, at.descending, number).query}#{anchor}"
+
+    return LivePage(
+        rows=list(page.object_list),
+        number=page.number,
+        count=len(rows),
+        noun=noun,
+        previous_href=href(page.previous_page_number()) if page.has_previous() else "",
+        next_href=href(page.next_page_number()) if page.has_next() else "",
+    )
 
 
 def in_order(rows: Iterable[Row], table: LiveTable, order: LiveOrder | None) -> list[Row]:

@@ -26,7 +26,7 @@ from edges.counts import (
 )
 from edges.models import Edge
 from live.cells import Numbers, count_cell, dom_id, time_cell
-from live.ordering import APP_TABLES, PLATFORM_TABLES, LiveOrder, in_order
+from live.ordering import APP_TABLES, PLATFORM_TABLES, LiveOrder, LivePage, in_order, page_of
 
 APP_LIVE = "dashboard/app_detail.html#app-live"
 EDGE_LIVE = "edges/edge_detail.html#edge-live"
@@ -61,24 +61,37 @@ class _Cells:
         return Numbers(shape, self.cells, lambda: str(render_to_string(template, context)).strip())
 
 
-def ordered_app_live(app: App, order: LiveOrder | None) -> AppLive:
-    """The app's live numbers with its tables in the order the page picked (live.ordering)."""
+# The app page's live tables: AppLive's lists, and what a pager calls their rows.
+APP_LISTS = (("hosts", "hostnames"), ("edges", "edges"), ("backends", "back-end rows"))
+
+
+def ordered_app_live(app: App, order: LiveOrder | None) -> tuple[AppLive, dict[str, LivePage]]:
+    """The app's live numbers with each table in the order and on the page the URL picked
+    (live.ordering): the lists keep the page's rows, the pages say where they are."""
     live = app_live(app)
-    if order is not None:
-        live.hosts = in_order(live.hosts, APP_TABLES["hosts"], order)
-        live.edges = in_order(live.edges, APP_TABLES["edges"], order)
-        live.backends = in_order(live.backends, APP_TABLES["backends"], order)
-    return live
+    pages = {}
+    for name, noun in APP_LISTS:
+        table = APP_TABLES[name]
+        rows = in_order(getattr(live, name), table, order)
+        pages[name] = page_of(rows, table, order, "app-live", noun)
+        setattr(live, name, pages[name].rows)
+    return live, pages
 
 
-def ordered_platform_live(order: LiveOrder | None) -> PlatformLive:
+def ordered_platform_live(order: LiveOrder | None) -> tuple[PlatformLive, LivePage]:
     platform = platform_live()
-    platform.edges = in_order(platform.edges, PLATFORM_TABLES["edges"], order)
-    return platform
+    table = PLATFORM_TABLES["edges"]
+    page = page_of(in_order(platform.edges, table, order), table, order, "platform-live", "edges")
+    platform.edges = page.rows
+    return platform, page
+
+
+def _pages_shape(*pages: LivePage) -> tuple[tuple[int, int, bool, bool], ...]:
+    return tuple((p.number, p.count, bool(p.previous_href), bool(p.next_href)) for p in pages)
 
 
 def app_live_numbers(app: App, order: LiveOrder | None = None) -> Numbers:
-    live = ordered_app_live(app, order)
+    live, pages = ordered_app_live(app, order)
     cells, name = _Cells(), app.name
     cells.number(f"app-{name}-connections", live.connections)
     cells.number(f"app-{name}-websockets", live.websockets)
@@ -100,8 +113,9 @@ def app_live_numbers(app: App, order: LiveOrder | None = None) -> Numbers:
         tuple((h.hostname, h.edge.name, h.stale) for h in live.hosts),
         tuple((c.edge.name, c.stale, c.reported_at is None) for c in live.edges),
         tuple((b.address, b.hostname, b.edge.name, b.state, b.stale) for b in live.backends),
+        _pages_shape(*pages.values()),
     )
-    context = {"app": app, "live": live, "live_order": order}
+    context = {"app": app, "live": live, "live_order": order, "live_pages": pages}
     return cells.numbers(shape, APP_LIVE, context)
 
 
@@ -132,7 +146,7 @@ def edge_live_numbers(edge: Edge, user: Any, organizations: frozenset[int] | Non
 
 
 def platform_live_numbers(order: LiveOrder | None = None) -> Numbers:
-    platform = ordered_platform_live(order)
+    platform, edges_page = ordered_platform_live(order)
     cells = _Cells()
     cells.number("platform-connections", platform.connections)
     cells.number("platform-websockets", platform.websockets)
@@ -156,8 +170,9 @@ def platform_live_numbers(order: LiveOrder | None = None) -> Numbers:
             )
             for c in platform.edges
         ),
+        _pages_shape(edges_page),
     )
-    context = {"platform": platform, "live_order": order}
+    context = {"platform": platform, "live_order": order, "live_pages": {"edges": edges_page}}
     return cells.numbers(shape, PLATFORM_LIVE, context)
 
 

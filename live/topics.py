@@ -39,17 +39,17 @@ class Topic:
     tables: dict[str, LiveTable] | None = None
     ordered: Callable[[frozenset[str], LiveOrder], Rendered] | None = None
 
-    def in_order(self, raw: str) -> Topic:
-        """The topic as a page that picked `raw` (its `?sort=`) watches it: a view of its own,
-        rendered in that order, shared by the sockets that picked the same; unchanged for a
-        default or unknown order."""
-        order = live_order(raw, self.tables) if self.tables else None
+    def in_order(self, raw: str, page: str = "") -> Topic:
+        """The topic as a page that picked `raw` (its `?sort=`) and `page` watches it: a view
+        of its own, rendered in that order, shared by the sockets that picked the same;
+        unchanged for the default order and first page, or an unknown order."""
+        order = live_order(raw, self.tables, page) if self.tables else None
         ordered = self.ordered
         if order is None or ordered is None:
             return self
         return replace(
             self,
-            audience=f"{self.audience}|{order.value}",
+            audience=f"{self.audience}|{order.query}",
             render=lambda parts: ordered(parts, order),
         )
 

@@ -76,13 +76,15 @@ def page_context(
     """Every panel of the page; a form posted without JavaScript passes its own panel's state."""
     legacy_edges = legacy_ssl_edges(app)
     live_order = order_from(request.GET, APP_TABLES)
+    live, live_pages = ordered_app_live(app, live_order)
     return {
         "app": app,
         **domains_context(app),
         **(domain_form or domain_form_context()),
         "legacy_edges": legacy_edges,
-        "live": ordered_app_live(app, live_order),
+        "live": live,
         "live_order": live_order,
+        "live_pages": live_pages,
         **app_chart_context(request, app),
         **readiness_context(app, legacy_edges),
         **collaborators_context(app),

@@ -135,8 +135,9 @@ def overview(request: HttpRequest) -> HttpResponse:
             member_count=Count("memberships", distinct=True),
         )
         live_order = order_from(request.GET, PLATFORM_TABLES)
-        platform = ordered_platform_live(live_order)
+        platform, edges_page = ordered_platform_live(live_order)
         context["platform"], context["live_order"] = platform, live_order
+        context["live_pages"] = {"edges": edges_page}
         # Sparklines only for the rows on this page: one query, whatever the platform's size.
         context.update(sparklines(app_ids=app_ids, edge_ids=[c.edge.pk for c in platform.edges]))
         context["organizations"] = list(organizations[:SIDE_LIST_LIMIT])

@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 from django.contrib.auth.models import User
 from django.http import QueryDict
 
-from live.ordering import APP_TABLES, PLATFORM_TABLES, header, live_order, order_from
+from live.ordering import APP_TABLES, PLATFORM_TABLES, header, live_order, order_from, page_of
 from tests.conftest import World, client_for
 from tests.live.test_live_sockets import connect, report
 
@@ -111,5 +111,52 @@ async def test_the_overview_sorts_its_edges_by_connections(
         snapshot = await communicator.receive_from(timeout=5)
         order = edges_in(snapshot)
         assert order[:2] == ["acme-ssl", "gateway"] and set(order) >= {"globex-ssl"}
+    finally:
+        await communicator.disconnect()
+
+
+def test_a_long_live_table_comes_a_page_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("live.ordering.LIVE_ROWS", 50)
+    backends = APP_TABLES["backends"]
+    rows = list(range(120))
+    first = page_of(rows, backends, None, "app-live", "back-end rows")
+    assert (first.rows, first.previous_href) == (rows[:50], "")
+    assert first.next_href == "?sort=backends.hostname&live_page=2#app-live"
+    assert first.summary == "1\N{EN DASH}50 of 120 back-end rows"
+
+    asked = order_from(QueryDict("sort=backends.-connections&live_page=3"), APP_TABLES)
+    last = page_of(rows, backends, asked, "app-live", "back-end rows")
+    assert last.rows == rows[100:] and last.next_href == ""
+    assert last.previous_href == "?sort=backends.-connections&live_page=2#app-live"
+    # Another table of the page stays on its first page.
+    assert page_of(rows, APP_TABLES["hosts"], asked, "app-live", "hostnames").number == 1
+    # A garbled or huge page number is the first page; one past the end, the last.
+    for garbled in ("x", "-2", "0", "99999999999"):
+        picked = live_order("backends.-connections", APP_TABLES, garbled)
+        assert picked is not None and picked.page == 1, garbled
+    far = live_order("backends.-connections", APP_TABLES, "999")
+    assert page_of(rows, backends, far, "app-live", "back-end rows").number == 3
+
+
+async def test_the_page_and_its_socket_show_the_page_of_rows_the_url_asks_for(
+    alice: User, alice_cookie: bytes, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("live.ordering.LIVE_ROWS", 1)
+    await busy_www()
+    get = database_sync_to_async(lambda path: client_for(alice).get(path).content.decode())
+    first = await get("/apps/acme-web/")
+    assert hosts_in(first) == [HOSTS[0]]
+    assert 'href="?sort=hosts.hostname&amp;live_page=2#app-live"' in first
+    assert "1\N{EN DASH}1 of 2 hostnames" in first
+
+    second = await get("/apps/acme-web/?sort=hosts.hostname&live_page=2")
+    assert hosts_in(second) == [HOSTS[1]]
+    assert "2\N{EN DASH}2 of 2 hostnames" in second
+    assert 'ws-connect="/ws/live/apps/acme-web/?sort=hosts.hostname&amp;live_page=2"' in second
+
+    path = "/ws/live/apps/acme-web/?sort=hosts.hostname&live_page=2"
+    _, communicator = await connect(path, alice_cookie)
+    try:
+        assert hosts_in(await communicator.receive_from(timeout=5)) == [HOSTS[1]]
     finally:
         await communicator.disconnect()
