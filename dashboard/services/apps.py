@@ -13,7 +13,7 @@ from django.utils import timezone
 from dashboard import access
 from dashboard.models import App, AuditEvent, Backend, Domain, Organization
 from dashboard.services.audit import audit_write
-from dashboard.services.undo import check_window, within_window
+from dashboard.services.undo import check_window, removal_of, within_window
 from shared import bus
 from shared.validators import parse_backend_address
 
@@ -129,11 +129,7 @@ BACKEND_ACTIONS = ("backend.add", "backend.remove", "backend.restore")
 
 def backend_removal(app: App, removal_id: object) -> AuditEvent | None:
     """The audit row of a back-end's removal from the app, by its id (None if it is not one)."""
-    try:
-        pk = int(str(removal_id))
-    except ValueError:
-        return None
-    return AuditEvent.objects.filter(pk=pk, app=app, action="backend.remove").first()
+    return removal_of(app, removal_id, "backend.remove")
 
 
 def may_restore_backend(user: Any, removal: AuditEvent | None) -> bool:

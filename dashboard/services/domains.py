@@ -13,7 +13,7 @@ from dashboard import access
 from dashboard.models import App, AuditEvent, Domain
 from dashboard.models.features import websockets_enabled
 from dashboard.services.audit import audit_write
-from dashboard.services.undo import check_window, within_window
+from dashboard.services.undo import check_window, removal_of, within_window
 from shared import bus
 from shared.validators import normalize_hostname
 
@@ -113,11 +113,7 @@ def _domain_history(hostname: str) -> QuerySet[AuditEvent]:
 
 def domain_removal(app: App, removal_id: object) -> AuditEvent | None:
     """The audit row of a custom domain's removal from the app, by its id (None if not one)."""
-    try:
-        pk = int(str(removal_id))
-    except ValueError:
-        return None
-    return AuditEvent.objects.filter(pk=pk, app=app, action="domain.remove").first()
+    return removal_of(app, removal_id, "domain.remove")
 
 
 def may_restore_domain(user: Any, app: App, removal: AuditEvent | None) -> bool:

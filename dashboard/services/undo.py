@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -28,6 +29,18 @@ def check_window(done_at: dt.datetime, what: str) -> None:
             f"{what} can only be undone for {minutes} minutes; that time has passed.",
             code="too_late",
         )
+
+
+def removal_of(app: Any, removal_id: object, action: str) -> AuditEvent | None:
+    """The audit row of a removal from the app (`action`), by the id a form or a URL gave
+    (None if it is not one: garbled, out of range, another app's or another action's)."""
+    try:
+        pk = int(str(removal_id))
+    except ValueError:
+        return None
+    if not 0 < pk < 2**63:
+        return None
+    return AuditEvent.objects.filter(pk=pk, app=app, action=action).first()
 
 
 def last_change(target_type: str, target_id: object) -> AuditEvent | None:

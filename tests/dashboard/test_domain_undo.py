@@ -142,7 +142,7 @@ def test_only_members_of_the_apps_organization_may_undo(
 def test_a_removal_from_another_app_is_not_found(
     world: World, alice: User, removed: AuditEvent
 ) -> None:
-    for removal_id in (removed.pk, "not-a-number", ""):
+    for removal_id in (removed.pk, "not-a-number", "", "9" * 20, "-1"):
         with pytest.raises(ValidationError, match="no such removal"):
             domain_restore(app=world.acme_web, removal_id=removal_id, actor=alice, source="web")
     assert not Domain.objects.filter(hostname="status.acme.example").exists()
