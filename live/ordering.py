@@ -42,10 +42,14 @@ class LiveTable:
     name: str
     columns: dict[str, LiveColumn]
     default: str  # the key of the column the rows come in when nothing is picked
+    anchor: str  # the id of the panel a header or pager link comes back to
+    noun: str  # what the pager calls its rows
 
     @classmethod
-    def of(cls, name: str, *columns: LiveColumn, default: str = "") -> LiveTable:
-        return cls(name, {c.key: c for c in columns}, default or columns[0].key)
+    def of(
+        cls, name: str, *columns: LiveColumn, anchor: str, noun: str, default: str = ""
+    ) -> LiveTable:
+        return cls(name, {c.key: c for c in columns}, default or columns[0].key, anchor, noun)
 
 
 @dataclass(frozen=True)
@@ -116,9 +120,7 @@ class LivePage:
         return f"{grouped[0]}\N{EN DASH}{grouped[1]} of {grouped[2]} {self.noun}"
 
 
-def page_of(
-    rows: list[Row], table: LiveTable, order: LiveOrder | None, anchor: str, noun: str
-) -> LivePage:
+def page_of(rows: list[Row], table: LiveTable, order: LiveOrder | None) -> LivePage:
     """The rows (in their order) of the page the URL asks for, if it turned this table's pages,
     else the first; a page past the end gives the last."""
     asked = order.page if order is not None and order.table == table.name else 1
@@ -129,13 +131,13 @@ def page_of(
         at = LiveOrder(table.name, table.default, False)
 
     def href(number: int) -> str:
-        return f"?{LiveOrder(at.table, at.key, at.descending, number).query}#{anchor}"
+        return f"?{LiveOrder(at.table, at.key, at.descending, number).query}#{table.anchor}"
 
     return LivePage(
         rows=list(page.object_list),
         number=page.number,
         count=len(rows),
-        noun=noun,
+        noun=table.noun,
         previous_href=href(page.previous_page_number()) if page.has_previous() else "",
         next_href=href(page.next_page_number()) if page.has_next() else "",
     )
@@ -151,7 +153,7 @@ def in_order(rows: Iterable[Row], table: LiveTable, order: LiveOrder | None) -> 
     return rows
 
 
-def header(table: LiveTable, key: str, order: LiveOrder | None, anchor: str) -> LiveHeader:
+def header(table: LiveTable, key: str, order: LiveOrder | None) -> LiveHeader:
     """A live table's column header: a link that sorts by the column (again: the other way)."""
     column = table.columns[key]
     if order is not None and order.table == table.name:
@@ -163,7 +165,7 @@ def header(table: LiveTable, key: str, order: LiveOrder | None, anchor: str) -> 
     descending_next = (not descending) if current else column.descending_first
     value = LiveOrder(table.name, key, descending_next).value
     return LiveHeader(
-        href=f"?{SORT_PARAM}={value}#{anchor}",
+        href=f"?{SORT_PARAM}={value}#{table.anchor}",
         aria_sort=aria_sort,
         arrow=ARROWS.get(aria_sort, ""),
         next_direction="descending" if descending_next else "ascending",
@@ -185,12 +187,16 @@ APP_TABLES: dict[str, LiveTable] = {
             LiveColumn("edge", lambda h: h.edge.name),
             LiveColumn("connections", lambda h: h.connections, descending_first=True),
             LiveColumn("websockets", lambda h: h.websockets, descending_first=True),
+            anchor="app-live",
+            noun="hostnames",
         ),
         LiveTable.of(
             "edges",
             LiveColumn("edge", lambda c: c.edge.name),
             LiveColumn("connections", lambda c: c.connections, descending_first=True),
             LiveColumn("reported", _reported, descending_first=True),
+            anchor="app-live",
+            noun="edges",
         ),
         LiveTable.of(
             "backends",
@@ -200,6 +206,18 @@ APP_TABLES: dict[str, LiveTable] = {
             LiveColumn("connections", lambda b: b.connections, descending_first=True),
             LiveColumn("state", lambda b: b.state),
             default="hostname",  # edges.counts lists them by hostname, then edge
+            anchor="app-live",
+            noun="back-end rows",
+        ),
+        # Not numbers, but pushed whole like them when a domain changes (live.panels).
+        LiveTable.of(
+            "domains",
+            LiveColumn("kind", lambda d: d.kind),  # the default: then by hostname
+            LiveColumn("hostname", lambda d: d.hostname),
+            LiveColumn("edge", lambda d: d.edge.name),
+            LiveColumn("dns", lambda d: d.dns_status),
+            anchor="domains-panel",
+            noun="domains",
         ),
     )
 }
@@ -211,5 +229,7 @@ PLATFORM_TABLES: dict[str, LiveTable] = {
         LiveColumn("edge", lambda c: c.edge.name),
         LiveColumn("connections", lambda c: c.connections, descending_first=True),
         LiveColumn("reported", _reported, descending_first=True),
+        anchor="platform-live",
+        noun="edges",
     )
 }

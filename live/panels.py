@@ -38,7 +38,7 @@ from edges.services.upgrades import (
 )
 from live import events
 from live.cells import Rendered
-from live.ordering import LiveOrder
+from live.ordering import APP_TABLES, LiveOrder, in_order, page_of
 from live.renderers import app_live_numbers, edge_live_numbers
 
 APP_TEMPLATE = "dashboard/app_detail.html"
@@ -91,8 +91,15 @@ def readiness_context(app: App, legacy_edges: list[Any]) -> dict[str, Any]:
     return {"readiness": readiness, "open_upgrades": open_upgrades}
 
 
-def domains_context(app: App) -> dict[str, Any]:
-    return {"domains": list(app.domains.select_related("edge").order_by("kind", "hostname"))}
+def domains_context(app: App, order: LiveOrder | None = None) -> dict[str, Any]:
+    """Every domain of the app (the removal form lists them) and the page of its table in the
+    order the URL picked (live.ordering)."""
+    domains = list(app.domains.select_related("edge").order_by("kind", "hostname"))
+    table = APP_TABLES["domains"]
+    return {
+        "domains": domains,
+        "domain_page": page_of(in_order(domains, table, order), table, order),
+    }
 
 
 def _legacy(context: dict[str, Any], app: App) -> list[Any]:
@@ -106,7 +113,10 @@ def _legacy(context: dict[str, Any], app: App) -> list[Any]:
 AppPart = tuple[str, Callable[[dict[str, Any], Any, App], dict[str, Any]]]
 APP_PANELS: dict[str, AppPart] = {
     events.NOTICES: ("app-notices", lambda c, user, app: {"legacy_edges": _legacy(c, app)}),
-    events.DOMAINS: ("domains-panel", lambda c, user, app: domains_context(app)),
+    events.DOMAINS: (
+        "domains-panel",
+        lambda c, user, app: domains_context(app, c.get("live_order")),
+    ),
     events.READINESS: (
         "readiness-panel",
         lambda c, user, app: readiness_context(app, _legacy(c, app)),
@@ -121,7 +131,12 @@ def app_parts(
 ) -> Rendered:
     """The named parts of the app page as `user`'s audience sees them, rendered alone (the
     numbers as cells: live.renderers, their tables in `order`)."""
-    context: dict[str, Any] = {"app": app, "user": user, "csrf_token": CSRF_PLACEHOLDER}
+    context: dict[str, Any] = {
+        "app": app,
+        "user": user,
+        "csrf_token": CSRF_PLACEHOLDER,
+        "live_order": order,
+    }
     rendered: Rendered = {}
     for part in sorted(parts):
         if part == events.COUNTS:

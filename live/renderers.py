@@ -61,8 +61,8 @@ class _Cells:
         return Numbers(shape, self.cells, lambda: str(render_to_string(template, context)).strip())
 
 
-# The app page's live tables: AppLive's lists, and what a pager calls their rows.
-APP_LISTS = (("hosts", "hostnames"), ("edges", "edges"), ("backends", "back-end rows"))
+# The app page's live tables: AppLive's lists (live.ordering.APP_TABLES).
+APP_LISTS = ("hosts", "edges", "backends")
 
 
 def ordered_app_live(app: App, order: LiveOrder | None) -> tuple[AppLive, dict[str, LivePage]]:
@@ -70,10 +70,9 @@ def ordered_app_live(app: App, order: LiveOrder | None) -> tuple[AppLive, dict[s
     (live.ordering): the lists keep the page's rows, the pages say where they are."""
     live = app_live(app)
     pages = {}
-    for name, noun in APP_LISTS:
+    for name in APP_LISTS:
         table = APP_TABLES[name]
-        rows = in_order(getattr(live, name), table, order)
-        pages[name] = page_of(rows, table, order, "app-live", noun)
+        pages[name] = page_of(in_order(getattr(live, name), table, order), table, order)
         setattr(live, name, pages[name].rows)
     return live, pages
 
@@ -81,7 +80,7 @@ def ordered_app_live(app: App, order: LiveOrder | None) -> tuple[AppLive, dict[s
 def ordered_platform_live(order: LiveOrder | None) -> tuple[PlatformLive, LivePage]:
     platform = platform_live()
     table = PLATFORM_TABLES["edges"]
-    page = page_of(in_order(platform.edges, table, order), table, order, "platform-live", "edges")
+    page = page_of(in_order(platform.edges, table, order), table, order)
     platform.edges = page.rows
     return platform, page
 

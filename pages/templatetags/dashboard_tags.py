@@ -75,8 +75,8 @@ def sort_header(
     return {"header": sorting.header(key), "label": label, "num": num}
 
 
-# The pages with sortable live tables: their tables, and the panel a header link jumps back to.
-LIVE_PAGES = {"app": (APP_TABLES, "app-live"), "platform": (PLATFORM_TABLES, "platform-live")}
+# The pages with sortable live tables, and their tables.
+LIVE_PAGES = {"app": APP_TABLES, "platform": PLATFORM_TABLES}
 
 
 @register.inclusion_tag("_sort_header.html", takes_context=True)
@@ -85,8 +85,7 @@ def live_sort_header(
 ) -> dict[str, Any]:
     """A live table's sortable header (live.ordering), the same in the page and in its pushes:
     both read the order the view is rendered in from `live_order`."""
-    tables, anchor = LIVE_PAGES[page]
-    header = live_header(tables[table], key, context.get("live_order"), anchor)
+    header = live_header(LIVE_PAGES[page][table], key, context.get("live_order"))
     return {"header": header, "label": label, "num": num}
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
@@ -14,7 +15,7 @@ from dashboard.services.apps import backend_removal, may_restore_backend
 from dashboard.services.domains import domain_removal, may_restore_domain
 from dashboard.services.features import legacy_ssl_edges
 from dashboard.services.undo import undo_deadline
-from live.ordering import APP_TABLES, order_from
+from live.ordering import APP_TABLES, LiveOrder, order_from
 from live.panels import (
     APP_TEMPLATE,
     backends_context,
@@ -26,6 +27,15 @@ from live.renderers import ordered_app_live
 from pages.history import app_chart_context
 
 TEMPLATE = APP_TEMPLATE
+
+
+def page_order(request: HttpRequest) -> LiveOrder | None:
+    """The order (and page) the app page picked for one of its live tables: from its URL, or,
+    for a form the page posted with htmx, from the page's URL (HX-Current-URL)."""
+    query = request.GET
+    if request.htmx and request.htmx.current_url:
+        query = QueryDict(urlsplit(request.htmx.current_url).query)
+    return order_from(query, APP_TABLES)
 
 
 def collaborators_context(app: App) -> dict[str, Any]:
@@ -75,11 +85,11 @@ def page_context(
 ) -> dict[str, Any]:
     """Every panel of the page; a form posted without JavaScript passes its own panel's state."""
     legacy_edges = legacy_ssl_edges(app)
-    live_order = order_from(request.GET, APP_TABLES)
+    live_order = page_order(request)
     live, live_pages = ordered_app_live(app, live_order)
     return {
         "app": app,
-        **domains_context(app),
+        **domains_context(app, live_order),
         **(domain_form or domain_form_context()),
         "legacy_edges": legacy_edges,
         "live": live,
@@ -187,7 +197,8 @@ def render_domains_panel(
     undo = removal if may_restore_domain(request.user, app, removal) else None
     domain_form = domain_form_context(undo=undo, **form)
     if request.htmx:
-        context = {"app": app, **domains_context(app), **domain_form}
+        order = page_order(request)
+        context = {"app": app, **domains_context(app, order), **domain_form, "live_order": order}
         return render(request, f"{TEMPLATE}#domains-panel", context, status=status)
     context = page_context(request, app, domain_form=domain_form)
     return render(request, TEMPLATE, context, status=status)

@@ -50,15 +50,15 @@ def test_only_listed_tables_and_columns_are_orders() -> None:
 
 def test_a_header_sorts_by_its_column_and_then_the_other_way() -> None:
     hosts = APP_TABLES["hosts"]
-    first = header(hosts, "connections", None, "app-live")
+    first = header(hosts, "connections", None)
     assert first.href == "?sort=hosts.-connections#app-live"  # a count: most first
     assert first.aria_sort == ""
     picked = live_order("hosts.-connections", APP_TABLES)
-    again = header(hosts, "connections", picked, "app-live")
+    again = header(hosts, "connections", picked)
     assert (again.aria_sort, again.arrow) == ("descending", "▼")
     assert again.href == "?sort=hosts.connections#app-live"
     # The other tables of the page stay in their default order, and say so.
-    assert header(APP_TABLES["edges"], "edge", picked, "app-live").aria_sort == "ascending"
+    assert header(APP_TABLES["edges"], "edge", picked).aria_sort == "ascending"
 
 
 async def test_the_app_page_lists_its_hostnames_in_the_order_of_its_url(
@@ -119,23 +119,23 @@ def test_a_long_live_table_comes_a_page_at_a_time(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr("live.ordering.LIVE_ROWS", 50)
     backends = APP_TABLES["backends"]
     rows = list(range(120))
-    first = page_of(rows, backends, None, "app-live", "back-end rows")
+    first = page_of(rows, backends, None)
     assert (first.rows, first.previous_href) == (rows[:50], "")
     assert first.next_href == "?sort=backends.hostname&live_page=2#app-live"
     assert first.summary == "1\N{EN DASH}50 of 120 back-end rows"
 
     asked = order_from(QueryDict("sort=backends.-connections&live_page=3"), APP_TABLES)
-    last = page_of(rows, backends, asked, "app-live", "back-end rows")
+    last = page_of(rows, backends, asked)
     assert last.rows == rows[100:] and last.next_href == ""
     assert last.previous_href == "?sort=backends.-connections&live_page=2#app-live"
     # Another table of the page stays on its first page.
-    assert page_of(rows, APP_TABLES["hosts"], asked, "app-live", "hostnames").number == 1
+    assert page_of(rows, APP_TABLES["hosts"], asked).number == 1
     # A garbled or huge page number is the first page; one past the end, the last.
     for garbled in ("x", "-2", "0", "99999999999"):
         picked = live_order("backends.-connections", APP_TABLES, garbled)
         assert picked is not None and picked.page == 1, garbled
     far = live_order("backends.-connections", APP_TABLES, "999")
-    assert page_of(rows, backends, far, "app-live", "back-end rows").number == 3
+    assert page_of(rows, backends, far).number == 3
 
 
 async def test_the_page_and_its_socket_show_the_page_of_rows_the_url_asks_for(
@@ -158,5 +158,56 @@ async def test_the_page_and_its_socket_show_the_page_of_rows_the_url_asks_for(
     _, communicator = await connect(path, alice_cookie)
     try:
         assert hosts_in(await communicator.receive_from(timeout=5)) == [HOSTS[1]]
+    finally:
+        await communicator.disconnect()
+
+
+def domains_in(html: str) -> list[str]:
+    start = html.index('id="domains-panel"')
+    table = html[start : html.index("</table>", start)]
+    return re.findall(r'<tr id="domain-[^"]+">\s*<td><code>([^<]+)</code>', table)
+
+
+async def test_the_domains_table_sorts_and_pages_and_a_form_posted_from_it_keeps_that(
+    alice: User, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("live.ordering.LIVE_ROWS", 2)
+
+    def visit() -> tuple[str, str, str]:
+        client = client_for(alice)
+        by_kind = client.get("/apps/acme-web/").content.decode()
+        by_name = client.get("/apps/acme-web/?sort=domains.hostname").content.decode()
+        # Added from the page sorted by name, with htmx: the panel comes back in that order.
+        added = client.post(
+            "/apps/acme-web/domains/",
+            {"hostname": "api.acme.example"},
+            headers={
+                "HX-Request": "true",
+                "HX-Target": "domains-panel",
+                "HX-Current-URL": "http://testserver/apps/acme-web/?sort=domains.hostname",
+            },
+        ).content.decode()
+        return by_kind, by_name, added
+
+    by_kind, by_name, added = await database_sync_to_async(visit)()
+    assert domains_in(by_kind) == ["www.acme.example", "acme-web.example.net"]  # custom first
+    assert domains_in(by_name) == ["acme-web.example.net", "www.acme.example"]
+    assert domains_in(added) == ["acme-web.example.net", "api.acme.example"]  # 2 of 3, by name
+    assert "1\N{EN DASH}2 of 3 domains" in added
+    assert 'href="?sort=domains.hostname&amp;live_page=2#domains-panel"' in added
+    # The removal form still offers every custom domain, not only the page's.
+    form = added.split('id="domain-remove-form"')[1].split("</form>")[0]
+    assert (
+        "<option>api.acme.example</option>" in form and "<option>www.acme.example</option>" in form
+    )
+
+
+async def test_a_sockets_domains_panel_comes_in_its_pages_order(
+    alice_cookie: bytes, world: World
+) -> None:
+    _, communicator = await connect("/ws/live/apps/acme-web/?sort=domains.hostname", alice_cookie)
+    try:
+        snapshot = await communicator.receive_from(timeout=5)
+        assert domains_in(snapshot) == ["acme-web.example.net", "www.acme.example"]
     finally:
         await communicator.disconnect()
