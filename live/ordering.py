@@ -172,6 +172,10 @@ def header(table: LiveTable, key: str, order: LiveOrder | None) -> LiveHeader:
     )
 
 
+def _username(row: tuple[Any, Any]) -> str:
+    return str(row[0].user.get_username())
+
+
 def _reported(count: Any) -> tuple[bool, Any]:
     """Never reported sorts before the oldest report."""
     return (count.reported_at is not None, count.reported_at or 0)
@@ -218,6 +222,14 @@ APP_TABLES: dict[str, LiveTable] = {
             LiveColumn("dns", lambda d: d.dns_status),
             anchor="domains-panel",
             noun="domains",
+        ),
+        # Not live at all, but sorted in Python as well: (membership, what the role may do).
+        LiveTable.of(
+            "people",
+            LiveColumn("role", lambda row: (row[0].role != "owner", _username(row))),
+            LiveColumn("person", _username),
+            anchor="collaborators",
+            noun="people",
         ),
     )
 }

@@ -10,12 +10,12 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from dashboard import access
-from dashboard.models import App, AuditEvent, Membership
+from dashboard.models import App, AuditEvent
 from dashboard.services.apps import backend_removal, may_restore_backend
 from dashboard.services.domains import domain_removal, may_restore_domain
 from dashboard.services.features import legacy_ssl_edges
 from dashboard.services.undo import undo_deadline
-from live.ordering import APP_TABLES, LiveOrder, order_from
+from live.ordering import APP_TABLES, LiveOrder, in_order, order_from, page_of
 from live.panels import (
     APP_TEMPLATE,
     backends_context,
@@ -38,17 +38,17 @@ def page_order(request: HttpRequest) -> LiveOrder | None:
     return order_from(query, APP_TABLES)
 
 
-def collaborators_context(app: App) -> dict[str, Any]:
-    """Who can reach the app: its organization's members, their roles and what each may do."""
-    memberships = sorted(
-        app.organization.memberships.select_related("user"),
-        key=lambda m: (m.role != Membership.Role.OWNER, m.user.get_username()),
-    )
+def collaborators_context(app: App, order: LiveOrder | None = None) -> dict[str, Any]:
+    """Who can reach the app: its organization's members, their roles and what each may do
+    (owners first, by name, unless the page sorted them otherwise)."""
+    memberships = app.organization.memberships.select_related("user")
+    rows = [(m, access.member_app_permissions(m.role)) for m in memberships]
+    table = APP_TABLES["people"]
+    rows = in_order(sorted(rows, key=table.columns[table.default].value), table, order)
+    page = page_of(rows, table, order)
     return {
-        "collaborators": [
-            (membership, access.member_app_permissions(membership.role))
-            for membership in memberships
-        ],
+        "collaborators": page.rows,
+        "collaborator_page": page,
         "app_permissions": access.APP_PERMISSIONS,
     }
 
@@ -97,7 +97,7 @@ def page_context(
         "live_pages": live_pages,
         **app_chart_context(request, app),
         **readiness_context(app, legacy_edges),
-        **collaborators_context(app),
+        **collaborators_context(app, live_order),
         **(features or features_context(request.user, app)),
         **(backends or backends_panel_context(request.user, app)),
     }

@@ -211,3 +211,15 @@ async def test_a_sockets_domains_panel_comes_in_its_pages_order(
         assert domains_in(snapshot) == ["acme-web.example.net", "www.acme.example"]
     finally:
         await communicator.disconnect()
+
+
+def test_the_collaborators_sort_by_person_or_role(world: World, alice: User, bob: User) -> None:
+    def people(path: str) -> list[str]:
+        page = client_for(bob).get(path).content.decode()
+        start = page.index('aria-label="Collaborators table"')
+        table = page[start : page.index("</table>", start)]
+        return re.findall(r'<td class="name"><strong>([^<]+)</strong>', table)
+
+    assert people("/apps/acme-web/") == ["alice", "bob"]  # the owner first
+    assert people("/apps/acme-web/?sort=people.-person") == ["bob", "alice"]
+    assert people("/apps/acme-web/?sort=people.-role") == ["bob", "alice"]
