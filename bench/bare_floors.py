@@ -11,10 +11,14 @@ ingest     (B14) POST /ingest/v1/reports with the body B1 sends: parse it with o
            hostname -> connections, one of hostname -> websockets, one of the edge's seq and
            sent_at, under BARE_FLOOR_PREFIX), answer 202
            {"accepted": N, "unknown_hostnames": []}.
-broadcast  (B13) every WebSocket is accepted and sent a snapshot frame; POST /ingest/v1/reports
-           with an edge report (B2's own sender) sends every open socket a small frame whose
-           <span id="app-acme-web-connections" data-count="N"> carries the connections value
-           reported for acme-web.example.net, then answers 202 like the dashboard.
+broadcast  (B13) every WebSocket is accepted, grouped by the app of its path
+           (/ws/live/apps/<app>/; any other path: acme-web's group) and sent a snapshot frame;
+           POST /ingest/v1/reports with an edge report (B2's or B3's own sender) sends every
+           open socket of each app the report names a small frame whose
+           <span id="app-<app>-connections" data-count="N"> carries the connections value
+           reported for that app's default hostname, <app>.<PLATFORM_DOMAIN> (the product's
+           scheme; PLATFORM_DOMAIN as in the settings, default example.net), then answers 202
+           like the dashboard (hostnames outside the platform domain are unknown).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import sys
 from typing import Any
 
@@ -29,8 +34,9 @@ import orjson
 
 APPS = ("ingest", "broadcast")
 INGEST_PATH = "/ingest/v1/reports"
-HOSTNAME = "acme-web.example.net"
-ELEMENT_ID = "app-acme-web-connections"
+# Sockets on any path but an app's watch this app (B2's: acme-web.example.net).
+DEFAULT_APP = "acme-web"
+APP_PATH = re.compile(r"^/ws/live/apps/([a-z0-9-]{1,30})/$")
 PREFIX_ENV = "BARE_FLOOR_PREFIX"
 TOKENS_ENV = "BARE_FLOOR_TOKENS"
 
@@ -180,48 +186,66 @@ async def ingest_application(scope: dict[str, Any], receive: Any, send: Any) -> 
 
 # B13: the fan-out floor
 
-_sockets: dict[object, Any] = {}
-_value = [0]
+# app -> {key: the socket's send}, and app -> the last value reported for it.
+_groups: dict[str, dict[object, Any]] = {}
+_values: dict[str, int] = {}
 
 
-def frame(value: int) -> str:
-    return f'<span id="{ELEMENT_ID}" data-count="{value}">{value}</span>'
+def _domain() -> str:
+    return os.environ.get("PLATFORM_DOMAIN", "example.net").lower()
+
+
+def app_of(hostname: str, domain: str) -> str | None:
+    """The app whose default hostname this is (<app>.<domain>), else None."""
+    app, dot, rest = hostname.lower().partition(".")
+    return app if dot and app and rest == domain else None
+
+
+def frame(app: str, value: int) -> str:
+    return f'<span id="app-{app}-connections" data-count="{value}">{value}</span>'
 
 
 async def broadcast_application(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "websocket":
-        await _hold(receive, send)
+        await _hold(scope, receive, send)
     if scope["type"] != "http":
         return
     report = await _report(scope, receive, send)
     if report is None:
         return
-    connections = report[3]
-    value = connections.get(HOSTNAME)
-    if value is not None:
-        _value[0] = value
-        message = {"type": "websocket.send", "text": frame(value)}
-        for reply in list(_sockets.values()):
+    domain = _domain()
+    accepted = 0
+    unknown = []
+    for hostname, value in report[3].items():
+        app = app_of(hostname, domain)
+        if app is None:
+            unknown.append(hostname)
+            continue
+        accepted += 1
+        _values[app] = value
+        message = {"type": "websocket.send", "text": frame(app, value)}
+        for reply in list(_groups.get(app, {}).values()):
             with contextlib.suppress(Exception):
                 await reply(message)
-    accepted = 1 if value is not None else 0
-    unknown = [h for h in connections if h != HOSTNAME]
     await _answer(send, 202, {"accepted": accepted, "unknown_hostnames": unknown})
 
 
-async def _hold(receive: Any, send: Any) -> None:
-    """Accept, send the snapshot, be told every value until the client goes."""
+async def _hold(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Accept, send the snapshot, be told every value of the socket's app until it goes."""
     if (await receive())["type"] != "websocket.connect":
         return
+    match = APP_PATH.match(scope["path"])
+    app = match.group(1) if match else DEFAULT_APP
     await send({"type": "websocket.accept"})
-    await send({"type": "websocket.send", "text": frame(_value[0])})
+    await send({"type": "websocket.send", "text": frame(app, _values.get(app, 0))})
     key = object()
-    _sockets[key] = send
+    group = _groups.setdefault(app, {})
+    group[key] = send
     try:
         while (await receive())["type"] != "websocket.disconnect":
             pass
     finally:
-        _sockets.pop(key, None)
+        group.pop(key, None)
 
 
 def argv(app: str, host: str, port: int) -> list[str]:

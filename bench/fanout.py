@@ -15,6 +15,7 @@ POST to last arrival). Steps stop after the first one whose p99 passes the limit
 from __future__ import annotations
 
 import json
+import statistics
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -86,6 +87,99 @@ def step(
     return sent, topic_of, took, failures
 
 
+@dataclass
+class Reporter:
+    """The edge that reports for T topics' hostnames over one keep-alive connection, and the
+    sockets' endpoints (topic j: endpoints[j], hostnames[j])."""
+
+    http: Http
+    edge: dict[str, str]
+    hostnames: list[str]
+    endpoints: list[Endpoint]
+    values: Values
+    seq: list[int]
+
+    def step(self, rate: float, seconds: float) -> tuple[Any, ...]:
+        return step(self.http, self.edge, self.hostnames, rate, seconds, self.values, self.seq)
+
+    def warm_up(self, crowd: Crowd) -> None:
+        """Unmeasured: the first report renders every topic cold."""
+        self.step(2.0, 1.0)
+        crowd.finish({}, 1.0)
+
+
+def endpoints(url: str, hostnames: list[str]) -> list[Endpoint]:
+    """/ws/live/apps/<app>/ of each hostname's app (its default domain: <app>.<domain>)."""
+    ws = url.replace("http://", "ws://")
+    apps = [h.split(".")[0] for h in hostnames]
+    return [Endpoint(f"{ws}/ws/live/apps/{app}/", url, f"app-{app}-connections") for app in apps]
+
+
+def world(server: Any, topics: int) -> dict[str, Any]:
+    """T apps with their default domains, and one more gateway edge, in the seeded database;
+    once per database."""
+    return in_server_env(
+        server.env, "ingest-world", {"apps": topics, "edges": 1, "organization": ORGANIZATION}
+    )
+
+
+def measure_step(
+    reporter: Reporter, crowd: Crowd, pid: int, rate: float, seconds: float, settle: float
+) -> dict[str, Any]:
+    """One step at `rate` reports/s for `seconds` against the server `pid`: B3's figures."""
+    topics = len(reporter.hostnames)
+    receivers = _receivers(crowd.sockets, topics)
+    cpu = cpu_seconds(pid)
+    sent, topic_of, took, failures = reporter.step(rate, seconds)
+    last = {reporter.endpoints[topic_of[v]].element_id: v for v in sorted(sent)}
+    done = crowd.finish(last, settle)
+    cpu = cpu_seconds(pid) - cpu
+    expected = {v: receivers[topic_of[v]] for v in sent}
+    figures = latency_figures(sent, done["arrivals"], expected)
+    arrivals = [t for v in sent for t in done["arrivals"].get(v, [])]
+    first = min(sent.values(), default=0.0)
+    # At least the step's length: a short step's last arrival is early.
+    span = max(seconds, max(arrivals) - first) if arrivals else float("nan")
+    delivered = figures["samples"]
+    return {
+        "topics": topics,
+        "sockets": crowd.sockets,
+        "connected": crowd.connected,
+        "rate": rate,
+        "reports": len(took),
+        "reports_per_s": len(took) / span if span else float("nan"),
+        "failed_reports": failures,
+        "post_ms_median": sorted(took)[len(took) // 2] * 1000 if took else float("nan"),
+        "frames": delivered,
+        "frames_per_s": delivered / span if span else float("nan"),
+        "p50_ms": figures["p50_ms"],
+        "p90_ms": figures["p90_ms"],
+        "p99_ms": figures["p99_ms"],
+        "max_ms": figures["max_ms"],
+        "missed": figures["missed"],
+        **per_report(sent, done["arrivals"]),
+        "server_cpu_percent": 100 * cpu / span if span else float("nan"),
+        "server_peak_rss_mib": peak_rss_mib(pid),
+        "closed_by_server": done["closed_by_server"],
+    }
+
+
+def per_report(sent: dict[int, float], arrivals: dict[int, list[float]]) -> dict[str, float]:
+    """B2's figures, a report being a round (all its T values): first to last arrival of a
+    report (median), and frames over the time from each POST to its last arrival, summed over
+    reports (the fan-out's own pace)."""
+    reports: dict[float, list[float]] = {}
+    for value, at in sent.items():
+        reports.setdefault(at, []).extend(arrivals.get(value, []))
+    spreads = [(max(t) - min(t)) * 1000 for t in reports.values() if t]
+    span = sum(max(t) - at for at, t in reports.items() if t)
+    delivered = sum(len(t) for t in reports.values())
+    return {
+        "spread_ms": statistics.median(spreads) if spreads else float("nan"),
+        "burst_frames_per_s": delivered / span if span else float("nan"),
+    }
+
+
 def run(
     server: Any,
     tmp: Path,
@@ -93,21 +187,19 @@ def run(
     clients: int,
     values: Values,
     profile_dir: Path | None = None,
+    seeded_world: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
+    """B3; `seeded_world` is world()'s answer when the caller seeded it (at least as many apps
+    as the largest topic count)."""
     helpers = e2e()
     from tests.e2e.live_client import session_cookie
 
-    world = in_server_env(
-        server.env,
-        "ingest-world",
-        {"apps": max(config.topics), "edges": 1, "organization": ORGANIZATION},
-    )
-    edge = world["edges"][0]
+    seeded_world = seeded_world or world(server, max(config.topics))
+    edge = seeded_world["edges"][0]
     seq = [time.time_ns() // 1000]
     rows: list[dict[str, Any]] = []
     for topics in config.topics:
-        hostnames = world["hostnames"][:topics]
-        apps = [h.split(".")[0] for h in hostnames]
+        hostnames = seeded_world["hostnames"][:topics]
         port = helpers.free_port()
         url = f"http://127.0.0.1:{port}"
         process = start_dashboard(
@@ -118,61 +210,21 @@ def run(
         try:
             say(f"{label}: daphne (dashboard) up, pid {process.pid}")
             cookie = session_cookie(url, USER, helpers.DEMO_PASSWORD)
-            ws = url.replace("http://", "ws://")
-            endpoints = [
-                Endpoint(f"{ws}/ws/live/apps/{app}/", url, f"app-{app}-connections") for app in apps
-            ]
-            receivers = _receivers(config.sockets, topics)
+            reporter = Reporter(http, edge, hostnames, endpoints(url, hostnames), values, seq)
             with (
-                Crowd(label, endpoints, cookie, config.sockets, clients) as crowd,
+                Crowd(label, reporter.endpoints, cookie, config.sockets, clients) as crowd,
                 profiled(process.pid, label, profile_dir) as profile,
             ):
-                # Unmeasured: the first report renders every topic cold.
-                step(http, edge, hostnames, 2.0, 1.0, values, seq)
-                crowd.finish({}, 1.0)
+                reporter.warm_up(crowd)
                 for rate in config.rates:
-                    cpu = cpu_seconds(process.pid)
-                    sent, topic_of, took, failures = step(
-                        http, edge, hostnames, rate, config.seconds, values, seq
-                    )
-                    last = {endpoints[topic_of[v]].element_id: v for v in sorted(sent)}
-                    done = crowd.finish(last, config.settle)
-                    cpu = cpu_seconds(process.pid) - cpu
-                    expected = {v: receivers[topic_of[v]] for v in sent}
-                    figures = latency_figures(sent, done["arrivals"], expected)
-                    arrivals = [t for v in sent for t in done["arrivals"].get(v, [])]
-                    first = min(sent.values(), default=0.0)
-                    # At least the step's length: a short step's last arrival is early.
-                    span = max(config.seconds, max(arrivals) - first) if arrivals else float("nan")
-                    delivered = figures["samples"]
                     row = {
                         "bench": "B3",
-                        "topics": topics,
-                        "sockets": config.sockets,
-                        "connected": crowd.connected,
-                        "rate": rate,
-                        "reports": len(took),
-                        "reports_per_s": len(took) / span if span else float("nan"),
-                        "failed_reports": failures,
-                        "post_ms_median": sorted(took)[len(took) // 2] * 1000,
-                        "frames": delivered,
-                        "frames_per_s": delivered / span if span else float("nan"),
-                        "p50_ms": figures["p50_ms"],
-                        "p90_ms": figures["p90_ms"],
-                        "p99_ms": figures["p99_ms"],
-                        "max_ms": figures["max_ms"],
-                        "missed": figures["missed"],
-                        "server_cpu_percent": 100 * cpu / span if span else float("nan"),
-                        "server_peak_rss_mib": peak_rss_mib(process.pid),
-                        "closed_by_server": done["closed_by_server"],
+                        **measure_step(
+                            reporter, crowd, process.pid, rate, config.seconds, config.settle
+                        ),
                     }
                     rows.append(row)
-                    say(
-                        f"{label} rate {rate:g}/s: {row['reports_per_s']:.1f} reports/s, "
-                        f"{row['frames_per_s']:,.0f} frames/s, p50 {row['p50_ms']:.1f} ms, "
-                        f"p99 {row['p99_ms']:.1f} ms, {row['missed']} missed, "
-                        f"server CPU {row['server_cpu_percent']:.0f} %"
-                    )
+                    say(f"{label} rate {rate:g}/s: {said(row)}")
                     if not row["p99_ms"] <= config.limit_ms:
                         break
             if profile:
@@ -181,6 +233,14 @@ def run(
             http.close()
             helpers.stop(process)
     return rows
+
+
+def said(row: dict[str, Any]) -> str:
+    return (
+        f"{row['reports_per_s']:.1f} reports/s, {row['frames_per_s']:,.0f} frames/s, "
+        f"p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms, {row['missed']} missed, "
+        f"server CPU {row['server_cpu_percent']:.0f} %"
+    )
 
 
 def best(rows: list[dict[str, Any]], limit_ms: float) -> dict[str, Any] | None:

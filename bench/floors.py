@@ -11,7 +11,8 @@ B13 fan-out floor: bench/bare_floors.py's broadcaster on the same daphne command
 the sockets on B2's path, sends a snapshot, and on B2's edge report sends every open socket a
 small frame with the new value in B2's element. B2's subscriber processes, rounds and sender
 measure it unchanged, at B2's sizes (and at B6's socket count, where B2 has it); ratio: B2's
-p99 over the floor's, per size.
+p99 over the floor's, per size. The same broadcaster over T app topics (each socket gets its
+own app's value) is measured against the dashboard in bench/floor_topics.py.
 """
 
 from __future__ import annotations

@@ -33,6 +33,9 @@ B12 admission rate (admission.py): sockets opened, given their snapshot and clos
     clients: the ratio; and B11's (b) on the bare app, the storm's floor.
 B13 fan-out floor (floors.py): B2's clients, rounds and sender against a bare ASGI broadcaster
     (bare_floors.py) on the same daphne, at B2's sizes; B2's p99 over the floor's, per size.
+    Over topics (floor_topics.py): B3's world, sockets (1,000 over T = 10 and 100 apps) and
+    sender at one report a second, against the dashboard and then the broadcaster; the
+    dashboard's p99 over the floor's, per T.
 B14 ingest floor (floors.py; needs REDIS_URL): B1's reporters against a bare ASGI app on the
     same daphne that parses the reports, checks the counts and writes them to Redis in one
     pipelined call; B1's counts/s and p99 on the configured database over the floor's.
@@ -42,11 +45,11 @@ B15 panel push (panels.py): a change that is not a count. Per size (100, 1000), 
     the Platform API; a sample is the time from just before the PATCH to the frame whose feature
     row shows the new state, for every socket (missing: not within 5 s).
 
-B2, B3, B5, B6, B7 and B9 share one seeded database, each with fresh server processes; B11 and
-B12 another, and B15 a third, on DATABASE_URL's database (else a SQLite file) and REDIS_URL's
-channel layer (else the in-memory one). B2's latency includes the whole way in (HTTP request,
-database write, commit, publish, one render); B4's starts at the channel layer with a ready-made
-frame. "spread" (first to last arrival of a round) compares the fan-out alone.
+B2, B3, B5, B6, B7, B9 and B13 over topics share one seeded database, each with fresh server
+processes; B11 and B12 another, and B15 a third, on DATABASE_URL's database (else a SQLite file)
+and REDIS_URL's channel layer (else the in-memory one). B2's latency includes the whole way in
+(HTTP request, database write, commit, publish, one render); B4's starts at the channel layer
+with a ready-made frame. "spread" (first to last arrival of a round) compares the fan-out alone.
 
 Per B2/B4/B5 figure: the median over the repeats, with min and max. Send and arrival times are
 `time.monotonic()` in different processes: CLOCK_MONOTONIC is one clock for the whole machine.
@@ -77,6 +80,7 @@ from bench import (
     chart,
     cluster,
     fanout,
+    floor_topics,
     floors,
     idle,
     ingest,
@@ -139,7 +143,7 @@ BENCHES = (
     "B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11", "B12", "B13", "B14",
     "B15",
 )  # fmt: skip
-SEEDED = {"B2", "B3", "B5", "B6", "B7", "B9"}
+SEEDED = {"B2", "B3", "B5", "B6", "B7", "B9", "B13"}
 STORMS = {"B11", "B12"}
 
 LEGEND = """\
@@ -170,6 +174,7 @@ class Config:
     pages: pages.PagesConfig
     idle: idle.IdleConfig
     fanout: fanout.FanoutConfig
+    floor_topics: floor_topics.TopicFloorConfig
     cluster_sockets: int
     slow: slow.SlowConfig
     browser: browser.BrowserConfig
@@ -387,6 +392,15 @@ def parse_args(argv: list[str] | None) -> Config:
         "--fanout-seconds", type=float, help="B3: seconds per rate (default 3, 1.5 with --quick)"
     )
     parser.add_argument(
+        "--floor-topics",
+        help="B13 over topics: comma-separated topic counts (default 10,100; 10 with --quick)",
+    )
+    parser.add_argument(
+        "--floor-topic-sockets",
+        type=int,
+        help="B13 over topics: sockets (default 1000, 300 with --quick)",
+    )
+    parser.add_argument(
         "--cluster-sockets", type=int, help="B5: sockets (default 1000, 200 with --quick)"
     )
     parser.add_argument(
@@ -463,7 +477,8 @@ def parse_args(argv: list[str] | None) -> Config:
         "--live-database",
         choices=("sqlite", "configured"),
         default="sqlite",
-        help="B2, B3, B5, B6, B7, B9: on a SQLite file (default) or on DATABASE_URL's database",
+        help="B2, B3, B5, B6, B7, B9, B13 over topics: on a SQLite file (default) or on "
+        "DATABASE_URL's database",
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="JSON results file")
     parser.add_argument("--chart", type=Path, help="PNG of B2/B4 latency against subscribers")
@@ -476,6 +491,7 @@ def parse_args(argv: list[str] | None) -> Config:
     sizes = numbers(args.sizes, "100" if quick else "100,1000")
     benches = tuple(b.strip().upper() for b in args.only.split(",") if b.strip())
     topics = numbers(args.fanout_topics, "1" if quick else "1,10")
+    floor_topic_counts = numbers(args.floor_topics, "10" if quick else "10,100")
     rates = numbers(args.fanout_rates, "2,10" if quick else "1,2,5,10,20", float)
     panel_sizes = numbers(args.panel_sockets, "100" if quick else "100,1000")
     if not sizes or min(sizes) < 1 or not benches or not set(benches) <= set(BENCHES):
@@ -484,6 +500,8 @@ def parse_args(argv: list[str] | None) -> Config:
         parser.error("--panel-sockets needs positive integers")
     if not topics or min(topics) < 1 or not rates or min(rates) <= 0:
         parser.error("--fanout-topics and --fanout-rates need positive numbers")
+    if not floor_topic_counts or min(floor_topic_counts) < 1:
+        parser.error("--floor-topics needs positive integers")
     if min(args.ingest_apps, args.ingest_reporters, args.page_apps) < 1:
         parser.error("--ingest-apps, --ingest-reporters and --page-apps must be positive")
     storm_sockets = max(1, args.storm_sockets or (200 if quick else 1000))
@@ -529,6 +547,11 @@ def parse_args(argv: list[str] | None) -> Config:
             topics=topics,
             rates=rates,
             seconds=max(0.5, args.fanout_seconds or (1.5 if quick else 3.0)),
+        ),
+        floor_topics=floor_topics.TopicFloorConfig(
+            sockets=max(1, args.floor_topic_sockets or (300 if quick else 1000)),
+            topics=floor_topic_counts,
+            reports=max(1, args.rounds or (10 if quick else 20)),
         ),
         cluster_sockets=max(2, args.cluster_sockets or (200 if quick else 1000)),
         slow=slow.SlowConfig(
@@ -597,6 +620,7 @@ class Results:
         self.ingest: list[dict[str, Any]] = []
         self.pages: list[dict[str, Any]] = []
         self.fanout: list[dict[str, Any]] = []
+        self.floor_topics: list[dict[str, Any]] = []
         self.idle: dict[str, Any] | None = None
         self.slow: dict[str, Any] | None = None
         self.browser: dict[str, Any] | None = None
@@ -658,13 +682,24 @@ def run_seeded(tmp: Path, config: Config, values: Values, results: Results) -> N
                     )
                 if "B2" in wanted:
                     results.runs.append({"bench": "B2", "repeat": 1, **big})
+            # B3's world (T apps and an edge), once: B13 over topics watches the same apps.
+            apps = max(
+                [*(config.fanout.topics if "B3" in wanted else ()),
+                 *(config.floor_topics.topics if "B13" in wanted else ())],
+                default=0,
+            )  # fmt: skip
+            world = fanout.world(server, apps) if apps else None
             if "B3" in wanted:
                 results.fanout = fanout.run(
-                    server, tmp, config.fanout, config.rounds.clients, values, config.profile
+                    server, tmp, config.fanout, config.rounds.clients, values, config.profile, world
                 )
                 for row in results.fanout:
                     if "profile" in row:
                         results.profiles[f"B3 T={row['topics']} steps"] = row.pop("profile")
+            if "B13" in wanted and world:
+                results.floor_topics = floor_topics.run(
+                    server, tmp, config.floor_topics, config.rounds.clients, values, world
+                )
             if "B5" in wanted:
                 if not redis_url:
                     results.skip(
@@ -823,6 +858,7 @@ def main(argv: list[str] | None = None) -> int:
     floor_ratios = {
         "ingest": floors.ingest_ratio(results.ingest, database),
         "fanout": floors.fanout_ratios(summary),
+        "fanout_topics": floor_topics.ratios(results.floor_topics),
     }
     report: dict[str, Any] = {
         "meta": {
@@ -854,6 +890,7 @@ def main(argv: list[str] | None = None) -> int:
         "floors": floor_ratios,
         "ingest": results.ingest,
         "fanout": results.fanout,
+        "fanout_floor": results.floor_topics,
         "idle": results.idle,
         "slow": results.slow,
         "browser": results.browser,
@@ -882,6 +919,9 @@ def main(argv: list[str] | None = None) -> int:
         ingest.render(results.ingest, config.ingest) if results.ingest else "",
         floors.render_ingest(floor_ratios["ingest"]) if floor_ratios["ingest"] else "",
         floors.render_fanout(floor_ratios["fanout"]) if floor_ratios["fanout"] else "",
+        floor_topics.render(results.floor_topics, floor_ratios["fanout_topics"])
+        if results.floor_topics
+        else "",
         pages.render(results.pages, config.pages) if results.pages else "",
         "\n\n".join(platform_day.render(row) for row in results.platform_day),
         storm.render(results.storm) if results.storm else "",

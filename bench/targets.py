@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench import fanout, floors, platform_day
+from bench import fanout, floor_topics, floors, platform_day
 
 MET, MISSED, NOT_RUN = "met", "missed", "not run"
 
@@ -278,6 +278,7 @@ def _floors(report: dict[str, Any], wanted: set[str], add: Any) -> None:
         )
         add("B13", "report -> socket vs floor", (measured + "; B2 not run") if alone else "-",
             f"p99 <= {floors.FANOUT_P99_RATIO}x floor", NOT_RUN)  # fmt: skip
+    _topic_floors(report, wanted, add)
     ratio = found.get("ingest")
     target = f"counts/s >= {floors.INGEST_COUNTS_RATIO}x floor, p99 <= {floors.INGEST_P99_RATIO}x"
     if ratio:
@@ -300,6 +301,27 @@ def _floors(report: dict[str, Any], wanted: set[str], add: Any) -> None:
                 "B1 not run"
             )
         add("B14", "ingest vs floor", measured, target, NOT_RUN)
+
+
+def _topic_floors(report: dict[str, Any], wanted: set[str], add: Any) -> None:
+    """B13 over topics: the dashboard's p99 over the bare broadcaster's, per T."""
+    found = (report.get("floors") or {}).get("fanout_topics") or []
+    target = f"p99 <= {floors.FANOUT_P99_RATIO}x floor"
+    for item in found:
+        judged = floor_topics.judged(item) and item["p99_ratio"] is not None
+        add(
+            "B13",
+            f"report -> socket vs floor over {item['topics']} topics, {item['sockets']:,} "
+            "sockets, 1 report/s, 1 daphne",
+            f"p99 {item['b3_p99_ms']:.0f} ms vs floor {item['b13_p99_ms']:.0f} ms: "
+            f"{_ratio(item['p99_ratio'])} (p50 {item['b3_p50_ms']:.0f} vs "
+            f"{item['b13_p50_ms']:.0f} ms; burst {item['b3_burst_frames_per_s']:,.0f} vs "
+            f"{item['b13_burst_frames_per_s']:,.0f} frames/s)",
+            target if floor_topics.judged(item) else "(no target at this size)",
+            _verdict(item["p99_ratio"] <= floors.FANOUT_P99_RATIO) if judged else "-",
+        )
+    if "B13" in wanted and not found:
+        add("B13", "report -> socket vs floor over 10 and 100 topics", "-", target, NOT_RUN)
 
 
 def markdown(rows: list[dict[str, str]]) -> str:
