@@ -181,6 +181,18 @@ def _reported(count: Any) -> tuple[bool, Any]:
     return (count.reported_at is not None, count.reported_at or 0)
 
 
+def _edge_counts(anchor: str) -> LiveTable:
+    """A table of edges' numbers (edges.counts.EdgeCount), by name unless sorted."""
+    return LiveTable.of(
+        "edges",
+        LiveColumn("edge", lambda c: c.edge.name),
+        LiveColumn("connections", lambda c: c.connections, descending_first=True),
+        LiveColumn("reported", _reported, descending_first=True),
+        anchor=anchor,
+        noun="edges",
+    )
+
+
 # The app page's live tables (edges.counts.AppLive's lists, in their default order).
 APP_TABLES: dict[str, LiveTable] = {
     table.name: table
@@ -194,14 +206,7 @@ APP_TABLES: dict[str, LiveTable] = {
             anchor="app-live",
             noun="hostnames",
         ),
-        LiveTable.of(
-            "edges",
-            LiveColumn("edge", lambda c: c.edge.name),
-            LiveColumn("connections", lambda c: c.connections, descending_first=True),
-            LiveColumn("reported", _reported, descending_first=True),
-            anchor="app-live",
-            noun="edges",
-        ),
+        _edge_counts(anchor="app-live"),
         LiveTable.of(
             "backends",
             LiveColumn("address", lambda b: b.address),
@@ -235,13 +240,4 @@ APP_TABLES: dict[str, LiveTable] = {
 }
 
 # The overview's edges (edges.counts.PlatformLive.edges, by name).
-PLATFORM_TABLES: dict[str, LiveTable] = {
-    "edges": LiveTable.of(
-        "edges",
-        LiveColumn("edge", lambda c: c.edge.name),
-        LiveColumn("connections", lambda c: c.connections, descending_first=True),
-        LiveColumn("reported", _reported, descending_first=True),
-        anchor="platform-live",
-        noun="edges",
-    )
-}
+PLATFORM_TABLES: dict[str, LiveTable] = {"edges": _edge_counts(anchor="platform-live")}
