@@ -87,7 +87,8 @@ def live_order(raw: str, tables: dict[str, LiveTable], page: str = "") -> LiveOr
     key = column.removeprefix("-")
     if table is None or key not in table.columns:
         return None
-    number = int(page) if page.isdigit() and 0 < len(page) < 7 else 1
+    # ASCII digits only: "²" is a digit to str.isdigit, not to int().
+    number = int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1
     order = LiveOrder(table_name, key, column.startswith("-"), max(number, 1))
     default = order.value == f"{table_name}.{table.default}"
     return None if default and order.page == 1 else order
