@@ -121,18 +121,20 @@ class LivePage:
         return f"{grouped[0]}\N{EN DASH}{grouped[1]} of {grouped[2]} {self.noun}"
 
 
-def page_of(rows: list[Row], table: LiveTable, order: LiveOrder | None) -> LivePage:
-    """The rows (in their order) of the page the URL asks for, if it turned this table's pages,
-    else the first; a page past the end gives the last."""
-    asked = order.page if order is not None and order.table == table.name else 1
-    page = Paginator(rows, LIVE_ROWS).get_page(asked)
-    if order is not None and order.table == table.name:
-        at = order
-    else:
-        at = LiveOrder(table.name, table.default, False)
+def ordered_page(rows: Iterable[Row], table: LiveTable, order: LiveOrder | None) -> LivePage:
+    """The rows (given in the table's default order) sorted as the URL picked, if it picked
+    this table (a stable sort keeps the default order among ties), and the page of them it
+    asks for, else the first; a page past the end gives the last."""
+    at = order if order is not None and order.table == table.name else None
+    rows = list(rows)
+    if at is not None:
+        rows.sort(key=table.columns[at.key].value, reverse=at.descending)
+    page = Paginator(rows, LIVE_ROWS).get_page(at.page if at is not None else 1)
+    links = at or LiveOrder(table.name, table.default, False)
 
     def href(number: int) -> str:
-        return f"?{LiveOrder(at.table, at.key, at.descending, number).query}#{table.anchor}"
+        query = LiveOrder(links.table, links.key, links.descending, number).query
+        return f"?{query}#{table.anchor}"
 
     return LivePage(
         rows=list(page.object_list),
@@ -142,16 +144,6 @@ def page_of(rows: list[Row], table: LiveTable, order: LiveOrder | None) -> LiveP
         previous_href=href(page.previous_page_number()) if page.has_previous() else "",
         next_href=href(page.next_page_number()) if page.has_next() else "",
     )
-
-
-def in_order(rows: Iterable[Row], table: LiveTable, order: LiveOrder | None) -> list[Row]:
-    """The rows in the order picked for `table` (those given are in its default order: a
-    stable sort keeps it among ties)."""
-    rows = list(rows)
-    if order is None or order.table != table.name:
-        return rows
-    rows.sort(key=table.columns[order.key].value, reverse=order.descending)
-    return rows
 
 
 def header(table: LiveTable, key: str, order: LiveOrder | None) -> LiveHeader:

@@ -38,7 +38,7 @@ from edges.services.upgrades import (
 )
 from live import events
 from live.cells import Rendered
-from live.ordering import APP_TABLES, LiveOrder, in_order, page_of
+from live.ordering import APP_TABLES, LiveOrder, ordered_page
 from live.renderers import app_live_numbers, edge_live_numbers
 
 APP_TEMPLATE = "dashboard/app_detail.html"
@@ -98,7 +98,7 @@ def domains_context(app: App, order: LiveOrder | None = None) -> dict[str, Any]:
     table = APP_TABLES["domains"]
     return {
         "domains": domains,
-        "domain_page": page_of(in_order(domains, table, order), table, order),
+        "domain_page": ordered_page(domains, table, order),
     }
 
 

@@ -26,7 +26,7 @@ from edges.counts import (
 )
 from edges.models import Edge
 from live.cells import Numbers, count_cell, dom_id, time_cell
-from live.ordering import APP_TABLES, PLATFORM_TABLES, LiveOrder, LivePage, in_order, page_of
+from live.ordering import APP_TABLES, PLATFORM_TABLES, LiveOrder, LivePage, ordered_page
 
 APP_LIVE = "dashboard/app_detail.html#app-live"
 EDGE_LIVE = "edges/edge_detail.html#edge-live"
@@ -72,7 +72,7 @@ def ordered_app_live(app: App, order: LiveOrder | None) -> tuple[AppLive, dict[s
     pages = {}
     for name in APP_LISTS:
         table = APP_TABLES[name]
-        pages[name] = page_of(in_order(getattr(live, name), table, order), table, order)
+        pages[name] = ordered_page(getattr(live, name), table, order)
         setattr(live, name, pages[name].rows)
     return live, pages
 
@@ -80,7 +80,7 @@ def ordered_app_live(app: App, order: LiveOrder | None) -> tuple[AppLive, dict[s
 def ordered_platform_live(order: LiveOrder | None) -> tuple[PlatformLive, LivePage]:
     platform = platform_live()
     table = PLATFORM_TABLES["edges"]
-    page = page_of(in_order(platform.edges, table, order), table, order)
+    page = ordered_page(platform.edges, table, order)
     platform.edges = page.rows
     return platform, page
 

@@ -15,7 +15,7 @@ from dashboard.services.apps import backend_removal, may_restore_backend
 from dashboard.services.domains import domain_removal, may_restore_domain
 from dashboard.services.features import legacy_ssl_edges
 from dashboard.services.undo import undo_deadline
-from live.ordering import APP_TABLES, LiveOrder, in_order, order_from, page_of
+from live.ordering import APP_TABLES, LiveOrder, order_from, ordered_page
 from live.panels import (
     APP_TEMPLATE,
     backends_context,
@@ -44,8 +44,7 @@ def collaborators_context(app: App, order: LiveOrder | None = None) -> dict[str,
     memberships = app.organization.memberships.select_related("user")
     rows = [(m, access.member_app_permissions(m.role)) for m in memberships]
     table = APP_TABLES["people"]
-    rows = in_order(sorted(rows, key=table.columns[table.default].value), table, order)
-    page = page_of(rows, table, order)
+    page = ordered_page(sorted(rows, key=table.columns[table.default].value), table, order)
     return {
         "collaborators": page.rows,
         "collaborator_page": page,

@@ -4,13 +4,14 @@ without JavaScript; the page's socket carries the same order, so every push keep
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import pytest
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import User
 from django.http import QueryDict
 
-from live.ordering import APP_TABLES, PLATFORM_TABLES, header, live_order, order_from, page_of
+from live.ordering import APP_TABLES, PLATFORM_TABLES, header, live_order, order_from, ordered_page
 from tests.conftest import World, client_for
 from tests.live.test_live_sockets import connect, report
 
@@ -118,24 +119,25 @@ async def test_the_overview_sorts_its_edges_by_connections(
 def test_a_long_live_table_comes_a_page_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("live.ordering.LIVE_ROWS", 50)
     backends = APP_TABLES["backends"]
-    rows = list(range(120))
-    first = page_of(rows, backends, None)
+    # Back-end rows whose connections fall as they come: sorted by them, most first, they stay.
+    rows = [SimpleNamespace(connections=120 - i) for i in range(120)]
+    first = ordered_page(rows, backends, None)
     assert (first.rows, first.previous_href) == (rows[:50], "")
     assert first.next_href == "?sort=backends.hostname&live_page=2#app-live"
     assert first.summary == "1\N{EN DASH}50 of 120 back-end rows"
 
     asked = order_from(QueryDict("sort=backends.-connections&live_page=3"), APP_TABLES)
-    last = page_of(rows, backends, asked)
+    last = ordered_page(rows, backends, asked)
     assert last.rows == rows[100:] and last.next_href == ""
     assert last.previous_href == "?sort=backends.-connections&live_page=2#app-live"
     # Another table of the page stays on its first page.
-    assert page_of(rows, APP_TABLES["hosts"], asked).number == 1
+    assert ordered_page(rows, APP_TABLES["hosts"], asked).number == 1
     # A garbled or huge page number is the first page; one past the end, the last.
     for garbled in ("x", "-2", "0", "99999999999", "²", "٣"):
         picked = live_order("backends.-connections", APP_TABLES, garbled)
         assert picked is not None and picked.page == 1, garbled
     far = live_order("backends.-connections", APP_TABLES, "999")
-    assert page_of(rows, backends, far).number == 3
+    assert ordered_page(rows, backends, far).number == 3
 
 
 async def test_the_page_and_its_socket_show_the_page_of_rows_the_url_asks_for(
