@@ -10,7 +10,8 @@ class LiveConfig(AppConfig):
     verbose_name = "Live"
 
     def ready(self) -> None:
-        from live import events
+        from live import events, hub
         from shared import bus
 
         bus.install_router(events.topics_of)
+        bus.install_local_delivery(hub.hear_own)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import Coroutine
 from typing import Any
 
 from autobahn.exception import Disconnected
@@ -19,6 +17,7 @@ from django.http import QueryDict
 
 from live import admission, events
 from live.cells import SEPARATOR, is_cell_of
+from live.eager import start_now
 from live.grants import grants
 from live.hub import LayerUnavailable, get_hub
 from live.limits import CLOSE_POLICY_VIOLATION, RateLimitedConsumer
@@ -32,45 +31,6 @@ CLOSE_TRY_AGAIN = 1013
 CLOSE_POLICY = CLOSE_POLICY_VIOLATION
 # A socket whose frame has not gone out for this long is closed, so it reconnects.
 SLOW_SOCKET_SECONDS = 10.0
-
-
-def start_now(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
-    """Run `coro` on the caller's stack up to its first wait; only a coroutine that does wait
-    is finished by a task (answered, to cancel or watch). daphne hands a frame to Twisted
-    without waiting, so a push to 5,000 sockets no longer makes 5,000 tasks (a quarter of
-    daphne's time at that size); a socket whose send does wait still holds up no other."""
-    try:
-        waiting = coro.send(None)
-    except StopIteration:
-        return None
-    except BaseException:
-        coro.close()
-        raise
-    return asyncio.get_running_loop().create_task(_finish(coro, waiting))
-
-
-async def _finish(coro: Coroutine[Any, Any, None], waiting: Any) -> None:
-    """Drive `coro` on from a wait on `waiting` (a future, or None for a bare yield), as its own
-    task would have: resumed once what it waits for is done, which hands it the outcome."""
-    try:
-        while True:
-            if waiting is None:
-                await asyncio.sleep(0)
-            else:
-                # What a task does with a future its coroutine yields: clear the flag the yield
-                # set (or awaiting it again is refused), then wait until it is done.
-                waiting._asyncio_future_blocking = False
-                with contextlib.suppress(Exception):
-                    await waiting  # its result or error reaches `coro` when resumed
-            try:
-                waiting = coro.send(None)
-            except StopIteration:
-                return
-    except asyncio.CancelledError as cancelled:
-        with contextlib.suppress(BaseException):
-            coro.throw(cancelled)  # as a task of its own would have told it
-        coro.close()
-        raise
 
 
 def _resolve(
@@ -154,7 +114,15 @@ class LiveConsumer(RateLimitedConsumer):
         hub = get_hub()
         try:
             await hub.listen(self, events.user_topic(user.pk))
-            await hub.join(self, topic.name, topic.audience, topic.render, topic.parts)
+            await hub.join(
+                self,
+                topic.name,
+                topic.audience,
+                topic.render,
+                topic.parts,
+                # Every topic's numbers render from memory (live.renderers).
+                numbers_in_memory=True,
+            )
         except LayerUnavailable:
             # No live updates can reach this socket now: the browser retries after 1013.
             await self.close(code=CLOSE_TRY_AGAIN)

@@ -9,6 +9,14 @@ panel: live/panels.py) and writes those that differ to each local socket. A sock
 one pending fragment per part, so a slow one skips to the latest state and never holds the
 others back.
 
+The path from an event to the sockets is kept short: an event sent by this process (a report it
+took, a change made through its pages) is heard at once, not after a round trip through Redis
+(shared.bus hands it over; the channel layer's copy is then skipped); a view's numbers render
+on the event loop when all they need is in memory (live.views.render_in_memory), other renders
+go to the database thread; and a render's frames are written a batch of sockets at a time, the
+loop writing those already pushed to the network before the next (live.views.Deliveries), every
+view's renders in order.
+
 A socket's way in has no wait on Redis: its snapshot comes from the view's last frame, or one
 render shared by every socket joining meanwhile. The process's subscription is made in the
 background the first time; once it is in place every view is refreshed, so nothing announced
@@ -24,7 +32,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -39,7 +49,8 @@ from live import events
 from live.cells import Numbers, cell_key, changed_cells
 from live.grants import grants
 from live.staleness import edge_report_ages
-from live.views import LiveSocket, Renderer, RenderQueue, View
+from live.views import Deliveries, LiveSocket, Renderer, RenderQueue, View, render_in_memory
+from shared import bus
 from shared.breaker import redis as redis_breaker
 
 logger = logging.getLogger(__name__)
@@ -74,6 +85,10 @@ class LiveHub:
         self.tasks: list[asyncio.Task[Any]] = []
         self.stale_edges: set[str] = set()
         self.render_queue = RenderQueue()
+        # What this hub's own events carry once it has heard them from the process itself
+        # (shared.bus): their copy through the channel layer is then skipped.
+        self.origin = uuid.uuid4().hex
+        self.deliveries = Deliveries(self._delivered)
 
     # Subscriptions
 
@@ -84,13 +99,17 @@ class LiveHub:
         audience: str,
         render: Renderer,
         parts: frozenset[str] = events.COUNTS_ONLY,
+        *,
+        numbers_in_memory: bool = False,
     ) -> None:
-        """Watch a topic's view and get its current state right away."""
+        """Watch a topic's view and get its current state right away. `numbers_in_memory`: the
+        view's numbers alone (its counts part) render from what the process holds, so an
+        update of them is tried on the event loop (see live.views.render_in_memory)."""
         self._subscribe()
         key = (topic, audience)
         view = self.views.get(key)
         if view is None:
-            view = self.views[key] = View(topic, audience, parts)
+            view = self.views[key] = View(topic, audience, parts, numbers_in_memory)
         view.sockets.add(socket)
         view.renderers[socket] = render
         snapshot = view.snapshot
@@ -104,10 +123,8 @@ class LiveHub:
             return
         # The view changed since its last push: what this render changes is news to every
         # socket watching it (it also clears the parts a scheduled flush would act on).
-        view.deliver(await self._refresh(view))
-        if view.dirty:
-            # A change arrived while this render ran; mark_dirty left it to the render's end.
-            self.mark_dirty(view, frozenset(view.dirty))
+        # A change arriving meanwhile is flushed once the delivery is done.
+        self._deliver(view, await self._refresh(view))
 
     async def listen(self, socket: LiveSocket, topic: str) -> None:
         """Receive the events meant for a topic (e.g. a user's access changes) without a view."""
@@ -179,12 +196,25 @@ class LiveHub:
                 logger.warning("live hub lost the channel layer", exc_info=True)
                 await self._lose_layer()
                 return
-            self.dispatch(message)
+            if message.get(bus.ORIGIN) != self.origin:
+                self.dispatch(message)
+
+    def hear_own(self, message: dict[str, Any]) -> str | None:
+        """An event this process sends, heard at once (no trip through Redis): the report's own
+        process pushes its change a Redis round trip sooner. None while not subscribed (the
+        subscription's catch-up covers it, and the channel layer's copy is then the one)."""
+        if self.channel is None:
+            return None
+        # In a context of its own, as the hub's reading task would: the sender's (e.g. a
+        # request's thread waiting in async_to_sync) must not reach the renders it schedules.
+        contextvars.Context().run(self.dispatch, message)
+        return self.origin
 
     async def stop(self, patience: float = 2.0) -> None:
         """Cancel the hub's tasks and wait (a little) for them to end."""
         await self.render_queue.stop(patience)
         tasks, self.tasks = [t for t in self.tasks if not t.done()], []
+        tasks.extend(self.deliveries.stop())
         for task in tasks:
             task.cancel()
         if tasks:
@@ -204,6 +234,7 @@ class LiveHub:
         self.stale_timers.clear()
         self.reported.clear()
         self.stale_edges.clear()
+        self.deliveries.stop()
         self.views.clear()
         self.listeners.clear()
         self.groups.clear()
@@ -245,7 +276,7 @@ class LiveHub:
         view.dirty.update(part for part in parts if view.accepts(part))
         if not view.dirty:
             return
-        if view.scheduled is not None or view.rendering:
+        if view.scheduled is not None or view.rendering or view.delivering:
             return
         loop = asyncio.get_running_loop()
         wait = max(0.0, view.last_push + settings.LIVE_MIN_INTERVAL - loop.time())
@@ -258,12 +289,19 @@ class LiveHub:
     async def _flush(self, view: View) -> None:
         if self.views.get((view.topic, view.audience)) is not view or not view.dirty:
             return
-        if view.rendering:
-            # A joining socket's render is under way: one render of a view at a time (each
-            # compares with the shape the one before it left). It flushes what is left after it.
+        if view.rendering or view.delivering:
+            # A joining socket's render is under way, or the last render's delivery: one render
+            # of a view at a time (each compares with the shape the one before it left), and
+            # its sockets get its renders in order. What is left is flushed after it.
             return
-        view.deliver(await self._refresh(view))
-        if view.dirty:
+        self._deliver(view, await self._refresh(view))
+
+    def _deliver(self, view: View, changed: dict[str, str]) -> None:
+        self.deliveries.deliver(view, changed)
+
+    def _delivered(self, view: View) -> None:
+        """A view's delivery is done: flush the changes that arrived meanwhile."""
+        if view.dirty and self.views.get((view.topic, view.audience)) is view:
             self.mark_dirty(view, frozenset(view.dirty))
 
     async def _refresh(self, view: View) -> dict[str, str]:
@@ -274,7 +312,9 @@ class LiveHub:
             # A view is dropped with its last socket, so one renderer is always there.
             render = next(iter(view.renderers.values()))
             shapes = {p: view.shapes[p] for p in parts if p in view.shapes}
-            rendered = await self.render_queue.render(render, parts, shapes)
+            rendered = render_in_memory(view, render, parts, shapes)
+            if rendered is None:
+                rendered = await self.render_queue.render(render, parts, shapes)
         except asyncio.CancelledError:
             view.dirty |= parts  # still to be rendered, by whoever renders the view next
             raise
@@ -372,6 +412,15 @@ class LiveHub:
 
 
 _hubs: dict[asyncio.AbstractEventLoop, LiveHub] = {}
+
+
+def hear_own(message: dict[str, Any]) -> str | None:
+    """shared.bus's local delivery: the event to the hub of the loop sending it, if it has one."""
+    try:
+        hub = _hubs.get(asyncio.get_running_loop())
+    except RuntimeError:
+        return None
+    return None if hub is None else hub.hear_own(message)
 
 
 def get_hub() -> LiveHub:

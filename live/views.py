@@ -5,15 +5,25 @@ numbers (live.cells.Numbers) the shape of their last whole render and the cells 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
+from django.core.exceptions import SynchronousOnlyOperation
 
+from edges.live_state import live_state
 from live import events
 from live.cells import Numbers, Rendered, with_cells
+from live.eager import start_now
+
+logger = logging.getLogger(__name__)
+
+# Sockets written to before the event loop gets a turn: the frames of those already written go
+# out to the network (and their clients) while the next ones are written.
+DELIVERY_BATCH = 100
 
 
 class LiveSocket(Protocol):
@@ -122,6 +132,8 @@ class View:
     topic: str
     audience: str
     parts: frozenset[str] = events.COUNTS_ONLY
+    # Its numbers alone render from memory (LiveHub.join).
+    numbers_in_memory: bool = False
     sockets: set[LiveSocket] = field(default_factory=set)
     fragments: dict[str, str] = field(default_factory=dict)
     # The parts changed since their last render (all of them until the first).
@@ -129,6 +141,8 @@ class View:
     last_push: float = float("-inf")
     scheduled: asyncio.TimerHandle | None = None
     rendering: bool = False
+    # Deliveries of this view's renders queued or under way (LiveHub._deliver).
+    delivering: int = 0
     # Sockets that joined while the view had no current snapshot: the next render is theirs.
     waiting: set[LiveSocket] = field(default_factory=set)
     # Each socket's own renderer (they render the same for one audience); the view renders with
@@ -187,14 +201,78 @@ class View:
             self.outdated.add(part)
         return changed
 
-    def deliver(self, changed: dict[str, str]) -> None:
-        """After a render: what changed to every socket, the whole view to those waiting."""
+    def recipients(self, changed: dict[str, str]) -> list[tuple[LiveSocket, dict[str, str]]]:
+        """After a render: what changed for every socket, the whole view for those waiting."""
         snapshot = self.snapshot
         if snapshot is None:
-            return
-        for socket in list(self.waiting):
-            socket.push(snapshot)
+            return []
+        sent = [(socket, snapshot) for socket in self.waiting]
         if changed:
-            for socket in list(self.sockets - self.waiting):
-                socket.push(changed)
+            sent.extend((socket, changed) for socket in self.sockets - self.waiting)
         self.waiting.clear()
+        return sent
+
+
+def render_in_memory(
+    view: View, render: Renderer, parts: frozenset[str], shapes: dict[str, Any]
+) -> Rendered | None:
+    """A view's numbers alone, rendered on the event loop when all they need is in memory: the
+    live state current (no Redis read due), the directories warm, the shape the last render
+    left (its cells alone are sent). A render of a few dozen microseconds then costs no trip
+    to the database thread and back. None when the render must go there: Django refuses a
+    query on the loop (a directory due to be read afresh), or the numbers' shape changed (its
+    whole fragment is a template's to render)."""
+    if not (view.numbers_in_memory and parts == events.COUNTS_ONLY and live_state().current()):
+        return None
+    try:
+        rendered = render(parts)
+    except SynchronousOnlyOperation:
+        return None
+    for part, fragment in rendered.items():
+        if not isinstance(fragment, Numbers) or shapes.get(part) != fragment.shape:
+            return None
+    return rendered
+
+
+class Deliveries:
+    """Renders' frames written to their views' sockets in the order rendered, DELIVERY_BATCH
+    sockets at a time: a thousand sockets' frames would otherwise all wait for the last of them
+    to be written before the first goes out. `delivered(view)` is told when a view's is done."""
+
+    def __init__(self, delivered: Callable[[View], None]) -> None:
+        self.delivered = delivered
+        self.queue: deque[tuple[View, dict[str, str]]] = deque()
+        self.task: asyncio.Task[None] | None = None
+
+    def deliver(self, view: View, changed: dict[str, str]) -> None:
+        """Queue a render's frames and start writing (at once, on the caller's stack)."""
+        view.delivering += 1
+        self.queue.append((view, changed))
+        if self.task is None or self.task.done():
+            self.task = start_now(self._write())
+
+    async def _write(self) -> None:
+        budget = DELIVERY_BATCH
+        while self.queue:
+            view, changed = self.queue.popleft()
+            try:
+                for socket, fragments in view.recipients(changed):
+                    try:
+                        socket.push(fragments)
+                    except Exception:
+                        logger.exception("could not push %s to a socket", view.topic)
+                    budget -= 1
+                    if budget == 0:
+                        await asyncio.sleep(0)
+                        budget = DELIVERY_BATCH
+            finally:
+                view.delivering -= 1
+            self.delivered(view)
+
+    def stop(self) -> list[asyncio.Task[None]]:
+        """Deliver nothing more; answers the writing task still running, cancelled."""
+        self.queue.clear()
+        if self.task is None or self.task.done():
+            return []
+        self.task.cancel()
+        return [self.task]

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from live.consumers import start_now
+from live.eager import start_now
 
 
 async def test_a_coroutine_that_never_waits_runs_to_its_end_at_once_without_a_task() -> None:
