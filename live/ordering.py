@@ -129,6 +129,10 @@ def ordered_page(rows: Iterable[Row], table: LiveTable, order: LiveOrder | None)
     rows = list(rows)
     if at is not None:
         rows.sort(key=table.columns[at.key].value, reverse=at.descending)
+    if len(rows) <= LIVE_ROWS:
+        # One page, whichever was asked for: what the paginator would say, without it (a
+        # live update renders three tables, most of a handful of rows).
+        return LivePage(rows, 1, len(rows), table.noun, "", "")
     page = Paginator(rows, LIVE_ROWS).get_page(at.page if at is not None else 1)
     links = at or LiveOrder(table.name, table.default, False)
 

@@ -203,10 +203,14 @@ class View:
 
     def recipients(self, changed: dict[str, str]) -> list[tuple[LiveSocket, dict[str, str]]]:
         """After a render: what changed for every socket, the whole view for those waiting."""
-        snapshot = self.snapshot
-        if snapshot is None:
-            return []
-        sent = [(socket, snapshot) for socket in self.waiting]
+        if not self.whole <= self.fragments.keys():
+            return []  # a part never rendered yet: no socket has the view to change
+        # The whole view (its fragments brought up to date with the cells sent since) only
+        # for a socket that needs it.
+        sent: list[tuple[LiveSocket, dict[str, str]]] = []
+        if self.waiting:
+            snapshot = self.snapshot
+            sent = [(socket, snapshot) for socket in self.waiting]
         if changed:
             sent.extend((socket, changed) for socket in self.sockets - self.waiting)
         self.waiting.clear()
