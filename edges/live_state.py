@@ -321,7 +321,9 @@ class RedisLiveState:
         with self.lock:
             for i, state in fresh.items():
                 known = self.decoded.get(i)
-                if known is None or known.seq != seqs[i]:
+                # Only ever forward: this process may have applied a newer report of the edge
+                # while these were read (its ingest threads record beside this read).
+                if known is None or newer(state.seq, known.seq):
                     self.decoded[i] = state
 
     def take_minutes(self, edge_id: int, minutes: list[dt.datetime]) -> list[Sample]:

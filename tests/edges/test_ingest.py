@@ -582,6 +582,35 @@ def test_a_process_hearing_every_report_reads_redis_only_when_an_event_says_a_st
     assert len(reads) == 3
 
 
+def test_a_read_of_redis_never_takes_a_process_back_to_an_older_report(
+    token: str, world: World, settings: Any
+) -> None:
+    """A process reading the edges' states while its own ingest thread applies a newer report
+    of one of them keeps the newer one, not the older blob the read fetched."""
+    from edges.live_state import RedisLiveState
+    from tests.conftest import unavailable
+
+    if not settings.REDIS_URL:
+        unavailable("REDIS_URL is not set")
+    post(token, report(1, **{WEB: {"connections": 5}}))
+    other = RedisLiveState(settings.REDIS_URL)
+    fetch = other.client.mget
+
+    def fetched_while_a_newer_report_is_applied(keys: Any) -> Any:
+        from edges.live_state import live_state
+
+        blobs = fetch(keys)  # the blob of seq 1...
+        # ...while a newer report is applied, and held as this process's ingest holds it.
+        post(token, report(2, **{WEB: {"connections": 9}}))
+        other.decoded[world.gateway.pk] = live_state().states_of()[world.gateway.pk]
+        return blobs
+
+    other.client.mget = fetched_while_a_newer_report_is_applied  # type: ignore[method-assign]
+    state = other.states_of([world.gateway.pk])[world.gateway.pk]
+    assert state.seq == 2
+    assert sum(f.connections for f in state.frontends) == 9
+
+
 def test_the_shared_gateways_read_one_hostname_map_for_all_of_them(
     token: str, world: World, settings: Any, django_assert_num_queries: Any
 ) -> None:
