@@ -386,7 +386,8 @@ def parse_args(argv: list[str] | None) -> Config:
     )
     parser.add_argument(
         "--fanout-rates",
-        help="B3: comma-separated reports/s, tried in order (default 1,2,5,10,20; 2,10 --quick)",
+        help="B3: comma-separated reports/s, tried in order "
+        "(default 1,2,5,10,20,30,50; 2,10 with --quick)",
     )
     parser.add_argument(
         "--fanout-seconds", type=float, help="B3: seconds per rate (default 3, 1.5 with --quick)"
@@ -492,7 +493,7 @@ def parse_args(argv: list[str] | None) -> Config:
     benches = tuple(b.strip().upper() for b in args.only.split(",") if b.strip())
     topics = numbers(args.fanout_topics, "1" if quick else "1,10")
     floor_topic_counts = numbers(args.floor_topics, "10" if quick else "10,100")
-    rates = numbers(args.fanout_rates, "2,10" if quick else "1,2,5,10,20", float)
+    rates = numbers(args.fanout_rates, "2,10" if quick else "1,2,5,10,20,30,50", float)
     panel_sizes = numbers(args.panel_sockets, "100" if quick else "100,1000")
     if not sizes or min(sizes) < 1 or not benches or not set(benches) <= set(BENCHES):
         parser.error("--sizes needs positive integers and --only some of b1 ... b15")
