@@ -10,8 +10,7 @@ class LiveConfig(AppConfig):
     verbose_name = "Live"
 
     def ready(self) -> None:
-        from live import events, hub
+        from live import events
         from shared import bus
 
         bus.install_router(events.topics_of)
-        bus.install_local_delivery(hub.hear_own)

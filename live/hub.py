@@ -9,13 +9,11 @@ panel: live/panels.py) and writes those that differ to each local socket. A sock
 one pending fragment per part, so a slow one skips to the latest state and never holds the
 others back.
 
-The path from an event to the sockets is kept short: an event sent by this process (a report it
-took, a change made through its pages) is heard at once, not after a round trip through Redis
-(shared.bus hands it over; the channel layer's copy is then skipped); a view's numbers render
-on the event loop when all they need is in memory (live.views.render_in_memory), other renders
-go to the database thread; and a render's frames are written a batch of sockets at a time, the
-loop writing those already pushed to the network before the next (live.views.Deliveries), every
-view's renders in order.
+The path from an event to the sockets is kept short: a view's numbers render on the event loop
+when all they need is in memory (live.views.render_in_memory), other renders go to the database
+thread; and a render's frames are written a batch of sockets at a time, the loop writing those
+already pushed to the network before the next (live.views.Deliveries), every view's renders in
+order.
 
 A socket's way in has no wait on Redis: its snapshot comes from the view's last frame, or one
 render shared by every socket joining meanwhile. The process's subscription is made in the
@@ -32,9 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import logging
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -50,7 +46,6 @@ from live.cells import Numbers, cell_key, changed_cells
 from live.grants import grants
 from live.staleness import edge_report_ages
 from live.views import Deliveries, LiveSocket, Renderer, RenderQueue, View, render_in_memory
-from shared import bus
 from shared.breaker import redis as redis_breaker
 
 logger = logging.getLogger(__name__)
@@ -85,9 +80,6 @@ class LiveHub:
         self.tasks: list[asyncio.Task[Any]] = []
         self.stale_edges: set[str] = set()
         self.render_queue = RenderQueue()
-        # What this hub's own events carry once it has heard them from the process itself
-        # (shared.bus): their copy through the channel layer is then skipped.
-        self.origin = uuid.uuid4().hex
         self.deliveries = Deliveries(self._delivered)
 
     # Subscriptions
@@ -196,19 +188,7 @@ class LiveHub:
                 logger.warning("live hub lost the channel layer", exc_info=True)
                 await self._lose_layer()
                 return
-            if message.get(bus.ORIGIN) != self.origin:
-                self.dispatch(message)
-
-    def hear_own(self, message: dict[str, Any]) -> str | None:
-        """An event this process sends, heard at once (no trip through Redis): the report's own
-        process pushes its change a Redis round trip sooner. None while not subscribed (the
-        subscription's catch-up covers it, and the channel layer's copy is then the one)."""
-        if self.channel is None:
-            return None
-        # In a context of its own, as the hub's reading task would: the sender's (e.g. a
-        # request's thread waiting in async_to_sync) must not reach the renders it schedules.
-        contextvars.Context().run(self.dispatch, message)
-        return self.origin
+            self.dispatch(message)
 
     async def stop(self, patience: float = 2.0) -> None:
         """Cancel the hub's tasks and wait (a little) for them to end."""
@@ -412,15 +392,6 @@ class LiveHub:
 
 
 _hubs: dict[asyncio.AbstractEventLoop, LiveHub] = {}
-
-
-def hear_own(message: dict[str, Any]) -> str | None:
-    """shared.bus's local delivery: the event to the hub of the loop sending it, if it has one."""
-    try:
-        hub = _hubs.get(asyncio.get_running_loop())
-    except RuntimeError:
-        return None
-    return None if hub is None else hub.hear_own(message)
 
 
 def get_hub() -> LiveHub:

@@ -4,9 +4,7 @@ Services say what happened: an event type and a payload of ids and primitives (t
 trip through Redis unchanged). Which live topics hear of it is the live package's decision
 (`live.events.topics_of`, installed by `live.apps` when Django starts), so the domain packages
 never import the live path that renders them. A rolled-back change is never announced, and a
-channel layer outage is logged, never raised: the change is already saved. An event sent from
-a server's event loop is handed to that process's own live hub first (`install_local_delivery`),
-so the process where a change happened pushes it without waiting on Redis.
+channel layer outage is logged, never raised: the change is already saved.
 """
 
 from __future__ import annotations
@@ -36,43 +34,14 @@ OPEN_BREAKER_DEADLINE = 0.25
 
 Router = Callable[[str, dict[str, Any]], list[str]]
 Event = tuple[str, str, dict[str, Any]]
-# Hands a message sent from an event loop to whatever listens on that loop in this process, at
-# once; answers the mark the message then carries so that listener skips its own copy when the
-# channel layer brings it back (None: nothing listens there, the channel layer's copy is the one).
-LocalDelivery = Callable[[dict[str, Any]], str | None]
-# The message key that names the local listener a message was already handed to.
-ORIGIN = "origin"
 
 _router: Router | None = None
-_local: LocalDelivery | None = None
 
 
 def install_router(router: Router) -> None:
     """Let the live path decide which topics each event type reaches."""
     global _router
     _router = router
-
-
-def install_local_delivery(deliver: LocalDelivery) -> None:
-    """Let the live path hear this process's own events without their trip through Redis."""
-    global _local
-    _local = deliver
-
-
-def _deliver_locally(messages: list[tuple[str, dict[str, Any]]]) -> None:
-    """On the loop that sends them: each message to this process's own listener first (a
-    report's own process updates its pages without waiting on Redis), marked as delivered."""
-    if _local is None:
-        return
-    for _, msg in messages:
-        try:
-            origin = _local(msg)
-        except Exception:
-            # The channel layer's copy still reaches everyone, this process included.
-            logger.exception("could not hand event %s to this process", msg.get("event"))
-            continue
-        if origin is not None:
-            msg[ORIGIN] = origin
 
 
 def routed(event: str, payload: dict[str, Any]) -> list[Event]:
@@ -129,7 +98,6 @@ def publish_many(events: list[Event]) -> None:
     deadline = None if redis_breaker.closed else OPEN_BREAKER_DEADLINE
 
     async def send_all() -> list[Any]:
-        _deliver_locally(messages)
         sends = asyncio.gather(
             *(layer.group_send(topic, msg) for topic, msg in messages), return_exceptions=True
         )

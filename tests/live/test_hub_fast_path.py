@@ -1,6 +1,6 @@
-"""The hub's short path from an event to the sockets: a process hears its own events without
-Redis, renders numbers from memory on the event loop, and writes a large delivery in batches
-so the first sockets' frames go out before the last are written."""
+"""The hub's short path from an event to the sockets: numbers render from memory on the event
+loop, and a large delivery is written in batches so the first sockets' frames go out before the
+last are written."""
 
 from __future__ import annotations
 
@@ -9,15 +9,12 @@ import threading
 from typing import Any
 
 import pytest
-from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 
 from dashboard.models import App
 from live import events
 from live.cells import Numbers, count_cell
-from live.hub import LiveHub, get_hub
+from live.hub import LiveHub
 from live.views import DELIVERY_BATCH
-from shared import bus
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the hub renders in a database thread
 
@@ -66,79 +63,6 @@ async def until(condition: Any, seconds: float = 3.0) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError("not reached in time")
-
-
-async def test_an_event_announced_in_this_process_reaches_its_sockets_once_without_redis(
-    settings: Any,
-) -> None:
-    settings.LIVE_MIN_INTERVAL = 0
-    hub = get_hub()  # the process's hub, which the bus hands this loop's events to
-    heard: list[str] = []
-    dispatch = hub.dispatch
-    hub.dispatch = lambda message: (heard.append(message["event"]), dispatch(message))[1]
-    state = {"count": 1}
-    socket = Socket()
-    try:
-        await hub.join(socket, *VIEW, numbers_of(state))
-        await until(lambda: hub.channel is not None)
-        state["count"] = 2
-        # A service announcing from a request's thread, as pages and the API do.
-        await database_sync_to_async(bus.announce)(events.COUNTS_CHANGED, counts_event()["payload"])
-        # Heard before the channel layer's copy could have come back...
-        assert heard == [events.COUNTS_CHANGED]
-        await until(lambda: socket.frames[-1] == '<span id="n" data-count="2">2</span>')
-        await asyncio.sleep(0.2)
-        # ...and that copy, marked as this hub's own, is not heard again.
-        assert heard == [events.COUNTS_CHANGED]
-    finally:
-        await hub.stop()
-        from live import hub as hub_module
-
-        hub_module._hubs.pop(asyncio.get_running_loop(), None)
-
-
-async def test_another_process_events_still_arrive_through_the_channel_layer(
-    settings: Any,
-) -> None:
-    settings.LIVE_MIN_INTERVAL = 0
-    hub = LiveHub()
-    state = {"count": 1}
-    socket = Socket()
-    await hub.join(socket, *VIEW, numbers_of(state))
-    await until(lambda: hub.channel is not None)
-    layer = get_channel_layer()
-    state["count"] = 3
-    foreign = {"type": bus.MESSAGE_TYPE, "topic": events.LIVE_GROUP, **counts_event()}
-    await layer.group_send(events.LIVE_GROUP, {**foreign, bus.ORIGIN: "another-process"})
-    await until(lambda: socket.frames[-1] == '<span id="n" data-count="3">3</span>')
-    # A copy marked as this hub's own was heard when sent: not rendered again.
-    state["count"] = 4
-    await layer.group_send(events.LIVE_GROUP, {**foreign, bus.ORIGIN: hub.origin})
-    await asyncio.sleep(0.2)
-    assert socket.frames[-1] == '<span id="n" data-count="3">3</span>'
-    await hub.stop()
-
-
-async def test_a_failing_local_listener_does_not_stop_the_event_reaching_the_channel_layer(
-    caplog: Any,
-) -> None:
-    layer = get_channel_layer()
-    channel = await layer.new_channel()
-    await layer.group_add(events.LIVE_GROUP, channel)
-
-    def broken(message: dict[str, Any]) -> str | None:
-        raise RuntimeError("hub in a bad state")
-
-    bus.install_local_delivery(broken)
-    try:
-        await database_sync_to_async(bus.announce)(events.COUNTS_CHANGED, counts_event()["payload"])
-    finally:
-        from live.hub import hear_own
-
-        bus.install_local_delivery(hear_own)
-    message = await asyncio.wait_for(layer.receive(channel), 2)
-    assert message["event"] == events.COUNTS_CHANGED and bus.ORIGIN not in message
-    assert "could not hand event counts.changed to this process" in caplog.text
 
 
 @pytest.fixture
