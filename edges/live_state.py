@@ -62,6 +62,9 @@ class MemoryLiveState:
     def heard_of(self, edge_id: int, seq: int) -> None:
         pass
 
+    def current(self) -> bool:
+        return True
+
     def start_listening(self) -> None:
         pass
 
@@ -273,6 +276,10 @@ class RedisLiveState:
         with self.lock:
             self.listening = False
             self.heard.clear()
+
+    def current(self) -> bool:
+        """Whether `states_of` answers from what this process holds, without reading Redis."""
+        return not self._behind()
 
     def _behind(self) -> bool:
         """Whether Redis must be read: what this process holds may be older than the store."""

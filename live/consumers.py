@@ -114,7 +114,15 @@ class LiveConsumer(RateLimitedConsumer):
         hub = get_hub()
         try:
             await hub.listen(self, events.user_topic(user.pk))
-            await hub.join(self, topic.name, topic.audience, topic.render, topic.parts)
+            await hub.join(
+                self,
+                topic.name,
+                topic.audience,
+                topic.render,
+                topic.parts,
+                # Every topic's numbers render from memory (live.renderers).
+                numbers_in_memory=True,
+            )
         except LayerUnavailable:
             # No live updates can reach this socket now: the browser retries after 1013.
             await self.close(code=CLOSE_TRY_AGAIN)

@@ -9,9 +9,11 @@ panel: live/panels.py) and writes those that differ to each local socket. A sock
 one pending fragment per part, so a slow one skips to the latest state and never holds the
 others back.
 
-A render's frames are written a batch of sockets at a time, the loop writing those already
-pushed to the network before the next (live.views.Deliveries), every view's renders in order:
-a thousand sockets do not all wait for the last of them to be written.
+The path from an event to the sockets is kept short: a view's numbers render on the event loop
+when all they need is in memory (live.views.render_in_memory), other renders go to the database
+thread; and a render's frames are written a batch of sockets at a time, the loop writing those
+already pushed to the network before the next (live.views.Deliveries), every view's renders in
+order.
 
 A socket's way in has no wait on Redis: its snapshot comes from the view's last frame, or one
 render shared by every socket joining meanwhile. The process's subscription is made in the
@@ -43,7 +45,7 @@ from live import events
 from live.cells import Numbers, cell_key, changed_cells
 from live.grants import grants
 from live.staleness import edge_report_ages
-from live.views import Deliveries, LiveSocket, Renderer, RenderQueue, View
+from live.views import Deliveries, LiveSocket, Renderer, RenderQueue, View, render_in_memory
 from shared.breaker import redis as redis_breaker
 
 logger = logging.getLogger(__name__)
@@ -89,13 +91,17 @@ class LiveHub:
         audience: str,
         render: Renderer,
         parts: frozenset[str] = events.COUNTS_ONLY,
+        *,
+        numbers_in_memory: bool = False,
     ) -> None:
-        """Watch a topic's view and get its current state right away."""
+        """Watch a topic's view and get its current state right away. `numbers_in_memory`: the
+        view's numbers alone (its counts part) render from what the process holds, so an
+        update of them is tried on the event loop (see live.views.render_in_memory)."""
         self._subscribe()
         key = (topic, audience)
         view = self.views.get(key)
         if view is None:
-            view = self.views[key] = View(topic, audience, parts)
+            view = self.views[key] = View(topic, audience, parts, numbers_in_memory)
         view.sockets.add(socket)
         view.renderers[socket] = render
         snapshot = view.snapshot
@@ -286,7 +292,9 @@ class LiveHub:
             # A view is dropped with its last socket, so one renderer is always there.
             render = next(iter(view.renderers.values()))
             shapes = {p: view.shapes[p] for p in parts if p in view.shapes}
-            rendered = await self.render_queue.render(render, parts, shapes)
+            rendered = render_in_memory(view, render, parts, shapes)
+            if rendered is None:
+                rendered = await self.render_queue.render(render, parts, shapes)
         except asyncio.CancelledError:
             view.dirty |= parts  # still to be rendered, by whoever renders the view next
             raise
