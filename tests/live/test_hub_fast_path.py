@@ -57,6 +57,14 @@ def counts_event() -> dict[str, Any]:
     return {"event": events.COUNTS_CHANGED, "payload": payload}
 
 
+def subscribed_hub(settings: Any) -> LiveHub:
+    """A hub already hearing the live group (no catch-up render), pushing without delay."""
+    settings.LIVE_MIN_INTERVAL = 0
+    hub = LiveHub()
+    hub.channel = "heard"
+    return hub
+
+
 async def until(condition: Any, seconds: float = 3.0) -> None:
     for _ in range(int(seconds / 0.01)):
         if condition():
@@ -82,9 +90,7 @@ def hearing_every_event() -> Any:
 async def test_numbers_of_the_same_shape_render_on_the_event_loop(
     settings: Any, hearing_every_event: Any
 ) -> None:
-    settings.LIVE_MIN_INTERVAL = 0
-    hub = LiveHub()
-    hub.channel = "heard"
+    hub = subscribed_hub(settings)
     state: dict[str, Any] = {"count": 1}
     threads: list[int] = []
     socket = Socket()
@@ -122,9 +128,7 @@ async def test_numbers_of_the_same_shape_render_on_the_event_loop(
 async def test_a_view_without_numbers_in_memory_always_renders_in_the_thread(
     settings: Any,
 ) -> None:
-    settings.LIVE_MIN_INTERVAL = 0
-    hub = LiveHub()
-    hub.channel = "heard"
+    hub = subscribed_hub(settings)
     state: dict[str, Any] = {"count": 1}
     threads: list[int] = []
     socket = Socket()
@@ -139,9 +143,7 @@ async def test_a_view_without_numbers_in_memory_always_renders_in_the_thread(
 async def test_a_large_delivery_lets_the_loop_write_between_batches_and_keeps_renders_in_order(
     settings: Any, hearing_every_event: Any
 ) -> None:
-    settings.LIVE_MIN_INTERVAL = 0
-    hub = LiveHub()
-    hub.channel = "heard"
+    hub = subscribed_hub(settings)
     state: dict[str, Any] = {"count": 1}
     loop = asyncio.get_running_loop()
     turns: list[int] = []  # how many sockets had been pushed when the loop got a turn
