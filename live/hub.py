@@ -116,7 +116,7 @@ class LiveHub:
         # The view changed since its last push: what this render changes is news to every
         # socket watching it (it also clears the parts a scheduled flush would act on).
         # A change arriving meanwhile is flushed once the delivery is done.
-        self._deliver(view, await self._refresh(view))
+        self.deliveries.deliver(view, await self._refresh(view))
 
     async def listen(self, socket: LiveSocket, topic: str) -> None:
         """Receive the events meant for a topic (e.g. a user's access changes) without a view."""
@@ -274,10 +274,7 @@ class LiveHub:
             # of a view at a time (each compares with the shape the one before it left), and
             # its sockets get its renders in order. What is left is flushed after it.
             return
-        self._deliver(view, await self._refresh(view))
-
-    def _deliver(self, view: View, changed: dict[str, str]) -> None:
-        self.deliveries.deliver(view, changed)
+        self.deliveries.deliver(view, await self._refresh(view))
 
     def _delivered(self, view: View) -> None:
         """A view's delivery is done: flush the changes that arrived meanwhile."""
